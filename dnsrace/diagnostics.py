@@ -1,0 +1,162 @@
+"""Diagnostics: every problem a user can cause, with a code, a position and a hint.
+
+Diagnostics are collected first and formatted once (mypy's habit).  Each has a code from
+the registry below, grouped by the stage that finds it:
+
+    DR1xx  reading the file (YAML, structure, keys)
+    DR2xx  expressions and effects (syntax, names, types)
+    DR3xx  the model (constants, types, processes, properties)
+    DR4xx  the command line
+    DR5xx  lowering limits (what a back end cannot represent)
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+CODES: dict[str, str] = {
+    # reading
+    "DR101": "yaml-syntax",
+    "DR102": "duplicate-key",
+    "DR103": "unknown-key",
+    "DR104": "missing-key",
+    "DR105": "wrong-shape",
+    "DR106": "yaml-tag",
+    "DR107": "version",
+    "DR108": "unsupported",
+    "DR109": "file",
+    # expressions and effects
+    "DR201": "unknown-name",
+    "DR202": "syntax",
+    "DR203": "type-mismatch",
+    "DR204": "not-allowed",
+    "DR205": "unknown-function",
+    "DR206": "arity",
+    "DR207": "constant-write",
+    "DR208": "redefined",
+    "DR209": "prime",
+    "DR210": "recursion",
+    # the model
+    "DR301": "constant",
+    "DR302": "bad-type",
+    "DR303": "bad-init",
+    "DR304": "bad-next",
+    "DR305": "bad-property",
+    "DR306": "bad-name",
+    "DR307": "assume",
+    # command line
+    "DR401": "bad-option",
+    # lowering
+    "DR501": "unbounded",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """A position in a spec file: 1-based line and column."""
+
+    line: int
+    col: int
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    path: str | None = None
+    pos: Pos | None = None
+    hint: str | None = None
+    severity: str = "error"  # error | warning
+
+    @property
+    def slug(self) -> str:
+        return CODES.get(self.code, "")
+
+
+@dataclass
+class SourceFile:
+    """A spec file's text, kept so diagnostics can quote the offending line."""
+
+    path: str
+    text: str
+    lines: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = self.text.splitlines()
+
+    def line(self, n: int) -> str | None:
+        return self.lines[n - 1] if 1 <= n <= len(self.lines) else None
+
+
+class SpecError(Exception):
+    """Raised with one or more diagnostics when a spec or a command line is invalid."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+class Reporter:
+    """Collects diagnostics for one file; `fail()` raises them all at once."""
+
+    def __init__(self, source: SourceFile | None):
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+
+    @property
+    def path(self) -> str | None:
+        return self.source.path if self.source else None
+
+    def error(self, code: str, message: str, pos: Pos | None, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, self.path, pos, hint))
+
+    def warning(self, code: str, message: str, pos: Pos | None, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, self.path, pos, hint, "warning"))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    def fail_if_errors(self) -> None:
+        if self.errors:
+            raise SpecError(self.errors)
+
+    def fail(self, code: str, message: str, pos: Pos | None, hint: str | None = None):
+        self.error(code, message, pos, hint)
+        raise SpecError(self.errors)
+
+
+def did_you_mean(word: str, candidates, what: str = "") -> str | None:
+    """A hint naming the closest candidates to a misspelt word, or None."""
+    candidates = sorted(set(candidates))
+    close = difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in candidates}
+        if word.lower() in lowered:
+            close = [lowered[word.lower()]]
+    if close:
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    if what and candidates and len(candidates) <= 12:
+        return f"{what}: " + ", ".join(candidates)
+    return None
+
+
+def render(diag: Diagnostic, source: SourceFile | None = None) -> str:
+    """Format a diagnostic as `file:line:col: error[DR201 unknown-name]: ...` with a caret."""
+    where = diag.path or "<command line>"
+    if diag.pos is not None:
+        where += f":{diag.pos.line}:{diag.pos.col}"
+    head = f"{where}: {diag.severity}[{diag.code} {diag.slug}]: {diag.message}"
+    out = [head]
+    if source is not None and diag.pos is not None:
+        text = source.line(diag.pos.line)
+        if text is not None:
+            gutter = f"{diag.pos.line:>4} | "
+            out.append(gutter + text)
+            caret_col = max(diag.pos.col - 1, 0)
+            prefix = "".join(ch if ch == "\t" else " " for ch in text[:caret_col])
+            out.append(" " * (len(gutter) - 2) + "| " + prefix + "^")
+    if diag.hint:
+        out.append(f"  hint: {diag.hint}")
+    return "\n".join(out)

@@ -1,0 +1,847 @@
+"""Turn a spec file into a typed `Model`: read, check the shape, resolve, type, evaluate."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from ..diagnostics import Pos, Reporter, SourceFile, SpecError, did_you_mean
+from . import consteval, schema
+from . import syntax as S
+from .checker import RESERVED, Binding, Checker, Scope
+from .consteval import ConstError
+from .model import (Action, Alternative, Constant, Define, Model, Next, Param, Process, Property,
+                    Ref, Step, Variable)
+from .parser import parse_effect, parse_expr
+from .schema import check_keys, need_map, need_scalar, need_seq
+from .types import (BOOL, INT, ANY, ArrayT, BoolT, IntT, SeqT, SetT, SymT, Sym, Type, all_values,
+                    compatible, contains, describe, finite_values)
+from .yaml_reader import YMap, YScalar, YSeq, read_yaml
+
+NAME_RE = re.compile(r"^[a-z0-9_-]+$")
+IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DEFINE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^)]*)\))?\s*$")
+
+
+def load_model(path: str | Path, overrides: dict[str, int] | None = None) -> Model:
+    """Read and check the spec at `path`; raise `SpecError` with every problem found."""
+    path = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise SpecError([_file_diag(path, f"cannot read the spec: {exc.strerror or exc}",
+                                    "check the path")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError([_file_diag(path, f"the spec is not UTF-8 text (byte {exc.start})",
+                                    "save the file as UTF-8")]) from None
+    return build_model(SourceFile(path, text), hashlib.sha256(raw).hexdigest(), overrides or {})
+
+
+def _file_diag(path, message, hint):
+    from ..diagnostics import Diagnostic
+    return Diagnostic("DR109", message, path, None, hint)
+
+
+def build_model(source: SourceFile, sha256: str, overrides: dict[str, int]) -> Model:
+    rep = Reporter(source)
+    root = read_yaml(source.text, rep)
+    rep.fail_if_errors()
+    if not isinstance(root, YMap):
+        rep.fail("DR105", "a spec is a YAML mapping with `dnsrace: 1`, `name:` and the sections "
+                 "of the spec language", root.pos if root else Pos(1, 1))
+    builder = _Builder(source, sha256, rep, root, overrides)
+    model = builder.build()
+    rep.fail_if_errors()
+    model.warnings = [d for d in rep.diagnostics if d.severity == "warning"]
+    return model
+
+
+class _Builder:
+    def __init__(self, source, sha256, rep: Reporter, root: YMap, overrides):
+        self.source = source
+        self.sha256 = sha256
+        self.rep = rep
+        self.root = root
+        self.overrides = dict(overrides)
+        self.constants: dict[str, Constant] = {}
+        self.enums: dict[str, tuple[str, ...]] = {}
+        self.symbols: list[str] = []
+        self.defines: dict[str, Define] = {}
+        self.globals = Scope({})
+        self.checker = Checker(rep, self.defines, self.globals)
+        self.declared: dict[str, tuple[str, Pos]] = {}  # global name -> (what, where)
+
+    # ------------------------------------------------------------ small helpers
+    def err(self, code, msg, pos, hint=None):
+        self.rep.error(code, msg, pos, hint)
+
+    def expr_of(self, node: YScalar, what: str) -> S.Expr | None:
+        """Parse a scalar as an expression (YAML ints and bools become literals)."""
+        v = node.value
+        if isinstance(v, bool):
+            return S.BoolLit(node.pos, v)
+        if isinstance(v, int):
+            return S.Num(node.pos, v)
+        if v is None:
+            self.err("DR105", f"{what} is empty", node.pos, "write an expression")
+            return None
+        if not isinstance(v, str):
+            self.err("DR105", f"{what} must be an expression, not {v!r}", node.pos)
+            return None
+        try:
+            return parse_expr(v, node.offset_pos, self.source.path)
+        except SpecError as exc:
+            self.rep.diagnostics.extend(exc.diagnostics)
+            return None
+
+    def effect_of(self, node: YScalar | None) -> list[S.Stmt]:
+        if node is None:
+            return []
+        node = need_scalar(node, self.rep, "an effect")
+        if node is None or node.value is None:
+            return []
+        if not isinstance(node.value, str):
+            self.err("DR105", "an effect is a block of statements", node.pos,
+                     "for example `effect: x = x + 1`")
+            return []
+        try:
+            return parse_effect(node.value, node.offset_pos, self.source.path)
+        except SpecError as exc:
+            self.rep.diagnostics.extend(exc.diagnostics)
+            return []
+
+    def const_value(self, e: S.Expr | None, scope: Scope, want: str = "int"):
+        """Type-check and evaluate a constant expression; None after an error."""
+        if e is None:
+            return None
+        before = len(self.rep.errors)
+        self.checker.expr(e, scope)
+        if len(self.rep.errors) > before:
+            return None
+        try:
+            v = consteval.evaluate(e)
+        except ConstError as exc:
+            self.err("DR301", str(exc), exc.node.pos, exc.hint)
+            return None
+        if want == "int" and (isinstance(v, bool) or not isinstance(v, int)):
+            self.err("DR301", "an integer is needed here", e.pos)
+            return None
+        return v
+
+    def declare_global(self, name: str, what: str, pos: Pos, binding: Binding,
+                       shareable: bool = False) -> bool:
+        if not IDENT_RE.match(name):
+            self.err("DR306", f"'{name}' is not a valid name for {what}", pos,
+                     "names are letters, digits and '_', not starting with a digit")
+            return False
+        if name in RESERVED:
+            self.err("DR306", f"'{name}' is reserved and cannot name {what}", pos,
+                     "choose another name")
+            return False
+        if name in self.declared:
+            prev_what, prev_pos = self.declared[name]
+            if shareable and prev_what in ("an enumeration value", "a step name"):
+                return True
+            self.err("DR208", f"'{name}' is already {prev_what} (line {prev_pos.line}); it cannot "
+                     f"also be {what}", pos, "rename one of them")
+            return False
+        self.declared[name] = (what, pos)
+        self.globals.names[name] = binding
+        return True
+
+    def add_symbol(self, name: str) -> None:
+        if name not in self.symbols:
+            self.symbols.append(name)
+
+    # ------------------------------------------------------------ the sections
+    def build(self) -> Model:
+        root, rep = self.root, self.rep
+        check_keys(root, schema.TOP_KEYS, rep, "the spec")
+        for key in schema.REQUIRED_TOP:
+            if root.get(key) is None:
+                self.err("DR104", f"the spec has no `{key}:`", Pos(1, 1),
+                         "start the file with `dnsrace: 1` and `name: my-spec`")
+        version = root.get("dnsrace")
+        if isinstance(version, YScalar) and version.value != 1:
+            self.err("DR107", f"unsupported spec language version {version.value!r}",
+                     version.pos, "this dnsrace reads version 1: write `dnsrace: 1`")
+        elif version is not None and not isinstance(version, YScalar):
+            self.err("DR107", "`dnsrace:` is the language version, 1", version.pos)
+        name_node = need_scalar(root.get("name"), rep, "`name`")
+        name = ""
+        if name_node is not None:
+            name = str(name_node.value)
+            if not NAME_RE.match(name):
+                self.err("DR306", f"the spec name '{name}' must match [a-z0-9_-]+", name_node.pos,
+                         "use lower-case letters, digits, '-' and '_'")
+        for key in ("temporal", "fairness"):
+            if root.get(key) is not None:
+                self.err("DR108", f"`{key}:` is not supported yet by this version of dnsrace",
+                         root.key_pos(key), "remove it for now: liveness checking is planned; "
+                         "safety properties (invariants, transitions, reachable) work today")
+        description = root.get("description")
+        desc = str(description.value) if isinstance(description, YScalar) and \
+            description.value is not None else None
+
+        self.read_constants(need_map(root.get("constants"), rep, "`constants`", root))
+        self.read_enums(need_map(root.get("types"), rep, "`types`", root))
+        procs_node = need_map(root.get("processes"), rep, "`processes`", root)
+        self.collect_steps(procs_node)
+        self.add_symbol("done")
+        actions_node = need_seq(root.get("actions"), rep, "`actions`")
+        self.declare_processes_and_actions(procs_node, actions_node)
+        self.read_define_headers(need_map(root.get("define"), rep, "`define`", root))
+        variables = self.read_variables(need_map(root.get("variables"), rep, "`variables`", root))
+        processes = self.read_processes(procs_node)
+        self.check_defines()
+        actions = self.read_actions(actions_node)
+        properties = self.read_properties()
+        deadlock = False
+        dl = root.get("deadlock")
+        if dl is not None:
+            dl = need_scalar(dl, rep, "`deadlock`")
+            if dl is not None and dl.value not in ("ignore", "error"):
+                self.err("DR105", f"`deadlock:` is `ignore` or `error`, not {dl.value!r}", dl.pos)
+            deadlock = dl is not None and dl.value == "error"
+        self.check_assumes()
+        consteval.SYMBOL_RANK.clear()
+        return Model(name=name, source=self.source, sha256=self.sha256, description=desc,
+                     constants=self.constants, enums=self.enums, symbols=self.symbols,
+                     defines=self.defines, variables=variables, processes=processes,
+                     actions=actions, properties=properties, deadlock=deadlock)
+
+    def read_constants(self, node: YMap | None) -> None:
+        items = node.items if node else []
+        for key, val in items:
+            name = str(key.value)
+            value, symbolic, assume_node = None, False, None
+            if isinstance(val, YMap):
+                check_keys(val, schema.CONSTANT_KEYS, self.rep, f"constant '{name}'")
+                v = val.get("value")
+                value = v.value if isinstance(v, YScalar) else None
+                s = val.get("symbolic")
+                if s is not None:
+                    if not isinstance(s, YScalar) or not isinstance(s.value, bool):
+                        self.err("DR301", "`symbolic:` is true or false", s.pos)
+                    else:
+                        symbolic = s.value
+                assume_node = need_scalar(val.get("assume"), self.rep, "`assume`")
+                pos = v.pos if v is not None else val.pos
+                if v is None:
+                    self.err("DR104", f"constant '{name}' has no `value:`", val.pos,
+                             "even a symbolic constant needs a value for the explicit engines")
+                    continue
+            elif isinstance(val, YScalar):
+                value, pos = val.value, val.pos
+            else:
+                self.err("DR301", f"constant '{name}' must be an integer", val.pos)
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.err("DR301", f"constant '{name}' must be an integer, not {value!r}", pos,
+                         "constants are named integers")
+                continue
+            if name in self.overrides:
+                value = self.overrides.pop(name)
+            c = Constant(name, value, key.pos, symbolic)
+            if self.declare_global(name, "a constant", key.pos,
+                                   Binding(Ref("const", name=name, value=value), INT)):
+                self.constants[name] = c
+            if assume_node is not None:
+                c.assume = self.expr_of(assume_node, "`assume`")
+        for name in self.overrides:
+            from ..diagnostics import Diagnostic
+            hint = did_you_mean(name, self.constants, "the constants are") or \
+                "the spec declares no such constant"
+            self.rep.diagnostics.append(Diagnostic(
+                "DR401", f"--const {name}: the spec has no constant '{name}'", None, None, hint))
+
+    def check_assumes(self) -> None:
+        for c in self.constants.values():
+            if c.assume is None:
+                continue
+            v = self.const_value(c.assume, self.globals, want="bool")
+            if v is False:
+                self.err("DR307", f"constant {c.name} = {c.value} does not satisfy its assume "
+                         f"`{self.source.line(c.assume.pos.line).strip()}`", c.assume.pos,
+                         "change the value (or the --const override)")
+
+    def read_enums(self, node: YMap | None) -> None:
+        for key, val in node.items if node else []:
+            name = str(key.value)
+            values: list[str] = []
+            if isinstance(val, YSeq):
+                for item in val.items:
+                    if not isinstance(item, YScalar) or not isinstance(item.value, str) \
+                            or not IDENT_RE.match(item.value):
+                        self.err("DR302", f"an enumeration value must be a name", item.pos,
+                                 "write symbols such as [up, down]")
+                        continue
+                    if item.value in values:
+                        self.err("DR208", f"'{item.value}' is listed twice in {name}", item.pos)
+                        continue
+                    values.append(item.value)
+                    self.symbol_global(item.value, item.pos)
+            else:
+                self.err("DR302", f"type '{name}' must list its values, e.g. [up, down]", val.pos)
+                continue
+            if not values:
+                self.err("DR302", f"enumeration '{name}' has no values", val.pos)
+                continue
+            self.enums[name] = tuple(values)
+            self.declare_global(name, "an enumeration", key.pos,
+                                Binding(Ref("enumset", name=name, value=tuple(values)),
+                                        SetT(SymT(tuple(values), name))))
+
+    def symbol_global(self, value: str, pos: Pos) -> None:
+        """Declare an enumeration value; a symbol may recur across enumerations and steps."""
+        self.add_symbol(value)
+        if self.declared.get(value, ("",))[0] in ("an enumeration value", "a step name"):
+            return
+        self.declare_global(value, "an enumeration value", pos,
+                            Binding(Ref("sym", name=value), SymT()))
+
+    def collect_steps(self, procs: YMap | None) -> None:
+        """Step names are symbols; register them before any expression is typed."""
+        for pkey, pval in procs.items if procs else []:
+            if not isinstance(pval, YMap):
+                continue
+            steps = pval.get("steps")
+            for item in steps.items if isinstance(steps, YSeq) else []:
+                if isinstance(item, YMap) and isinstance(item.get("name"), YScalar):
+                    n = item.get("name")
+                    if isinstance(n.value, str) and IDENT_RE.match(n.value) \
+                            and n.value not in RESERVED:
+                        self.add_symbol(n.value)
+                        if self.declared.get(n.value, ("",))[0] not in ("an enumeration value",
+                                                                         "a step name"):
+                            self.declare_global(n.value, "a step name", n.pos,
+                                                Binding(Ref("sym", name=n.value), SymT()))
+        self.globals.names["done"] = Binding(Ref("sym", name="done"), SymT())
+
+    def declare_processes_and_actions(self, procs: YMap | None, actions: YSeq | None) -> None:
+        for pkey, _ in procs.items if procs else []:
+            self.declare_global(str(pkey.value), "a process", pkey.pos,
+                                Binding(Ref("process", name=str(pkey.value)), ANY))
+        for item in actions.items if actions else []:
+            if isinstance(item, YMap) and isinstance(item.get("name"), YScalar):
+                n = item.get("name")
+                self.declare_global(str(n.value), "an action", n.pos,
+                                    Binding(Ref("action", name=str(n.value)), ANY))
+        consteval.SYMBOL_RANK.clear()
+        consteval.SYMBOL_RANK.update({s: i for i, s in enumerate(self.symbols)})
+
+    def read_define_headers(self, node: YMap | None) -> None:
+        for key, val in node.items if node else []:
+            m = DEFINE_RE.match(str(key.value))
+            if not m:
+                self.err("DR306", f"'{key.value}' is not a define header", key.pos,
+                         "write `name:` or `name(a, b):`")
+                continue
+            name = m.group(1)
+            params = [p.strip() for p in m.group(2).split(",")] if m.group(2) else []
+            params = [p for p in params if p]
+            bad = [p for p in params if not IDENT_RE.match(p) or p in RESERVED]
+            if bad:
+                self.err("DR306", f"'{bad[0]}' is not a valid argument name", key.pos)
+                continue
+            body_node = need_scalar(val, self.rep, f"define '{name}'")
+            if body_node is None:
+                continue
+            body = self.expr_of(body_node, f"define '{name}'")
+            if body is None:
+                continue
+            if self.declare_global(name, "a define", key.pos,
+                                   Binding(Ref("define", name=name), ANY)):
+                self.defines[name] = Define(name, params, body, key.pos)
+                for p in params:
+                    if self.globals.lookup(p) is not None:
+                        self.err("DR208", f"argument '{p}' of define '{name}' reuses a global "
+                                 "name", key.pos, "rename the argument")
+
+    def check_defines(self) -> None:
+        """Type each define once with unknown argument types, so unused ones are checked too."""
+        for d in self.defines.values():
+            self.checker.define_body(d, [ANY] * len(d.params), d.body)
+
+    # ------------------------------------------------------------ types and values
+    def parse_type(self, node: YScalar, text: str | None = None, start: int = 0) -> Type | None:
+        """Parse a type written as text; `start` is its offset within the scalar."""
+        if text is None:
+            if not isinstance(node.value, str):
+                if node.value in (True, False) or node.value is None:
+                    self.err("DR302", "a type is needed here, e.g. `bool`, `0..3`, `set of 0..3`",
+                             node.pos)
+                    return None
+                text = str(node.value)
+            else:
+                text = node.value
+        lead = len(text) - len(text.lstrip())
+        body = text.strip()
+        start += lead
+        at = node.offset_pos(start)
+        locate = lambda off: node.offset_pos(start + off)  # noqa: E731
+        if body in ("bool",):
+            return BOOL
+        if body == "int":
+            return INT
+        if body.startswith("set of "):
+            elem = self.parse_type(node, body[7:], start + 7)
+            if elem is not None and finite_values(elem) is None:
+                self.err("DR302", f"a set's elements must come from a finite type (bool, a "
+                         f"range or an enumeration), not {elem}", at)
+                return None
+            return SetT(elem) if elem is not None else None
+        if body.startswith("seq of "):
+            k = body.rfind(" max ")
+            if k < 0:
+                self.err("DR302", "a sequence type needs a bound: `seq of T max N`", at,
+                         "the bound keeps the state space finite")
+                return None
+            elem = self.parse_type(node, body[7:k], start + 7)
+            n = self.const_value(self._parse(body[k + 5:], node, start + k + 5), self.globals)
+            if elem is None or n is None:
+                return None
+            if n < 0:
+                self.err("DR302", f"a sequence's max must be >= 0, not {n}", at)
+                return None
+            return SeqT(elem, n)
+        if body.startswith("["):
+            depth, k = 0, 0
+            for k, ch in enumerate(body):
+                depth += ch == "["
+                depth -= ch == "]"
+                if depth == 0:
+                    break
+            if depth != 0:
+                self.err("DR302", "unclosed '[' in an array type", at)
+                return None
+            inner = body[1:k]
+            elem = self.parse_type(node, body[k + 1:], start + k + 1)
+            if elem is None:
+                return None
+            if inner.strip() in self.enums:
+                vals = self.enums[inner.strip()]
+                return ArrayT(SymT(vals, inner.strip()), tuple(Sym(v) for v in vals), elem)
+            ie = self._parse(inner, node, start + 1)
+            if ie is None:
+                return None
+            if isinstance(ie, S.BinOp) and ie.op == "..":
+                lo = self.const_value(ie.left, self.globals)
+                hi = self.const_value(ie.right, self.globals)
+            else:
+                lo, hi = 0, self.const_value(ie, self.globals)
+                hi = hi - 1 if hi is not None else None
+            if lo is None or hi is None:
+                return None
+            if hi < lo:
+                self.err("DR302", f"an array needs at least one element (index {lo}..{hi})", at)
+                return None
+            return ArrayT(IntT(lo, hi), tuple(range(lo, hi + 1)), elem)
+        if body.startswith("{"):
+            names = [x.strip() for x in body.strip("{}").split(",") if x.strip()]
+            offset = start + 1
+            vals = []
+            for nm in names:
+                off = text.find(nm, offset - lead if offset > lead else 0)
+                pos = node.offset_pos(start + max(off, 0) - lead) if off >= 0 else at
+                if not IDENT_RE.match(nm) or nm in RESERVED:
+                    self.err("DR302", f"'{nm}' is not a valid enumeration value", pos)
+                    return None
+                self.symbol_global(nm, pos)
+                vals.append(nm)
+            consteval.SYMBOL_RANK.update({s: i for i, s in enumerate(self.symbols)})
+            return SymT(tuple(vals))
+        if IDENT_RE.match(body) and body not in self.constants:
+            if body in self.enums:
+                return SymT(self.enums[body], body)
+            hint = did_you_mean(body, list(self.enums) + ["bool", "int"])
+            self.err("DR302", f"unknown type '{body}'", at,
+                     hint or "types are bool, int, LO..HI, an enumeration, set of T, "
+                     "seq of T max N, [N]T")
+            return None
+        e = self._parse(body, node, start)
+        if e is None:
+            return None
+        if not (isinstance(e, S.BinOp) and e.op == ".."):
+            self.err("DR302", f"'{body}' is not a type", at,
+                     "types are bool, int, LO..HI, an enumeration, set of T, seq of T max N, [N]T")
+            return None
+        lo = self.const_value(e.left, self.globals)
+        hi = self.const_value(e.right, self.globals)
+        if lo is None or hi is None:
+            return None
+        if hi < lo:
+            self.err("DR302", f"the range {lo}..{hi} is empty", at, "write LO..HI with LO <= HI")
+            return None
+        return IntT(lo, hi)
+
+    def _parse(self, text: str, node: YScalar, start: int) -> S.Expr | None:
+        try:
+            return parse_expr(text, lambda off: node.offset_pos(start + off), self.source.path)
+        except SpecError as exc:
+            self.rep.diagnostics.extend(exc.diagnostics)
+            return None
+
+    def init_values(self, t: Type, node, what: str) -> list | None:
+        """The initial values of a variable of declared type t (several for `any`)."""
+        if isinstance(node, YScalar) and node.value == "any":
+            vals = all_values(t)
+            if vals is None:
+                self.err("DR303", f"`init: any` needs a finite type, and {what} is {t}", node.pos,
+                         "give the type bounds, or a single initial value")
+            return vals
+        if isinstance(node, YMap) and not node.items:
+            node = YScalar("{}", node.pos)
+        if isinstance(node, YSeq):
+            items = []
+            for item in node.items:
+                if not isinstance(item, YScalar):
+                    self.err("DR303", "a list `init` holds one value per element", item.pos)
+                    return None
+                e = self.expr_of(item, "an initial value")
+                v = self.const_value(e, self.globals, want="any")
+                if v is None and e is not None:
+                    return None
+                items.append(v)
+            return self.fit_init(t, tuple(items), node.pos, what)
+        node = need_scalar(node, self.rep, f"the init of {what}")
+        if node is None:
+            return None
+        e = self.expr_of(node, f"the init of {what}")
+        if e is None:
+            return None
+        if isinstance(e, S.Name) and e.id == "any":
+            return None
+        v = self.const_value(e, self.globals, want="any")
+        if v is None:
+            return None
+        return self.fit_init(t, v, node.pos, what)
+
+    def fit_init(self, t: Type, v, pos: Pos, what: str) -> list | None:
+        if isinstance(t, ArrayT):
+            if isinstance(v, tuple) and not (isinstance(t.elem, (SeqT, ArrayT))
+                                             and contains(t.elem, v)):
+                if len(v) != len(t.keys):
+                    self.err("DR303", f"the init of {what} lists {len(v)} values for "
+                             f"{len(t.keys)} elements", pos, "give one value per index, or one "
+                             "value for every element")
+                    return None
+                vals = v
+            else:
+                vals = (v,) * len(t.keys)
+            for x in vals:
+                if not contains(t.elem, x):
+                    self.err("DR303", f"initial value {_show(x)} is outside {what}'s element "
+                             f"type {t.elem}", pos)
+                    return None
+            return [tuple(vals)]
+        if isinstance(t, SeqT) and isinstance(v, frozenset) and not v:
+            v = ()
+        if not contains(t, v):
+            self.err("DR303", f"initial value {_show(v)} is outside {what}'s type {t}", pos,
+                     "change the init or widen the type")
+            return None
+        return [v]
+
+    def read_var_table(self, node: YMap | None, process: str | None) -> list[Variable]:
+        out = []
+        for key, val in node.items if node else []:
+            name = str(key.value)
+            where = f"variable '{name}'" if process is None else f"local '{name}' of {process}"
+            spec = need_map(val, self.rep, where, key)
+            if spec is None:
+                continue
+            check_keys(spec, schema.VARIABLE_KEYS, self.rep, where)
+            tnode = spec.get("type")
+            if tnode is None:
+                self.err("DR104", f"{where} has no `type:`", key.pos, "e.g. `type: 0..3`")
+                continue
+            tnode = need_scalar(tnode, self.rep, f"the type of {where}")
+            t = self.parse_type(tnode) if tnode is not None else None
+            if spec.get("init") is None:
+                self.err("DR104", f"{where} has no `init:`", key.pos,
+                         "give its initial value, or `init: any` for every value of the type")
+                continue
+            if t is None:
+                continue
+            inits = self.init_values(t, spec.get("init"), where)
+            if inits is None:
+                continue
+            out.append(Variable(name, t, inits, key.pos, process))
+        return out
+
+    def read_variables(self, node: YMap | None) -> list[Variable]:
+        variables = self.read_var_table(node, None)
+        for v in variables:
+            self.declare_global(v.name, "a variable", v.pos, Binding(Ref("var", name=v.name), v.type))
+        return variables
+
+    # ------------------------------------------------------------ processes and actions
+    def read_params(self, node, scope: Scope, where: str) -> list[Param]:
+        pm = need_map(node, self.rep, f"the params of {where}", None)
+        params = []
+        for key, val in pm.items if pm else []:
+            name = str(key.value)
+            if not self.checker.declare(name, key.pos, scope, "the parameter"):
+                continue
+            vnode = need_scalar(val, self.rep, f"the domain of parameter '{name}'")
+            e = self.expr_of(vnode, "a parameter domain") if vnode else None
+            if e is None:
+                continue
+            if isinstance(e, S.Name) and e.id in self.enums:
+                vals = [Sym(x) for x in self.enums[e.id]]
+                ptype: Type = SymT(self.enums[e.id], e.id)
+            else:
+                before = len(self.rep.errors)
+                self.checker.expr(e, self.globals)
+                if len(self.rep.errors) > before:
+                    continue
+                try:
+                    dom = consteval.evaluate(e)
+                except ConstError as exc:
+                    self.err("DR301", f"a parameter's domain must be a constant set: {exc}",
+                             exc.node.pos, "use constants, ranges and enumerations")
+                    continue
+                if not isinstance(dom, (frozenset, tuple)):
+                    self.err("DR301", "a parameter's domain must be a set, e.g. 0..N-1", e.pos)
+                    continue
+                vals = sorted(dom, key=consteval.order_key) if isinstance(dom, frozenset) \
+                    else list(dom)
+                ptype = e.type.elem if isinstance(e.type, (SetT, SeqT)) else ANY
+            params.append(Param(name, vals, ptype, key.pos))
+        return params
+
+    def body_scope(self, process: Process | None, params: list[Param]) -> Scope:
+        names: dict[str, Binding] = {}
+        scope = self.globals
+        if process is not None:
+            for loc in process.locals:
+                names[loc.name] = Binding(Ref("local", name=loc.name, process=process.name),
+                                          loc.type)
+            names["\0self"] = Binding(Ref("self"), IntT(0, process.count - 1))
+            names["\0pc"] = Binding(Ref("pc"), SymT(tuple(process.pc_values)))
+            scope = self.globals.child(names, process=process.name)
+        if params:
+            scope = scope.child({p.name: Binding(Ref("param", name=p.name), p.type)
+                                 for p in params})
+        return scope
+
+    def read_transition_body(self, node: YMap, process: Process | None, where: str):
+        """params, guard and effect shared by actions, steps and alternatives."""
+        base = self.body_scope(process, [])
+        params = self.read_params(node.get("params"), base, where) if node.get("params") else []
+        scope = self.body_scope(process, params)
+        guard = None
+        g = node.get("guard")
+        if g is not None:
+            g = need_scalar(g, self.rep, f"the guard of {where}")
+            guard = self.expr_of(g, "a guard") if g is not None else None
+            if guard is not None:
+                self.checker.expect(guard, scope, "bool", "a guard")
+        effect = self.effect_of(node.get("effect"))
+        self.checker.block(effect, scope)
+        return params, guard, effect, scope
+
+    def read_next(self, node, process: Process, scope: Scope, default: str) -> Next:
+        if node is None:
+            return Next(target=default)
+        n = need_scalar(node, self.rep, "`next`")
+        if n is None:
+            return Next(target=default)
+        if isinstance(n.value, str) and n.value.strip() in process.pc_values:
+            return Next(target=n.value.strip(), pos=n.pos)
+        e = self.expr_of(n, "`next`")
+        if e is None:
+            return Next(target=default)
+        if isinstance(e, S.Name) and self.globals.lookup(e.id) is None:
+            self.err("DR304", f"`next: {e.id}` names no step of {process.name}", n.pos,
+                     did_you_mean(e.id, process.pc_values, f"the steps of {process.name} are")
+                     or "write a step name, `done`, or an expression")
+            return Next(target=default)
+        t = self.checker.expect(e, scope, "symbol", "`next`")
+        if isinstance(e, S.Name) and isinstance(e.ref, Ref) and e.ref.kind == "sym":
+            self.err("DR304", f"`next: {e.id}` is not a step of {process.name}", n.pos,
+                     did_you_mean(e.id, process.pc_values, f"the steps of {process.name} are"))
+        return Next(expr=e, pos=n.pos)
+
+    def read_processes(self, procs: YMap | None) -> list[Process]:
+        out: list[Process] = []
+        pending = []
+        for pkey, pval in procs.items if procs else []:
+            pname = str(pkey.value)
+            pm = need_map(pval, self.rep, f"process '{pname}'", pkey)
+            if pm is None:
+                continue
+            check_keys(pm, schema.PROCESS_KEYS, self.rep, f"process '{pname}'")
+            count = 1
+            cnode = pm.get("count")
+            if cnode is not None:
+                cnode = need_scalar(cnode, self.rep, "`count`")
+                c = self.const_value(self.expr_of(cnode, "`count`"), self.globals) if cnode else None
+                if c is not None and c < 1:
+                    self.err("DR301", f"process '{pname}' needs count >= 1, not {c}", cnode.pos)
+                elif c is not None:
+                    count = c
+            local_vars = self.read_var_table(need_map(pm.get("locals"), self.rep, "`locals`", pm),
+                                             pname)
+            for loc in local_vars:
+                if self.globals.lookup(loc.name) is not None:
+                    self.err("DR208", f"local '{loc.name}' of {pname} reuses a global name",
+                             loc.pos, "rename the local")
+            proc = Process(pname, count, local_vars, [], pkey.pos)
+            steps_node = need_seq(pm.get("steps"), self.rep, f"the steps of {pname}")
+            if steps_node is None or not steps_node.items:
+                self.err("DR104", f"process '{pname}' has no steps", pkey.pos,
+                         "give it `steps:` with at least one step")
+                continue
+            names_seen: set[str] = set()
+            raw_steps = []
+            for item in steps_node.items:
+                sm = need_map(item, self.rep, f"a step of {pname}", None)
+                if sm is None:
+                    continue
+                nn = need_scalar(sm.get("name"), self.rep, "a step's name")
+                if nn is None:
+                    self.err("DR104", f"a step of {pname} has no `name:`", sm.pos)
+                    continue
+                sname = str(nn.value)
+                if not IDENT_RE.match(sname) or sname in RESERVED:
+                    self.err("DR306", f"'{sname}' cannot name a step", nn.pos,
+                             "use a name that is not reserved (`done` ends an instance)")
+                    continue
+                if sname in names_seen:
+                    self.err("DR208", f"step '{sname}' appears twice in {pname}", nn.pos)
+                    continue
+                names_seen.add(sname)
+                raw_steps.append((sname, sm))
+                proc.steps.append(Step(sname, [], sm.get("either") is not None, sm.pos))
+            out.append(proc)
+            pending.append((proc, raw_steps))
+        for proc in out:
+            info = {"pc": ArrayT(IntT(0, proc.count - 1), tuple(range(proc.count)),
+                                 SymT(tuple(proc.pc_values)))}
+            for loc in proc.locals:
+                info[loc.name] = ArrayT(IntT(0, proc.count - 1), tuple(range(proc.count)),
+                                        loc.type)
+            self.globals.names["\0proc:" + proc.name] = Binding(Ref("procinfo"), info)
+        for proc, raw_steps in pending:
+            for k, (sname, sm) in enumerate(raw_steps):
+                default = raw_steps[(k + 1) % len(raw_steps)][0]
+                self.read_step(proc, proc.steps[k], sm, default)
+        return out
+
+    def read_step(self, proc: Process, step: Step, sm: YMap, default: str) -> None:
+        where = f"step {proc.name}.{step.name}"
+        if sm.get("either") is None:
+            check_keys(sm, schema.STEP_KEYS, self.rep, where)
+            params, guard, effect, scope = self.read_transition_body(sm, proc, where)
+            nxt = self.read_next(sm.get("next"), proc, scope, default)
+            step.alternatives.append(Alternative(None, params, guard, effect, nxt, sm.pos))
+            return
+        check_keys(sm, schema.EITHER_STEP_KEYS, self.rep, f"{where} (a step with `either`)")
+        step_next = sm.get("next")
+        alts = need_seq(sm.get("either"), self.rep, f"the `either` of {where}")
+        seen: set[str] = set()
+        for i, item in enumerate(alts.items if alts else [], start=1):
+            am = need_map(item, self.rep, f"an alternative of {where}", None)
+            if am is None:
+                continue
+            check_keys(am, schema.ALTERNATIVE_KEYS, self.rep, f"an alternative of {where}")
+            nn = need_scalar(am.get("name"), self.rep, "an alternative's name")
+            aname = str(nn.value) if nn is not None else str(i)
+            if aname in seen:
+                self.err("DR208", f"alternative '{aname}' appears twice in {where}", am.pos)
+                continue
+            seen.add(aname)
+            params, guard, effect, scope = self.read_transition_body(am, proc, where)
+            base_next = self.read_next(step_next, proc, scope, default)
+            nxt = self.read_next(am.get("next"), proc, scope, default) \
+                if am.get("next") is not None else base_next
+            step.alternatives.append(Alternative(aname, params, guard, effect, nxt, am.pos))
+        if not step.alternatives:
+            self.err("DR104", f"{where} has an empty `either`", sm.pos,
+                     "give at least one alternative")
+
+    def read_actions(self, actions: YSeq | None) -> list[Action]:
+        out = []
+        for item in actions.items if actions else []:
+            am = need_map(item, self.rep, "an action", None)
+            if am is None:
+                continue
+            nn = need_scalar(am.get("name"), self.rep, "an action's name")
+            if nn is None:
+                self.err("DR104", "an action has no `name:`", am.pos)
+                continue
+            name = str(nn.value)
+            check_keys(am, schema.ACTION_KEYS, self.rep, f"action '{name}'")
+            params, guard, effect, _ = self.read_transition_body(am, None, f"action '{name}'")
+            out.append(Action(name, params, guard, effect, am.pos))
+        return out
+
+    # ------------------------------------------------------------ properties
+    def read_properties(self) -> list[Property]:
+        out: list[Property] = []
+        names: dict[str, Pos] = {}
+        for section, kind in (("invariants", "invariant"), ("transitions", "transition"),
+                              ("reachable", "reachable")):
+            node = need_map(self.root.get(section), self.rep, f"`{section}`", self.root)
+            for key, val in node.items if node else []:
+                name = str(key.value)
+                if not IDENT_RE.match(name):
+                    self.err("DR306", f"'{name}' is not a valid property name", key.pos)
+                    continue
+                if name in ("assertion", "type", "error", "deadlock"):
+                    self.err("DR306", f"'{name}' is reserved for a built-in check", key.pos,
+                             "choose another property name")
+                    continue
+                if name in names:
+                    self.err("DR208", f"property '{name}' is already declared (line "
+                             f"{names[name].line}); property names are unique across kinds",
+                             key.pos)
+                    continue
+                names[name] = key.pos
+                expected = "reachable" if kind == "reachable" else "holds"
+                about = None
+                if isinstance(val, YMap):
+                    check_keys(val, schema.PROPERTY_KEYS, self.rep, f"property '{name}'")
+                    enode = val.get("expr")
+                    if enode is None:
+                        self.err("DR104", f"property '{name}' has no `expr:`", val.pos)
+                        continue
+                    ex = need_scalar(val.get("expect"), self.rep, "`expect`")
+                    if ex is not None:
+                        allowed = ("holds", "violated") + (
+                            ("reachable", "unreachable") if kind == "reachable" else ())
+                        if ex.value not in allowed:
+                            self.err("DR305", f"`expect: {ex.value}` is not one of "
+                                     + ", ".join(allowed), ex.pos)
+                        elif kind == "reachable":
+                            expected = {"holds": "reachable", "violated": "unreachable"}.get(
+                                ex.value, ex.value)
+                        else:
+                            expected = ex.value
+                    ab = need_scalar(val.get("about"), self.rep, "`about`")
+                    about = str(ab.value) if ab is not None else None
+                else:
+                    enode = val
+                enode = need_scalar(enode, self.rep, f"property '{name}'")
+                e = self.expr_of(enode, f"property '{name}'") if enode is not None else None
+                if e is None:
+                    continue
+                scope = Scope({}, self.globals, primes=(kind == "transition"))
+                self.checker.expect(e, scope, "bool", f"property '{name}'")
+                out.append(Property(name, kind, e, expected, about, key.pos))
+        return out
+
+
+def _show(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, frozenset):
+        return "{" + ", ".join(_show(x) for x in sorted(v, key=consteval.order_key)) + "}"
+    if isinstance(v, tuple):
+        return "[" + ", ".join(_show(x) for x in v) + "]"
+    return str(v)

@@ -1,0 +1,494 @@
+"""Name resolution and static type checking of expressions and effects.
+
+Every `Name` gets a `Ref`, every expression a static type.  Problems are reported to the
+`Reporter` (collected, not raised) so one run shows every mistake in a spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..diagnostics import Reporter, did_you_mean
+from . import syntax as S
+from .model import Define, Ref
+from .types import (ANY, BOOL, INT, SYM, AnyT, ArrayT, BoolT, IntT, SeqT, SetT, SymT, Type,
+                    compatible, describe, finite_values)
+
+BUILTINS = {"len": (1, 1), "min": (1, 2), "max": (1, 2), "abs": (1, 1), "head": (1, 1),
+            "tail": (1, 1), "append": (2, 2)}
+
+RESERVED = frozenset("""
+False None True and as assert async await break class continue def del elif else except
+finally for from global if import in is lambda nonlocal not or pass raise return try while
+with yield match case type _
+true false self pc done all any len min max abs head tail append bool int set seq of always
+eventually leads_to recoverable""".split()) - {"match", "case", "type", "_"}
+
+
+@dataclass
+class Binding:
+    ref: Ref
+    type: Type
+
+
+class Scope:
+    """A chain of name tables; the innermost binding wins."""
+
+    def __init__(self, names: dict[str, Binding], parent: "Scope | None" = None,
+                 *, process: str | None = None, primes: bool | None = None,
+                 in_define: bool = False):
+        self.names = names
+        self.parent = parent
+        self.process = process if process is not None else (parent.process if parent else None)
+        self.primes = primes if primes is not None else (parent.primes if parent else False)
+        self.in_define = in_define or (parent.in_define if parent else False)
+
+    def lookup(self, name: str) -> Binding | None:
+        s: Scope | None = self
+        while s is not None:
+            if name in s.names:
+                return s.names[name]
+            s = s.parent
+        return None
+
+    def child(self, names: dict[str, Binding], **kw) -> "Scope":
+        return Scope(names, self, **kw)
+
+    def visible(self) -> set[str]:
+        out: set[str] = set()
+        s: Scope | None = self
+        while s is not None:
+            out |= set(s.names)
+            s = s.parent
+        return out
+
+
+def elem_type(t: Type) -> Type | None:
+    """The element type when iterating over (or testing membership in) a value of type t."""
+    if isinstance(t, (SetT, SeqT, ArrayT)):
+        return t.elem
+    if isinstance(t, AnyT):
+        return ANY
+    return None
+
+
+class Checker:
+    """Types expressions and statements in a scope; one instance per spec."""
+
+    def __init__(self, rep: Reporter, defines: dict[str, Define], global_scope: Scope):
+        self.rep = rep
+        self.defines = defines
+        self.globals = global_scope
+        self._define_cache: dict[tuple, Type] = {}
+        self._define_stack: list[str] = []
+
+    # ------------------------------------------------------------ helpers
+    def _err(self, code: str, msg: str, node, hint: str | None = None) -> Type:
+        self.rep.error(code, msg, node.pos, hint)
+        return ANY
+
+    def expect(self, e: S.Expr, scope: Scope, want: str, what: str) -> Type:
+        """Type `e` and require a kind ('int', 'bool', 'symbol', 'set', 'seq')."""
+        t = self.expr(e, scope)
+        if isinstance(t, AnyT):
+            return t
+        ok = {"int": IntT, "bool": BoolT, "symbol": SymT, "set": SetT, "seq": SeqT}[want]
+        if not isinstance(t, ok):
+            self._err("DR203", f"{what} must be {_a(want)}, but this is {_a(describe(t))}", e)
+            return ANY
+        return t
+
+    def declare(self, name: str, pos, scope: Scope, what: str) -> bool:
+        """Check that a new local name neither is reserved nor shadows a visible one."""
+        if name in RESERVED:
+            self.rep.error("DR306", f"'{name}' is reserved and cannot name {what}", pos,
+                           "choose another name")
+            return False
+        if scope.lookup(name) is not None:
+            self.rep.error("DR208", f"{what} '{name}' reuses a name that is already visible here",
+                           pos, "rename it: shadowing is an error in the spec language")
+            return False
+        return True
+
+    # ------------------------------------------------------------ names
+    def name(self, e: S.Name, scope: Scope) -> Type:
+        if e.id in ("true", "True"):
+            e.ref = Ref("bool", value=True)
+            return BOOL
+        if e.id in ("false", "False"):
+            e.ref = Ref("bool", value=False)
+            return BOOL
+        if e.id == "self":
+            if scope.process is None or scope.in_define:
+                return self._err("DR204", "`self` is only defined inside a process's steps", e,
+                                 "pass the instance to a define as an argument")
+            e.ref = Ref("self", process=scope.process)
+            return scope.lookup("\0self").type
+        if e.id == "pc":
+            if scope.process is None or scope.in_define:
+                return self._err("DR204", "`pc` is only defined inside a process's steps", e,
+                                 "use `Process.pc[i]` to read another instance's program counter")
+            e.ref = Ref("pc", process=scope.process)
+            return scope.lookup("\0pc").type
+        b = scope.lookup(e.id)
+        if b is None:
+            hint = did_you_mean(e.id, [n for n in scope.visible() if not n.startswith("\0")])
+            return self._err("DR201", f"unknown name '{e.id}'", e,
+                             hint or "declare it under constants, variables, types or define")
+        if b.ref.kind == "action":
+            return self._err("DR203", f"'{e.id}' is an action, not a value", e)
+        if b.ref.kind == "process":
+            return self._err("DR203", f"'{e.id}' is a process, not a value", e,
+                             f"read its state as `{e.id}.pc[i]` or `{e.id}.<local>[i]`")
+        if b.ref.kind == "define":
+            d = self.defines[e.id]
+            if d.params:
+                return self._err("DR206", f"define '{e.id}' takes {len(d.params)} argument(s)", e,
+                                 f"call it as {e.id}({', '.join(d.params)})")
+            e.ref = b.ref
+            return self.define_body(d, [], e)
+        e.ref = b.ref
+        return b.type
+
+    def attr(self, e: S.Attr, scope: Scope) -> Type:
+        obj = e.obj
+        b = scope.lookup(obj.id) if isinstance(obj, S.Name) else None
+        if b is None or b.ref.kind != "process":
+            return self._err("DR204", "attribute access is not allowed", e,
+                             "only `Process.pc[i]` and `Process.local[i]` read a process's state")
+        proc = b.ref.name
+        info = self.globals.lookup("\0proc:" + proc).type  # dict of attr -> ArrayT
+        obj.ref = b.ref
+        if e.attr not in info:
+            return self._err("DR201", f"process '{proc}' has no local '{e.attr}'", e,
+                             did_you_mean(e.attr, info, "its locals") or "`pc` is always there")
+        e.ref = Ref("procpc", process=proc) if e.attr == "pc" else \
+            Ref("proclocal", name=e.attr, process=proc)
+        return info[e.attr]
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, e: S.Expr, scope: Scope) -> Type:
+        t = self._expr(e, scope)
+        e.type = t
+        return t
+
+    def _expr(self, e: S.Expr, scope: Scope) -> Type:
+        match e:
+            case S.Num():
+                return INT
+            case S.BoolLit():
+                return BOOL
+            case S.Name():
+                return self.name(e, scope)
+            case S.Attr():
+                return self.attr(e, scope)
+            case S.Index(obj=o, index=i):
+                return self.index(e, o, i, scope)
+            case S.Prime(expr=x):
+                if not scope.primes:
+                    return self._err("DR209", "a primed expression (x') is only allowed under "
+                                     "`transitions:`, and cannot be primed again", e,
+                                     "invariants read one state; use a transition property "
+                                     "to relate two")
+                return self.expr(x, scope.child({}, primes=False))
+            case S.Call():
+                return self.call(e, scope)
+            case S.Comprehension():
+                return self.comprehension(e, scope)
+            case S.SetLit(elems=es):
+                return SetT(self._common(es, scope, "set elements"))
+            case S.SeqLit(elems=es):
+                return SeqT(self._common(es, scope, "sequence elements"))
+            case S.Unary(op="-", operand=o):
+                self.expect(o, scope, "int", "the operand of unary '-'")
+                return INT
+            case S.Unary(op="not", operand=o):
+                self.expect(o, scope, "bool", "the operand of `not`")
+                return BOOL
+            case S.BinOp():
+                return self.binop(e, scope)
+            case S.BoolOp(op=op, left=l, right=r):
+                self.expect(l, scope, "bool", f"the left side of `{op}`")
+                self.expect(r, scope, "bool", f"the right side of `{op}`")
+                return BOOL
+            case S.Compare():
+                return self.compare(e, scope)
+            case S.IfExp(cond=c, then=t, orelse=o):
+                self.expect(c, scope, "bool", "the condition of `if ... else`")
+                tt, to = self.expr(t, scope), self.expr(o, scope)
+                if not compatible(tt, to):
+                    self._err("DR203", f"the two branches of `if ... else` differ: "
+                              f"{describe(tt)} and {describe(to)}", e)
+                return tt if not isinstance(tt, AnyT) else to
+        return self._err("DR204", "this expression is not part of the spec language", e)
+
+    def _common(self, es: list[S.Expr], scope: Scope, what: str) -> Type:
+        t: Type = ANY
+        for x in es:
+            tx = self.expr(x, scope)
+            if isinstance(t, AnyT):
+                t = tx
+            elif not compatible(t, tx):
+                self._err("DR203", f"{what} must all have one type: {describe(t)} and "
+                          f"{describe(tx)} are mixed", x)
+        return t
+
+    def index(self, e, o, i, scope) -> Type:
+        to = self.expr(o, scope)
+        ti = self.expr(i, scope)
+        if isinstance(to, AnyT):
+            return ANY
+        if isinstance(to, ArrayT):
+            want = "symbol" if isinstance(to.key, SymT) else "int"
+            if not isinstance(ti, AnyT) and describe(ti) != want:
+                self._err("DR203", f"this array is indexed by {_a(want)}, not by "
+                          f"{_a(describe(ti))}", i)
+            return to.elem
+        if isinstance(to, SeqT):
+            if not isinstance(ti, (IntT, AnyT)):
+                self._err("DR203", f"a sequence is indexed by an int, not by {_a(describe(ti))}", i)
+            return to.elem
+        return self._err("DR203", f"only arrays and sequences can be indexed; this is "
+                         f"{_a(describe(to))}", o)
+
+    def binop(self, e: S.BinOp, scope: Scope) -> Type:
+        op = e.op
+        if op == "..":
+            self.expect(e.left, scope, "int", "the low end of a range")
+            self.expect(e.right, scope, "int", "the high end of a range")
+            return SetT(INT)
+        tl = self.expr(e.left, scope)
+        tr = self.expr(e.right, scope)
+        if isinstance(tl, AnyT) or isinstance(tr, AnyT):
+            return tl if not isinstance(tl, AnyT) else tr
+        if op in ("|", "&", "-") and isinstance(tl, SetT):
+            if not isinstance(tr, SetT) or not compatible(tl, tr):
+                return self._err("DR203", f"'{op}' needs two sets of one type, not "
+                                 f"{describe(tl)} and {describe(tr)}", e)
+            return tl if not isinstance(tl.elem, AnyT) else tr
+        if op in ("|", "&"):
+            return self._err("DR203", f"'{op}' is set union/intersection; use "
+                             f"`{'or' if op == '|' else 'and'}` for booleans", e)
+        if not isinstance(tl, IntT) or not isinstance(tr, IntT):
+            bad = e.left if not isinstance(tl, IntT) else e.right
+            tb = tl if not isinstance(tl, IntT) else tr
+            return self._err("DR203", f"'{op}' needs integers, but this is "
+                             f"{_a(describe(tb))}", bad)
+        return INT
+
+    def compare(self, e: S.Compare, scope: Scope) -> Type:
+        types = [self.expr(x, scope) for x in e.operands]
+        for k, op in enumerate(e.ops):
+            a, b = types[k], types[k + 1]
+            node = e.operands[k + 1]
+            if isinstance(a, AnyT) or isinstance(b, AnyT):
+                continue
+            if op in ("in", "not in"):
+                el = elem_type(b)
+                if el is None:
+                    self._err("DR203", f"`{op}` needs a set or a sequence on its right, not "
+                              f"{_a(describe(b))}", node)
+                elif not compatible(a, el):
+                    self._err("DR203", f"{_a(describe(a))} can never be in a collection of "
+                              f"{describe(el)}", e.operands[k])
+            elif op in ("==", "!="):
+                if not compatible(a, b):
+                    self._err("DR203", f"cannot compare {_a(describe(a))} with "
+                              f"{_a(describe(b))}", node, "both sides of '==' must have one type")
+            else:
+                if isinstance(a, SetT) and isinstance(b, SetT) and compatible(a, b):
+                    continue
+                if not isinstance(a, IntT) or not isinstance(b, IntT):
+                    self._err("DR203", f"'{op}' orders integers (or compares sets), not "
+                              f"{describe(a)} and {describe(b)}", node)
+        return BOOL
+
+    def call(self, e: S.Call, scope: Scope) -> Type:
+        f = e.func
+        if f in self.defines and scope.lookup(f) is not None and scope.lookup(f).ref.kind == "define":
+            return self.call_define(e, scope)
+        if f not in BUILTINS:
+            if f in ("all", "any"):
+                return self._err("DR202", f"`{f}` takes a generator: {f}(c for x in D)", e)
+            known = list(BUILTINS) + [d for d in self.defines if self.defines[d].params]
+            return self._err("DR205", f"unknown function '{f}'", e,
+                             did_you_mean(f, known, "the functions are") or
+                             "the built-ins are len, min, max, abs, head, tail, append")
+        lo, hi = BUILTINS[f]
+        if not lo <= len(e.args) <= hi:
+            n = f"{lo}" if lo == hi else f"{lo} or {hi}"
+            return self._err("DR206", f"{f}() takes {n} argument(s), not {len(e.args)}", e)
+        ts = [self.expr(a, scope) for a in e.args]
+        if any(isinstance(t, AnyT) for t in ts):
+            return ANY if f not in ("len", "abs") else INT
+        a0 = ts[0]
+        if f == "len":
+            if not isinstance(a0, (SeqT, SetT, ArrayT)):
+                return self._err("DR203", f"len() needs a sequence, set or array, not "
+                                 f"{_a(describe(a0))}", e.args[0])
+            return INT
+        if f == "abs":
+            self._need(a0, IntT, e.args[0], "abs()", "an int")
+            return INT
+        if f in ("min", "max"):
+            if len(ts) == 2:
+                self._need(a0, IntT, e.args[0], f"{f}()", "an int")
+                self._need(ts[1], IntT, e.args[1], f"{f}()", "an int")
+                return INT
+            if not isinstance(a0, SetT) or not isinstance(a0.elem, (IntT, AnyT)):
+                return self._err("DR203", f"{f}() takes a set of integers or two integers, not "
+                                 f"{_a(describe(a0))}", e.args[0])
+            return INT
+        if not isinstance(a0, SeqT):
+            return self._err("DR203", f"{f}() needs a sequence, not {_a(describe(a0))}", e.args[0])
+        if f == "head":
+            return a0.elem
+        if f == "tail":
+            return SeqT(a0.elem)
+        if not compatible(a0.elem, ts[1]):
+            self._err("DR203", f"cannot append {_a(describe(ts[1]))} to a {describe(a0)}", e.args[1])
+        return SeqT(a0.elem if not isinstance(a0.elem, AnyT) else ts[1])
+
+    def _need(self, t, cls, node, where, what):
+        if not isinstance(t, (cls, AnyT)):
+            self._err("DR203", f"{where} needs {what}, not {_a(describe(t))}", node)
+
+    def call_define(self, e: S.Call, scope: Scope) -> Type:
+        d = self.defines[e.func]
+        if len(e.args) != len(d.params):
+            return self._err("DR206", f"define '{d.name}' takes {len(d.params)} argument(s), "
+                             f"not {len(e.args)}", e, f"call it as {d.name}({', '.join(d.params)})")
+        e.define = d.name
+        ts = [self.expr(a, scope) for a in e.args]
+        return self.define_body(d, ts, e)
+
+    def define_body(self, d: Define, arg_types: list[Type], at) -> Type:
+        key = (d.name, tuple(arg_types))
+        if key in self._define_cache:
+            return self._define_cache[key]
+        if d.name in self._define_stack:
+            cycle = " -> ".join(self._define_stack[self._define_stack.index(d.name):] + [d.name])
+            return self._err("DR210", f"define '{d.name}' is recursive ({cycle})", at,
+                             "defines are expanded in place, so they cannot call themselves")
+        self._define_stack.append(d.name)
+        names = {p: Binding(Ref("defarg", name=p), t) for p, t in zip(d.params, arg_types)}
+        scope = Scope(names, self.globals, in_define=True)
+        t = self.expr(d.body, scope)
+        self._define_stack.pop()
+        self._define_cache[key] = t
+        return t
+
+    def comprehension(self, e: S.Comprehension, scope: Scope) -> Type:
+        inner = scope
+        for c in e.clauses:
+            td = self.expr(c.domain, inner)
+            el = elem_type(td)
+            if el is None:
+                self._err("DR203", f"a comprehension ranges over a set or a sequence, not "
+                          f"{_a(describe(td))}", c.domain)
+                el = ANY
+            if not self.declare(c.var, c.var_pos, inner, "the bound variable"):
+                el = ANY
+            inner = inner.child({c.var: Binding(Ref("bound", name=c.var), el)})
+            if c.cond is not None:
+                self.expect(c.cond, inner, "bool", "the filter of a comprehension")
+        kind = e.kind
+        if kind.startswith("gen:"):
+            return self._err("DR205", f"'{kind[4:]}' cannot take a generator", e,
+                             "generators go in all(...), any(...), min(...), max(...)")
+        if kind in ("all", "any"):
+            self.expect(e.elem, inner, "bool", f"the condition of {kind}()")
+            return BOOL
+        if kind in ("min", "max"):
+            self.expect(e.elem, inner, "int", f"the values of {kind}()")
+            return INT
+        te = self.expr(e.elem, inner)
+        return SetT(te) if kind == "set" else SeqT(te)
+
+    # ------------------------------------------------------------ effects
+    def block(self, stmts: list[S.Stmt], scope: Scope) -> None:
+        for s in stmts:
+            self.stmt(s, scope)
+
+    def stmt(self, s: S.Stmt, scope: Scope) -> None:
+        match s:
+            case S.Assign():
+                self.assign(s, scope)
+            case S.If(branches=bs, orelse=o):
+                for c, body in bs:
+                    self.expect(c, scope, "bool", "an `if` condition")
+                    self.block(body, scope)
+                self.block(o, scope)
+            case S.For(var=v, var_pos=vp, domain=d, body=b):
+                td = self.expr(d, scope)
+                el = elem_type(td)
+                if el is None:
+                    self._err("DR203", f"`for` ranges over a set or a sequence, not "
+                              f"{_a(describe(td))}", d)
+                    el = ANY
+                if not self.declare(v, vp, scope, "the loop variable"):
+                    el = ANY
+                self.block(b, scope.child({v: Binding(Ref("bound", name=v), el)}))
+            case S.Assert(cond=c):
+                self.expect(c, scope, "bool", "an assertion")
+            case S.Pass():
+                pass
+
+    def assign(self, s: S.Assign, scope: Scope) -> None:
+        target = s.target
+        b = scope.lookup(target.id)
+        if b is None:
+            hint = did_you_mean(target.id, [n for n in scope.visible()
+                                            if not n.startswith("\0")])
+            self.rep.error("DR201", f"unknown variable '{target.id}'", target.pos,
+                           hint or "declare it under variables (or the process's locals)")
+            for x in s.indices:
+                self.expr(x, scope)
+            self.expr(s.value, scope)
+            return
+        if b.ref.kind not in ("var", "local"):
+            what = {"const": "a constant", "sym": "a symbol", "param": "a parameter",
+                    "bound": "a bound variable", "define": "a define",
+                    "enumset": "an enumeration", "process": "a process",
+                    "action": "an action", "defarg": "an argument"}.get(b.ref.kind, b.ref.kind)
+            self.rep.error("DR207", f"cannot assign to '{target.id}': it is {what}", target.pos,
+                           "only variables and a process's own locals can be written")
+            self.expr(s.value, scope)
+            return
+        target.ref = b.ref
+        target.type = b.type
+        t = b.type
+        for x in s.indices:
+            t = self._target_index(t, x, scope)
+        tv = self.expr(s.value, scope)
+        if s.op in ("+=", "-=") and not isinstance(t, (IntT, SetT, AnyT)):
+            self.rep.error("DR203", f"'{s.op}' needs an integer target", s.pos)
+        elif s.op in ("|=", "&=") and not isinstance(t, (SetT, AnyT)):
+            self.rep.error("DR203", f"'{s.op}' needs a set target", s.pos)
+        elif s.op == "+=" and isinstance(t, SetT):
+            self.rep.error("DR203", "'+=' is for integers; use '|=' to add to a set", s.pos)
+        if not compatible(t, tv) and not isinstance(tv, AnyT):
+            self.rep.error("DR203", f"cannot assign {_a(describe(tv))} to '{target.id}', which "
+                           f"holds {_a(describe(t))}", s.value.pos)
+
+    def _target_index(self, t: Type, x: S.Expr, scope: Scope) -> Type:
+        tx = self.expr(x, scope)
+        if isinstance(t, AnyT):
+            return ANY
+        if isinstance(t, ArrayT):
+            want = "symbol" if isinstance(t.key, SymT) else "int"
+            if not isinstance(tx, AnyT) and describe(tx) != want:
+                self.rep.error("DR203", f"this array is indexed by {_a(want)}, not by "
+                               f"{_a(describe(tx))}", x.pos)
+            return t.elem
+        if isinstance(t, SeqT):
+            if not isinstance(tx, (IntT, AnyT)):
+                self.rep.error("DR203", "a sequence is indexed by an int", x.pos)
+            return t.elem
+        self.rep.error("DR203", f"only arrays and sequences can be indexed; this is "
+                       f"{_a(describe(t))}", x.pos)
+        return ANY
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word

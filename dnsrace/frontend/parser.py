@@ -1,0 +1,305 @@
+"""Parse expression and effect text into the AST, mapping every node to its file position."""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from typing import Callable
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.indenter import Indenter
+
+from ..diagnostics import Pos, SpecError, Diagnostic
+from . import syntax as S
+
+Locate = Callable[[int], Pos]
+
+_TERMINAL_NAMES = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "_NL": "a new line",
+    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'",
+    "RBRACE": "'}'", "COLON": "':'", "COMMA": "','", "EQUAL": "'='", "PRIME": "a prime (')",
+    "_INDENT": "an indented block", "_DEDENT": "the end of a block", "$END": "the end",
+}
+
+
+class _EffectIndenter(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types = ["LPAR", "LSQB", "LBRACE"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB", "RBRACE"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = resources.files(__package__).joinpath("grammar.lark").read_text()
+    return Lark(grammar, parser="lalr", start=["effect", "expr_input"],
+                postlex=_EffectIndenter(), propagate_positions=True, maybe_placeholders=True)
+
+
+class _Build(Transformer):
+    """Lark tree -> AST.  `loc(meta_or_token)` gives the file position."""
+
+    def __init__(self, locate: Locate):
+        super().__init__()
+        self.locate = locate
+
+    def at(self, item) -> Pos:
+        if isinstance(item, Token):
+            return self.locate(item.start_pos or 0)
+        return self.locate(getattr(item, "start_pos", 0) or 0)
+
+    # ---- expressions
+    @v_args(meta=True)
+    def num(self, meta, c):
+        return S.Num(self.at(meta), int(c[0]))
+
+    @v_args(meta=True)
+    def name(self, meta, c):
+        return S.Name(self.at(meta), str(c[0]))
+
+    @v_args(meta=True)
+    def implies(self, meta, c):
+        return S.BoolOp(self.at(meta), "=>", c[0], c[1])
+
+    @v_args(meta=True)
+    def ifexp(self, meta, c):
+        then, cond, orelse = c
+        return S.IfExp(self.at(meta), cond, then, orelse)
+
+    @v_args(meta=True)
+    def or_op(self, meta, c):
+        return S.BoolOp(self.at(meta), "or", c[0], c[1])
+
+    @v_args(meta=True)
+    def and_op(self, meta, c):
+        return S.BoolOp(self.at(meta), "and", c[0], c[1])
+
+    @v_args(meta=True)
+    def not_op(self, meta, c):
+        return S.Unary(self.at(meta), "not", c[0])
+
+    def comp_op(self, c):
+        return " ".join(str(t) for t in c)
+
+    @v_args(meta=True)
+    def compare(self, meta, c):
+        return S.Compare(self.at(meta), c[0::2], c[1::2])
+
+    def or_sym(self, c):
+        return str(c[0])
+
+    and_sym = range_sym = add_op = mul_op = or_sym
+
+    @v_args(meta=True)
+    def binop(self, meta, c):
+        return S.BinOp(self.at(meta), c[1], c[0], c[2])
+
+    @v_args(meta=True)
+    def neg(self, meta, c):
+        operand = c[0]
+        if isinstance(operand, S.Num):
+            return S.Num(self.at(meta), -operand.value)
+        return S.Unary(self.at(meta), "-", operand)
+
+    @v_args(meta=True)
+    def index(self, meta, c):
+        return S.Index(self.at(meta), c[0], c[1])
+
+    @v_args(meta=True)
+    def prime(self, meta, c):
+        return S.Prime(self.at(c[1]), c[0])
+
+    @v_args(meta=True)
+    def attr(self, meta, c):
+        return S.Attr(self.at(c[1]), c[0], str(c[1]))
+
+    @v_args(meta=True)
+    def call(self, meta, c):
+        args = [a for a in c[1:] if a is not None]
+        return S.Call(self.at(meta), str(c[0]), args)
+
+    def comp_for(self, c):
+        name, domain, cond = c
+        return S.Clause(str(name), self.at(name), domain, cond)
+
+    @v_args(meta=True)
+    def call_gen(self, meta, c):
+        func = str(c[0])
+        kind = func if func in ("all", "any", "min", "max") else "gen:" + func
+        return S.Comprehension(self.at(meta), kind, c[1], list(c[2:]))
+
+    @v_args(meta=True)
+    def setlit(self, meta, c):
+        return S.SetLit(self.at(meta), [x for x in c if x is not None])
+
+    @v_args(meta=True)
+    def seqlit(self, meta, c):
+        return S.SeqLit(self.at(meta), [x for x in c if x is not None])
+
+    @v_args(meta=True)
+    def setcomp(self, meta, c):
+        return S.Comprehension(self.at(meta), "set", c[0], list(c[1:]))
+
+    @v_args(meta=True)
+    def seqcomp(self, meta, c):
+        return S.Comprehension(self.at(meta), "seq", c[0], list(c[1:]))
+
+    def expr_input(self, c):
+        return c[0]
+
+    # ---- statements
+    def assign_op(self, c):
+        return str(c[0])
+
+    @v_args(meta=True)
+    def target(self, meta, c):
+        return (S.Name(self.at(c[0]), str(c[0])), list(c[1:]))
+
+    @v_args(meta=True)
+    def assign(self, meta, c):
+        (name, indices), op, value = c
+        return S.Assign(self.at(meta), name, indices, op, value)
+
+    @v_args(meta=True)
+    def assert_stmt(self, meta, c):
+        msg = c[1]
+        text = None
+        if msg is not None:
+            text = str(msg)[1:-1].encode().decode("unicode_escape", errors="replace")
+        return S.Assert(self.at(meta), c[0], text)
+
+    @v_args(meta=True)
+    def pass_stmt(self, meta, c):
+        return S.Pass(self.at(meta))
+
+    def suite(self, c):
+        return [s for s in c if isinstance(s, S.Stmt)]
+
+    def elif_clause(self, c):
+        return (c[0], c[1])
+
+    def else_clause(self, c):
+        return ("else", c[0])
+
+    @v_args(meta=True)
+    def if_stmt(self, meta, c):
+        branches = [(c[0], c[1])]
+        orelse: list[S.Stmt] = []
+        for extra in c[2:]:
+            if extra is None:
+                continue
+            if extra[0] == "else":
+                orelse = extra[1]
+            else:
+                branches.append(extra)
+        return S.If(self.at(meta), branches, orelse)
+
+    @v_args(meta=True)
+    def for_stmt(self, meta, c):
+        name, domain, body = c
+        return S.For(self.at(meta), str(name), self.at(name), domain, body)
+
+    def effect(self, c):
+        return [s for s in c if isinstance(s, S.Stmt)]
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, locate: Locate, what: str, path) -> SpecError:
+    offset = getattr(exc, "pos_in_stream", None)
+    if isinstance(exc, UnexpectedToken) and exc.token is not None:
+        tok = exc.token
+        offset = tok.start_pos if tok.start_pos is not None else len(text)
+        if tok.type == "$END":
+            found = "it ends too early"
+            offset = len(text.rstrip())
+        elif tok.type in ("_INDENT", "_DEDENT"):
+            found = "unexpected indentation"
+        elif tok.type == "_NL":
+            found = "the line ends too early"
+        else:
+            found = f"unexpected '{tok}'"
+        expected = sorted({_TERMINAL_NAMES.get(t, _quote_terminal(t)) for t in exc.expected
+                           if not (what == "an expression" and t == "_NL")})
+        msg = f"syntax error in {what}: {found}"
+        hint = "expected " + ", ".join(expected[:8]) if expected else None
+        before = text[:offset].rstrip(" \t")
+        if before.endswith("\n") and before.rstrip().endswith(":"):
+            hint = "indent the block after ':' (Python's indentation rules)"
+        elif tok.type == "_INDENT":
+            hint = "this line is indented more than the one before it"
+        if str(tok) == "=" and what == "an expression":
+            hint = "use '==' to compare; assignments belong in `effect:`"
+        if str(tok) == "." and what == "an expression":
+            hint = "attribute access is only `Process.pc[i]` or `Process.local[i]`"
+    elif isinstance(exc, UnexpectedCharacters):
+        ch = text[offset] if offset is not None and offset < len(text) else "?"
+        msg = f"syntax error in {what}: unexpected character '{ch}'"
+        hint = {
+            '"': "strings are only allowed as the message of an `assert`",
+            "^": "there is no '^' operator; sets use | & - and booleans use and/or/not",
+            "/": "integer division is '//'",
+            "!": "negation is `not`; inequality is '!='",
+            "&": "conjunction is `and`",
+            "=": "comparison is '=='",
+            "@": "there are no decorators or matrix operators in a spec",
+        }.get(ch, "check the expression against the spec language")
+    elif isinstance(exc, UnexpectedEOF):
+        offset = len(text)
+        msg = f"syntax error in {what}: it ends too early"
+        hint = "an opening bracket or block has no end"
+    else:  # pragma: no cover
+        msg, hint = f"syntax error in {what}", None
+    pos = locate(offset if offset is not None else 0)
+    return SpecError([Diagnostic("DR202", msg, path, pos, hint)])
+
+
+def _quote_terminal(name: str) -> str:
+    try:
+        pattern = _parser().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    if pattern.type == "str":
+        return f"'{pattern.value}'"
+    return name.lower()
+
+
+_NOT_IN_LANGUAGE = re.compile(
+    r"\b(import|from|lambda|def|class|while|return|yield|with|try|except|raise|global|"
+    r"nonlocal|del|async|await|exec|eval|open|__\w+__)\b")
+
+
+def _refuse_code(text: str, locate: Locate, what: str, path) -> None:
+    """Name the construct when a spec tries to write code rather than an expression."""
+    m = _NOT_IN_LANGUAGE.search(text)
+    if m:
+        raise SpecError([Diagnostic(
+            "DR204", f"'{m.group(1)}' is not part of the spec language ({what})", path,
+            locate(m.start()),
+            "a spec cannot run code: use only the expressions, statements and built-ins "
+            "of the spec language")])
+
+
+def parse_expr(text: str, locate: Locate, path: str | None = None) -> S.Expr:
+    """Parse one expression.  Line breaks are read as spaces (offsets are unchanged)."""
+    flat = text.replace("\r", " ").replace("\n", " ")
+    _refuse_code(flat, locate, "an expression", path)
+    try:
+        tree = _parser().parse(flat, start="expr_input")
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, flat, locate, "an expression", path) from None
+    return _Build(locate).transform(tree)
+
+
+def parse_effect(text: str, locate: Locate, path: str | None = None) -> list[S.Stmt]:
+    """Parse an effect block (Python's indentation rules)."""
+    if not text.endswith("\n"):
+        text += "\n"
+    _refuse_code(text, locate, "an effect", path)
+    try:
+        tree = _parser().parse(text, start="effect")
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, text, locate, "an effect", path) from None
+    return _Build(locate).transform(tree)

@@ -1,0 +1,192 @@
+"""Types of the spec language: declared types (with bounds) and static expression types.
+
+A declared type carries what a back end needs to store a value (ranges, an enumeration's
+symbols, a sequence's `max`, an array's index keys).  Static checking compares *kinds* only:
+int, bool, symbol, set, seq and array, as the contract says; bounds are checked at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Sym(str):
+    """A symbol value (enumeration value, step name or `done`), distinct from a string."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Sym({str.__repr__(self)})"
+
+
+@dataclass(frozen=True)
+class BoolT:
+    def __str__(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True)
+class IntT:
+    lo: int | None = None
+    hi: int | None = None
+
+    @property
+    def finite(self) -> bool:
+        return self.lo is not None and self.hi is not None
+
+    def __str__(self) -> str:
+        return f"{self.lo}..{self.hi}" if self.finite else "int"
+
+
+@dataclass(frozen=True)
+class SymT:
+    """Symbols; `values` is the enumeration (None: any symbol, e.g. an expression's type)."""
+
+    values: tuple[str, ...] | None = None
+    name: str | None = None
+
+    def __str__(self) -> str:
+        if self.name:
+            return self.name
+        if self.values is not None:
+            return "{" + ", ".join(self.values) + "}"
+        return "symbol"
+
+
+@dataclass(frozen=True)
+class SetT:
+    elem: "Type"
+
+    def __str__(self) -> str:
+        return f"set of {self.elem}"
+
+
+@dataclass(frozen=True)
+class SeqT:
+    elem: "Type"
+    max: int | None = None
+
+    def __str__(self) -> str:
+        return f"seq of {self.elem}" + (f" max {self.max}" if self.max is not None else "")
+
+
+@dataclass(frozen=True)
+class ArrayT:
+    """An array; `keys` are its indices in order (ints, or symbols for an enum index)."""
+
+    key: "Type"  # IntT(lo, hi) or SymT(values)
+    keys: tuple
+    elem: "Type"
+
+    def __str__(self) -> str:
+        return f"[{self.key}]{self.elem}"
+
+
+@dataclass(frozen=True)
+class AnyT:
+    """Unknown (after an error, or an unchecked define argument): compatible with all."""
+
+    def __str__(self) -> str:
+        return "?"
+
+
+Type = BoolT | IntT | SymT | SetT | SeqT | ArrayT | AnyT
+
+INT = IntT()
+BOOL = BoolT()
+SYM = SymT()
+ANY = AnyT()
+
+
+def kind(t: Type) -> str:
+    return {BoolT: "bool", IntT: "int", SymT: "symbol", SetT: "set", SeqT: "seq",
+            ArrayT: "array", AnyT: "any"}[type(t)]
+
+
+def describe(t: Type) -> str:
+    """The static type a user sees in an error: kinds only."""
+    if isinstance(t, SetT):
+        return f"set of {describe(t.elem)}"
+    if isinstance(t, SeqT):
+        return f"seq of {describe(t.elem)}"
+    if isinstance(t, ArrayT):
+        return f"array of {describe(t.elem)}"
+    return kind(t)
+
+
+def compatible(a: Type, b: Type) -> bool:
+    """Static compatibility: same kind all the way down (a list fits an array)."""
+    if isinstance(a, AnyT) or isinstance(b, AnyT):
+        return True
+    if isinstance(a, SeqT) and isinstance(b, ArrayT) or isinstance(a, ArrayT) and isinstance(b, SeqT):
+        return compatible(a.elem, b.elem)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (SetT, SeqT)):
+        return compatible(a.elem, b.elem)
+    if isinstance(a, ArrayT):
+        return len(a.keys) == len(b.keys) and compatible(a.elem, b.elem)
+    return True
+
+
+def finite_values(t: Type) -> list | None:
+    """Every value of a finite scalar type in the contract's order, or None."""
+    if isinstance(t, BoolT):
+        return [False, True]
+    if isinstance(t, IntT) and t.finite:
+        return list(range(t.lo, t.hi + 1))
+    if isinstance(t, SymT) and t.values is not None:
+        return [Sym(v) for v in t.values]
+    return None
+
+
+def all_values(t: Type) -> list | None:
+    """Every value of a declared type (for `init: any`), or None when infinite."""
+    import itertools
+
+    scalars = finite_values(t)
+    if scalars is not None:
+        return scalars
+    if isinstance(t, SetT):
+        elems = finite_values(t.elem)
+        if elems is None:
+            return None
+        out = []
+        for mask in range(1 << len(elems)):
+            out.append(frozenset(e for i, e in enumerate(elems) if mask >> i & 1))
+        return out
+    if isinstance(t, SeqT):
+        elems = all_values(t.elem)
+        if elems is None or t.max is None:
+            return None
+        out = []
+        for n in range(t.max + 1):
+            out.extend(tuple(p) for p in itertools.product(elems, repeat=n))
+        return out
+    if isinstance(t, ArrayT):
+        elems = all_values(t.elem)
+        if elems is None:
+            return None
+        return [tuple(p) for p in itertools.product(elems, repeat=len(t.keys))]
+    return None
+
+
+def contains(t: Type, v) -> bool:
+    """Whether value `v` (a Python value as the evaluators use) belongs to declared type `t`."""
+    if isinstance(t, AnyT):
+        return True
+    if isinstance(t, BoolT):
+        return isinstance(v, bool)
+    if isinstance(t, IntT):
+        return (isinstance(v, int) and not isinstance(v, bool)
+                and (t.lo is None or v >= t.lo) and (t.hi is None or v <= t.hi))
+    if isinstance(t, SymT):
+        return isinstance(v, Sym) and (t.values is None or v in t.values)
+    if isinstance(t, SetT):
+        return isinstance(v, frozenset) and all(contains(t.elem, x) for x in v)
+    if isinstance(t, SeqT):
+        return (isinstance(v, tuple) and (t.max is None or len(v) <= t.max)
+                and all(contains(t.elem, x) for x in v))
+    if isinstance(t, ArrayT):
+        return isinstance(v, tuple) and len(v) == len(t.keys) and all(contains(t.elem, x) for x in v)
+    return False
