@@ -1,0 +1,40 @@
+"""The library entry points: load a spec, lower it, compile it, check it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .backends.python_codegen import CompiledSystem, compile_system
+from .engines import bfs
+from .engines.bfs import Limits, Progress
+from .frontend.build import load_model
+from .frontend.model import Model
+from .ir.lower import lower
+from .ir.system import TransitionSystem
+from .results import CheckResult
+
+
+def check_model(model: Model, limits: Limits | None = None,
+                progress: Callable[[Progress], None] | None = None) -> CheckResult:
+    ts = lower(model)
+    cs = compile_system(ts)
+    return check_system(model, ts, cs, limits, progress)
+
+
+def check_system(model: Model, ts: TransitionSystem, cs: CompiledSystem,
+                 limits: Limits | None = None,
+                 progress: Callable[[Progress], None] | None = None) -> CheckResult:
+    stats, best, complete, stopped, states, parents, tids = bfs.explore(ts, cs, limits, progress)
+    props = bfs.build_properties(ts, cs, best, complete, states, parents, tids)
+    return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "bfs",
+                       complete, stats, props, stopped,
+                       [w.message for w in model.warnings])
+
+
+def check(path: str | Path, constants: dict[str, int] | None = None,
+          max_states: int | None = None, max_depth: int | None = None,
+          time_limit: float | None = None, stop_on_first: bool = False) -> CheckResult:
+    """Check the spec at `path`; raises `SpecError` when it is invalid."""
+    model = load_model(path, constants or {})
+    return check_model(model, Limits(max_states, max_depth, time_limit, stop_on_first))

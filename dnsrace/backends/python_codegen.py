@@ -1,0 +1,351 @@
+"""Generate Python source from the transition IR for the explicit-state explorer.
+
+A state is one Python int: slot i holds (value - lo_i) in `width_i` bits at `offset_i`.
+Ints hash and compare in one step, take a third of a tuple's memory, and a successor is
+the parent plus the shifted difference of the slots a transition changes.
+
+Generated functions (see `CompiledSystem`):
+  expand(s, guard_errors) -> [(transition, successor or -1-failure), ...] in file order;
+      guard errors are appended to `guard_errors` as global guard-failure numbers
+  state_props(s, active) -> [(property, code), ...] for the state properties whose bit is
+      set in `active`: code 0 = the property's event (invariant false / reachable true),
+      -1-k = evaluating it failed with its k-th failure
+  trans_props(s, n, active) -> the same for transition properties on the step s -> n
+  terminal(s) -> whether every process instance is done
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ir.system import Failure, TransitionSystem
+from ..ir.terms import Term, walk
+
+def _comment(text: str) -> str:
+    """Text safe to put in a generated comment (names are validated; this is a second guard)."""
+    return "".join(ch if ch.isprintable() and ch not in "\r\n" else "?" for ch in str(text))
+
+
+_BIN = {"add": "+", "sub": "-", "mul": "*", "bor": "|", "band": "&", "eq": "==",
+        "ne": "!=", "lt": "<", "le": "<="}
+MAX_INLINE_DEPTH = 30
+
+
+@dataclass
+class Packing:
+    offsets: list[int]
+    widths: list[int]
+    los: list[int]
+
+    def pack(self, values) -> int:
+        s = 0
+        for v, off, lo in zip(values, self.offsets, self.los):
+            s |= (v - lo) << off
+        return s
+
+    def unpack(self, s: int) -> tuple[int, ...]:
+        return tuple(((s >> off) & ((1 << w) - 1)) + lo
+                     for off, w, lo in zip(self.offsets, self.widths, self.los))
+
+
+def packing(ts: TransitionSystem) -> Packing:
+    from ..ir.lower import UNBOUNDED_LIMIT
+    offsets, widths, los = [], [], []
+    off = 0
+    for s in ts.slots:
+        lo = -UNBOUNDED_LIMIT if s.lo is None else s.lo
+        hi = UNBOUNDED_LIMIT if s.hi is None else s.hi
+        w = max((hi - lo).bit_length(), 1) if hi > lo else 1
+        offsets.append(off)
+        widths.append(w)
+        los.append(lo)
+        off += w
+    return Packing(offsets, widths, los)
+
+
+class _Writer:
+    """Renders terms as Python expressions, hoisting shared and deep sub-terms into
+    temporaries (safe: every term is total, so evaluating one early cannot fail)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.names: dict[int, str] = {}
+        self.count = 0
+
+    def section(self, roots: list[Term], indent: str) -> list[str]:
+        """Lines defining temporaries that `roots` share; call before rendering them."""
+        uses: dict[int, int] = {}
+        nodes: dict[int, Term] = {}
+        for r in roots:
+            for t in walk(r):
+                nodes[id(t)] = t
+        for t in nodes.values():
+            for a in t.args:
+                if isinstance(a, Term):
+                    uses[id(a)] = uses.get(id(a), 0) + 1
+        for r in roots:
+            uses[id(r)] = uses.get(id(r), 0) + 1
+        lines = []
+        depth: dict[int, int] = {}
+        order = []
+        for r in roots:
+            order.extend(walk(r))
+        seen = set()
+        for t in order:
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            if t.op in ("const", "slot", "post") or id(t) in self.names:
+                depth[id(t)] = 0
+                continue
+            d = 1 + max((depth.get(id(a), 0) for a in t.args if isinstance(a, Term)), default=0)
+            if uses.get(id(t), 0) > 1 or d > MAX_INLINE_DEPTH:
+                name = f"{self.prefix}{self.count}"
+                self.count += 1
+                lines.append(f"{indent}{name} = {self.render(t)}")
+                self.names[id(t)] = name
+                d = 0
+            depth[id(t)] = d
+        return lines
+
+    def render(self, t: Term) -> str:
+        name = self.names.get(id(t))
+        if name is not None:
+            return name
+        op, a = t.op, t.args
+        r = self.render
+        if op == "const":
+            return repr(a[0])
+        if op == "slot":
+            return f"v{a[0]}"
+        if op == "post":
+            return f"w{a[0]}"
+        if op in _BIN:
+            return f"({r(a[0])} {_BIN[op]} {r(a[1])})"
+        if op == "neg":
+            return f"(-{r(a[0])})"
+        if op == "abs":
+            return f"abs({r(a[0])})"
+        if op in ("min", "max"):
+            return f"{op}({r(a[0])}, {r(a[1])})"
+        if op in ("div", "mod"):
+            sym = "//" if op == "div" else "%"
+            if a[1].is_const and a[1].value != 0:
+                return f"({r(a[0])} {sym} {r(a[1])})"
+            return f"({r(a[0])} {sym} {r(a[1])} if {r(a[1])} else 0)"
+        if op == "not":
+            return f"(not {r(a[0])})"
+        if op in ("and", "or"):
+            return "(" + f" {op} ".join(r(x) for x in a) + ")"
+        if op == "ite":
+            return f"({r(a[1])} if {r(a[0])} else {r(a[2])})"
+        if op == "select":
+            idx, items = a[0], a[1:]
+            tup = "(" + ", ".join(r(x) for x in items) + ",)"
+            if idx.lo is not None and idx.hi is not None and 0 <= idx.lo and idx.hi < len(items):
+                return f"{tup}[{r(idx)}]"
+            return f"({tup}[{r(idx)}] if 0 <= {r(idx)} < {len(items)} else 0)"
+        if op == "bdiff":
+            return f"({r(a[0])} & ~{r(a[1])})"
+        if op == "bit":
+            if a[1].lo is not None and a[1].lo >= 0:
+                return f"(({r(a[0])} >> {r(a[1])}) & 1)"
+            return f"(({r(a[0])} >> {r(a[1])}) & 1 if {r(a[1])} >= 0 else 0)"
+        if op == "setbit":
+            if a[0].lo is not None and a[0].lo >= 0:
+                return f"(1 << {r(a[0])})"
+            return f"(1 << {r(a[0])} if {r(a[0])} >= 0 else 0)"
+        if op == "shl":
+            k = a[1].value
+            return f"({r(a[0])} << {k})" if k >= 0 else f"({r(a[0])} >> {-k})"
+        if op == "popcount":
+            return f"{r(a[0])}.bit_count()"
+        if op == "lowbit":
+            x = r(a[0])
+            return f"(({x} & -{x}).bit_length() - 1 if {x} else 0)"
+        if op == "highbit":
+            x = r(a[0])
+            return f"({x}.bit_length() - 1 if {x} else 0)"
+        raise AssertionError(op)
+
+
+def _unpack_lines(pk: Packing, slots: list[int], src: str, var: str, indent: str) -> list[str]:
+    out = []
+    for i in sorted(slots):
+        mask = (1 << pk.widths[i]) - 1
+        shifted = f"({src} >> {pk.offsets[i]})" if pk.offsets[i] else src
+        expr = f"{shifted} & {mask}"
+        if pk.los[i]:
+            expr = f"({expr}) + {pk.los[i]}"
+        out.append(f"{indent}{var}{i} = {expr}")
+    return out
+
+
+def _slots_read(terms) -> set[int]:
+    out = set()
+    for t in terms:
+        for x in walk(t):
+            if x.op == "slot":
+                out.add(x.args[0])
+    return out
+
+
+def _posts_read(terms) -> set[int]:
+    out = set()
+    for t in terms:
+        for x in walk(t):
+            if x.op == "post":
+                out.add(x.args[0])
+    return out
+
+
+@dataclass
+class Generated:
+    source: str
+    packing: Packing
+    guard_failures: list[tuple[int, Failure]]  # global number -> (transition, failure)
+    effect_failures: list[tuple[int, Failure]]
+
+
+def generate(ts: TransitionSystem) -> Generated:
+    pk = packing(ts)
+    guard_table: list[tuple[int, Failure]] = []
+    effect_table: list[tuple[int, Failure]] = []
+    lines = [f"# Generated by dnsrace from spec '{_comment(ts.name)}'. Do not edit.",
+             "# A state is an int; slot i is ((s >> OFFSET_i) & MASK_i) + LO_i.", ""]
+    for s in ts.slots:
+        lines.append(f"# slot {s.index:>3}: {_comment(s.name)}  bits {pk.offsets[s.index]}.."
+                     f"{pk.offsets[s.index] + pk.widths[s.index] - 1}")
+    lines.append("")
+
+    # ---- expand
+    all_terms = []
+    for t in ts.transitions:
+        all_terms += [t.guard, *(f.cond for f in t.guard_failures),
+                      *(f.cond for f in t.effect_failures), *t.updates.values()]
+        if t.pc:
+            all_terms.append(_slot_term(ts, t.pc[0]))
+    lines.append("def expand(s, guard_errors):")
+    lines += _unpack_lines(pk, _slots_read(all_terms), "s", "v", "    ")
+    lines.append("    r = []")
+    w = _Writer("t")
+    for t in ts.transitions:
+        lines.append(f"    # {_comment(t.name)}")
+        ind = "    "
+        if t.pc:
+            lines.append(f"{ind}if v{t.pc[0]} == {t.pc[1]}:")
+            ind += "    "
+        body: list[str] = []
+        gterms = [t.guard, *(f.cond for f in t.guard_failures)]
+        body += w.section(gterms, ind)
+        first = True
+        for f in t.guard_failures:
+            k = len(guard_table)
+            guard_table.append((t.index, f))
+            body.append(f"{ind}{'if' if first else 'elif'} {w.render(f.cond)}:")
+            body.append(f"{ind}    guard_errors.append({k})")
+            first = False
+        body.append(f"{ind}{'if' if first else 'elif'} {w.render(t.guard)}:")
+        ind2 = ind + "    "
+        eterms = [*(f.cond for f in t.effect_failures), *t.updates.values()]
+        body += w.section(eterms, ind2)
+        first = True
+        for f in t.effect_failures:
+            k = len(effect_table)
+            effect_table.append((t.index, f))
+            body.append(f"{ind2}{'if' if first else 'elif'} {w.render(f.cond)}:")
+            body.append(f"{ind2}    r.append(({t.index}, {-1 - k}))")
+            first = False
+        succ = "s"
+        for slot, term in sorted(t.updates.items()):
+            off = pk.offsets[slot]
+            delta = f"({w.render(term)} - v{slot})"
+            succ += f" + ({delta} << {off})" if off else f" + {delta}"
+        if first:
+            body.append(f"{ind2}r.append(({t.index}, {succ}))")
+        else:
+            body.append(f"{ind2}else:")
+            body.append(f"{ind2}    r.append(({t.index}, {succ}))")
+        lines += body
+        w.names.clear()
+    lines.append("    return r")
+    lines.append("")
+
+    # ---- state properties
+    sp_terms = [x for p in ts.state_properties for x in [p.term, *(f.cond for f in p.failures)]]
+    lines.append("def state_props(s, active):")
+    lines += _unpack_lines(pk, _slots_read(sp_terms), "s", "v", "    ")
+    lines.append("    ev = []")
+    for k, p in enumerate(ts.state_properties):
+        lines += _property_block(w, k, p.term, p.failures, p.kind == "invariant")
+    lines.append("    return ev")
+    lines.append("")
+
+    # ---- transition properties
+    tp_terms = [x for p in ts.transition_properties for x in [p.term, *(f.cond for f in p.failures)]]
+    lines.append("def trans_props(s, n, active):")
+    lines += _unpack_lines(pk, _slots_read(tp_terms), "s", "v", "    ")
+    lines += _unpack_lines(pk, _posts_read(tp_terms), "n", "w", "    ")
+    lines.append("    ev = []")
+    for k, p in enumerate(ts.transition_properties):
+        lines += _property_block(w, k, p.term, p.failures, True)
+    lines.append("    return ev")
+    lines.append("")
+
+    # ---- terminal
+    lines.append("def terminal(s):")
+    if ts.terminal is None:
+        lines.append("    return False")
+    else:
+        lines += _unpack_lines(pk, _slots_read([ts.terminal]), "s", "v", "    ")
+        lines += w.section([ts.terminal], "    ")
+        lines.append(f"    return bool({w.render(ts.terminal)})")
+        w.names.clear()
+    lines.append("")
+    return Generated("\n".join(lines), pk, guard_table, effect_table)
+
+
+def _property_block(w: _Writer, k: int, term: Term, failures, event_when_false: bool):
+    out = [f"    if active & {1 << k}:"]
+    out += w.section([term, *(f.cond for f in failures)], "        ")
+    first = True
+    for j, f in enumerate(failures):
+        out.append(f"        {'if' if first else 'elif'} {w.render(f.cond)}:")
+        out.append(f"            ev.append(({k}, {-1 - j}))")
+        first = False
+    cond = f"not {w.render(term)}" if event_when_false else w.render(term)
+    out.append(f"        {'if' if first else 'elif'} {cond}:")
+    out.append(f"            ev.append(({k}, 0))")
+    w.names.clear()
+    return out
+
+
+def _slot_term(ts: TransitionSystem, i: int) -> Term:
+    from ..ir.terms import slot
+    s = ts.slots[i]
+    return slot(i, s.lo, s.hi)
+
+
+@dataclass
+class CompiledSystem:
+    """The generated functions, compiled once per spec."""
+
+    generated: Generated
+    expand: object
+    state_props: object
+    trans_props: object
+    terminal: object
+
+    @property
+    def packing(self) -> Packing:
+        return self.generated.packing
+
+
+def compile_system(ts: TransitionSystem) -> CompiledSystem:
+    gen = generate(ts)
+    namespace: dict = {"__builtins__": {"abs": abs, "min": min, "max": max, "bool": bool}}
+    # The source is produced by `generate` from IR terms only; no spec text reaches it.
+    code = compile(gen.source, f"<dnsrace:{_comment(ts.name)}>", "exec")
+    exec(code, namespace)  # noqa: S102 - generated from the IR, see above
+    return CompiledSystem(gen, namespace["expand"], namespace["state_props"],
+                          namespace["trans_props"], namespace["terminal"])
