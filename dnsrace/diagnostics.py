@@ -127,10 +127,10 @@ class Reporter:
         raise SpecError(self.errors)
 
 
-def did_you_mean(word: str, candidates, what: str = "") -> str | None:
+def did_you_mean(word: str, candidates, what: str = "", cutoff: float = 0.6) -> str | None:
     """A hint naming the closest candidates to a misspelt word, or None."""
     candidates = sorted(set(candidates))
-    close = difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(word, candidates, n=3, cutoff=cutoff)
     if not close:
         lowered = {c.lower(): c for c in candidates}
         if word.lower() in lowered:

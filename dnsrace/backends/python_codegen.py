@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir.system import Failure, TransitionSystem
-from ..ir.terms import Term, walk
+from ..ir.terms import TRUE, Term, const, mk, substitute, walk
 
 def _comment(text: str) -> str:
     """Text safe to put in a generated comment (names are validated; this is a second guard)."""
@@ -175,8 +175,10 @@ def _unpack_lines(pk: Packing, slots: list[int], src: str, var: str, indent: str
         mask = (1 << pk.widths[i]) - 1
         shifted = f"({src} >> {pk.offsets[i]})" if pk.offsets[i] else src
         expr = f"{shifted} & {mask}"
-        if pk.los[i]:
+        if pk.los[i] > 0:
             expr = f"({expr}) + {pk.los[i]}"
+        elif pk.los[i] < 0:
+            expr = f"({expr}) - {-pk.los[i]}"
         out.append(f"{indent}{var}{i} = {expr}")
     return out
 
@@ -230,43 +232,7 @@ def generate(ts: TransitionSystem) -> Generated:
     lines.append("    r = []")
     w = _Writer("t")
     for t in ts.transitions:
-        lines.append(f"    # {_comment(t.name)}")
-        ind = "    "
-        if t.pc:
-            lines.append(f"{ind}if v{t.pc[0]} == {t.pc[1]}:")
-            ind += "    "
-        body: list[str] = []
-        gterms = [t.guard, *(f.cond for f in t.guard_failures)]
-        body += w.section(gterms, ind)
-        first = True
-        for f in t.guard_failures:
-            k = len(guard_table)
-            guard_table.append((t.index, f))
-            body.append(f"{ind}{'if' if first else 'elif'} {w.render(f.cond)}:")
-            body.append(f"{ind}    guard_errors.append({k})")
-            first = False
-        body.append(f"{ind}{'if' if first else 'elif'} {w.render(t.guard)}:")
-        ind2 = ind + "    "
-        eterms = [*(f.cond for f in t.effect_failures), *t.updates.values()]
-        body += w.section(eterms, ind2)
-        first = True
-        for f in t.effect_failures:
-            k = len(effect_table)
-            effect_table.append((t.index, f))
-            body.append(f"{ind2}{'if' if first else 'elif'} {w.render(f.cond)}:")
-            body.append(f"{ind2}    r.append(({t.index}, {-1 - k}))")
-            first = False
-        succ = "s"
-        for slot, term in sorted(t.updates.items()):
-            off = pk.offsets[slot]
-            delta = f"({w.render(term)} - v{slot})"
-            succ += f" + ({delta} << {off})" if off else f" + {delta}"
-        if first:
-            body.append(f"{ind2}r.append(({t.index}, {succ}))")
-        else:
-            body.append(f"{ind2}else:")
-            body.append(f"{ind2}    r.append(({t.index}, {succ}))")
-        lines += body
+        lines += _transition_block(t, ts, pk, w, guard_table, effect_table)
         w.names.clear()
     lines.append("    return r")
     lines.append("")
@@ -303,6 +269,66 @@ def generate(ts: TransitionSystem) -> Generated:
         w.names.clear()
     lines.append("")
     return Generated("\n".join(lines), pk, guard_table, effect_table)
+
+
+def _transition_block(t, ts, pk: Packing, w: _Writer, guard_table, effect_table) -> list[str]:
+    """The code for one transition inside `expand`."""
+    lines = [f"    # {_comment(t.name)}"]
+    ind = "    "
+    known: dict[int, Term] = {}
+    if t.pc:
+        lines.append(f"{ind}if v{t.pc[0]} == {t.pc[1]}:")
+        ind += "    "
+        known[t.pc[0]] = const(t.pc[1])   # inside the block the pc is known
+
+    def sub(x: Term) -> Term:
+        return substitute(x, known) if known else x
+
+    guard = sub(t.guard)
+    gfails = [(f, sub(f.cond)) for f in t.guard_failures]
+    efails = [(f, sub(f.cond)) for f in t.effect_failures]
+    deltas = []
+    for slot_i, term in sorted(t.updates.items()):
+        old = known.get(slot_i) or _slot_term(ts, slot_i)
+        deltas.append((slot_i, mk("sub", sub(term), old)))
+    lines += w.section([guard, *(c for _, c in gfails)], ind)
+    first = True
+    for f, cond in gfails:
+        k = len(guard_table)
+        guard_table.append((t.index, f))
+        lines.append(f"{ind}{'if' if first else 'elif'} {w.render(cond)}:")
+        lines.append(f"{ind}    guard_errors.append({k})")
+        first = False
+    if guard is not TRUE or not first:
+        lines.append(f"{ind}{'if' if first else 'elif'} {w.render(guard)}:")
+        ind += "    "
+    lines += w.section([*(c for _, c in efails), *(d for _, d in deltas)], ind)
+    first = True
+    for f, cond in efails:
+        k = len(effect_table)
+        effect_table.append((t.index, f))
+        lines.append(f"{ind}{'if' if first else 'elif'} {w.render(cond)}:")
+        lines.append(f"{ind}    r.append(({t.index}, {-1 - k}))")
+        first = False
+    constant = 0
+    parts = ["s"]
+    for slot_i, d in deltas:
+        off = pk.offsets[slot_i]
+        if d.is_const:
+            constant += d.value << off
+        else:
+            parts.append(f"({w.render(d)} << {off})" if off else w.render(d))
+    if constant:
+        parts.append(str(constant))
+    succ = " + ".join(parts)
+    if first:
+        lines.append(f"{ind}r.append(({t.index}, {succ}))")
+    else:
+        lines.append(f"{ind}else:")
+        lines.append(f"{ind}    r.append(({t.index}, {succ}))")
+    if guard is TRUE and not gfails and len(lines) == (2 if t.pc else 1):
+        lines.append(f"{ind}pass")
+    return lines
 
 
 def _property_block(w: _Writer, k: int, term: Term, failures, event_when_false: bool):

@@ -80,8 +80,10 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
             if b is None and UNEXPECTED_WHEN_FOUND[expected[name]]:
                 unexpected[0] = True
 
-    sp_all = (1 << len(sp_names)) - 1
-    tp_all = (1 << len(tp_names)) - 1
+    # A property that cannot fail to evaluate is done once it has its trace; one that can
+    # stays on while a run-time error found later could still be the shortest.
+    sp_fallible = [bool(p.failures) for p in ts.state_properties]
+    tp_fallible = [bool(p.failures) for p in ts.transition_properties]
 
     def active_masks(level: int) -> tuple[int, int]:
         """Properties still worth evaluating at states discovered at `level`."""
@@ -89,11 +91,11 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
         errors_settled = err is not None and err.length <= level
         sp = 0
         for k, n in enumerate(sp_names):
-            if n not in best or not errors_settled:
+            if n not in best or (sp_fallible[k] and not errors_settled):
                 sp |= 1 << k
         tp = 0
         for k, n in enumerate(tp_names):
-            if n not in best or not errors_settled:
+            if n not in best or (tp_fallible[k] and not errors_settled):
                 tp |= 1 << k
         return sp, tp
 

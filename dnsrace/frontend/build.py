@@ -14,7 +14,7 @@ from .consteval import ConstError
 from .model import (Action, Alternative, Constant, Define, Model, Next, Param, Process, Property,
                     Ref, Step, Variable)
 from .parser import parse_effect, parse_expr
-from .schema import check_keys, need_map, need_scalar, need_seq
+from .schema import check_keys, lookup, misspelt, need_map, need_scalar, need_seq
 from .types import (BOOL, INT, ANY, ArrayT, BoolT, IntT, SeqT, SetT, SymT, Sym, Type, all_values,
                     compatible, contains, describe, finite_values)
 from .yaml_reader import YMap, YScalar, YSeq, read_yaml
@@ -51,7 +51,8 @@ def build_model(source: SourceFile, sha256: str, overrides: dict[str, int]) -> M
     rep.fail_if_errors()
     if not isinstance(root, YMap):
         rep.fail("DR105", "a spec is a YAML mapping with `dnsrace: 1`, `name:` and the sections "
-                 "of the spec language", root.pos if root else Pos(1, 1))
+                 "of the spec language", root.pos if root else Pos(1, 1),
+                 "start the file with `dnsrace: 1` and `name: my-spec`, one key per line")
     builder = _Builder(source, sha256, rep, root, overrides)
     model = builder.build()
     rep.fail_if_errors()
@@ -89,7 +90,8 @@ class _Builder:
             self.err("DR105", f"{what} is empty", node.pos, "write an expression")
             return None
         if not isinstance(v, str):
-            self.err("DR105", f"{what} must be an expression, not {v!r}", node.pos)
+            self.err("DR105", f"{what} must be an expression, not {v!r}", node.pos,
+                     "integers, true/false, names and quoted expressions are allowed here")
             return None
         try:
             return parse_expr(v, node.offset_pos, self.source.path)
@@ -119,7 +121,7 @@ class _Builder:
             return None
         before = len(self.rep.errors)
         self.checker.expr(e, scope)
-        if len(self.rep.errors) > before:
+        if len(self.rep.errors) > before or _uses_broken(e):
             return None
         try:
             v = consteval.evaluate(e)
@@ -127,9 +129,19 @@ class _Builder:
             self.err("DR301", str(exc), exc.node.pos, exc.hint)
             return None
         if want == "int" and (isinstance(v, bool) or not isinstance(v, int)):
-            self.err("DR301", "an integer is needed here", e.pos)
+            self.err("DR301", "an integer is needed here", e.pos,
+                     "write an integer expression over constants, e.g. N - 1")
             return None
         return v
+
+    def broken(self, name: str) -> None:
+        """Bind a name whose declaration failed (and was reported), so that its uses are not
+        reported again as unknown names."""
+        self.globals.names.setdefault(name, Binding(Ref("broken", name=name), ANY))
+
+    def section(self, key: str):
+        """A top-level section, also under a misspelt key (reported already)."""
+        return lookup(self.root, key, schema.TOP_KEYS)
 
     def declare_global(self, name: str, what: str, pos: Pos, binding: Binding,
                        shareable: bool = False) -> bool:
@@ -139,7 +151,8 @@ class _Builder:
             return False
         if name in RESERVED:
             self.err("DR306", f"'{name}' is reserved and cannot name {what}", pos,
-                     "choose another name")
+                     _reserved_hint(name))
+            self.broken(name)
             return False
         if name in self.declared:
             prev_what, prev_pos = self.declared[name]
@@ -159,17 +172,18 @@ class _Builder:
     # ------------------------------------------------------------ the sections
     def build(self) -> Model:
         root, rep = self.root, self.rep
-        check_keys(root, schema.TOP_KEYS, rep, "the spec")
-        for key in schema.REQUIRED_TOP:
-            if root.get(key) is None:
-                self.err("DR104", f"the spec has no `{key}:`", Pos(1, 1),
-                         "start the file with `dnsrace: 1` and `name: my-spec`")
+        unknown = check_keys(root, schema.TOP_KEYS, rep, "the spec")
+        for key, hint in (("dnsrace", "add `dnsrace: 1` (the language version) as the first key"),
+                          ("name", "add `name: my-spec` (lower-case letters, digits, '-', '_')")):
+            if root.get(key) is None and not misspelt(key, unknown):
+                self.err("DR104", f"the spec has no `{key}:`", root.pos, hint)
         version = root.get("dnsrace")
         if isinstance(version, YScalar) and version.value != 1:
             self.err("DR107", f"unsupported spec language version {version.value!r}",
                      version.pos, "this dnsrace reads version 1: write `dnsrace: 1`")
         elif version is not None and not isinstance(version, YScalar):
-            self.err("DR107", "`dnsrace:` is the language version, 1", version.pos)
+            self.err("DR107", "`dnsrace:` is the language version, 1", version.pos,
+                     "write `dnsrace: 1`")
         name_node = need_scalar(root.get("name"), rep, "`name`")
         name = ""
         if name_node is not None:
@@ -186,15 +200,15 @@ class _Builder:
         desc = str(description.value) if isinstance(description, YScalar) and \
             description.value is not None else None
 
-        self.read_constants(need_map(root.get("constants"), rep, "`constants`", root))
-        self.read_enums(need_map(root.get("types"), rep, "`types`", root))
-        procs_node = need_map(root.get("processes"), rep, "`processes`", root)
+        self.read_constants(need_map(self.section("constants"), rep, "`constants`", root))
+        self.read_enums(need_map(self.section("types"), rep, "`types`", root))
+        procs_node = need_map(self.section("processes"), rep, "`processes`", root)
         self.collect_steps(procs_node)
         self.add_symbol("done")
-        actions_node = need_seq(root.get("actions"), rep, "`actions`")
+        actions_node = need_seq(self.section("actions"), rep, "`actions`")
         self.declare_processes_and_actions(procs_node, actions_node)
-        self.read_define_headers(need_map(root.get("define"), rep, "`define`", root))
-        variables = self.read_variables(need_map(root.get("variables"), rep, "`variables`", root))
+        self.read_define_headers(need_map(self.section("define"), rep, "`define`", root))
+        variables = self.read_variables(need_map(self.section("variables"), rep, "`variables`", root))
         processes = self.read_processes(procs_node)
         self.check_defines()
         actions = self.read_actions(actions_node)
@@ -204,7 +218,9 @@ class _Builder:
         if dl is not None:
             dl = need_scalar(dl, rep, "`deadlock`")
             if dl is not None and dl.value not in ("ignore", "error"):
-                self.err("DR105", f"`deadlock:` is `ignore` or `error`, not {dl.value!r}", dl.pos)
+                self.err("DR105", f"`deadlock:` is `ignore` or `error`, not {dl.value!r}", dl.pos,
+                         did_you_mean(str(dl.value), ("ignore", "error"))
+                         or "`error` reports states where nothing can move")
             deadlock = dl is not None and dl.value == "error"
         self.check_assumes()
         consteval.SYMBOL_RANK.clear()
@@ -219,29 +235,36 @@ class _Builder:
             name = str(key.value)
             value, symbolic, assume_node = None, False, None
             if isinstance(val, YMap):
-                check_keys(val, schema.CONSTANT_KEYS, self.rep, f"constant '{name}'")
+                unknown = check_keys(val, schema.CONSTANT_KEYS, self.rep, f"constant '{name}'")
                 v = val.get("value")
                 value = v.value if isinstance(v, YScalar) else None
                 s = val.get("symbolic")
                 if s is not None:
                     if not isinstance(s, YScalar) or not isinstance(s.value, bool):
-                        self.err("DR301", "`symbolic:` is true or false", s.pos)
+                        self.err("DR301", "`symbolic:` is true or false", s.pos,
+                                 "write `symbolic: true` (YAML 1.2: yes/no are strings)")
                     else:
                         symbolic = s.value
                 assume_node = need_scalar(val.get("assume"), self.rep, "`assume`")
                 pos = v.pos if v is not None else val.pos
                 if v is None:
-                    self.err("DR104", f"constant '{name}' has no `value:`", val.pos,
-                             "even a symbolic constant needs a value for the explicit engines")
+                    if not misspelt("value", unknown):
+                        self.err("DR104", f"constant '{name}' has no `value:`", key.pos,
+                                 "even a symbolic constant needs a value for the explicit engines")
+                    self.broken(name)
                     continue
             elif isinstance(val, YScalar):
                 value, pos = val.value, val.pos
             else:
-                self.err("DR301", f"constant '{name}' must be an integer", val.pos)
+                self.err("DR301", f"constant '{name}' must be an integer", val.pos,
+                         "write `NAME: 3`, or `NAME: {value: 3, symbolic: true, assume: ...}`; "
+                         "enumerations go under `types:`")
+                self.broken(name)
                 continue
             if isinstance(value, bool) or not isinstance(value, int):
                 self.err("DR301", f"constant '{name}' must be an integer, not {value!r}", pos,
                          "constants are named integers")
+                self.broken(name)
                 continue
             if name in self.overrides:
                 value = self.overrides.pop(name)
@@ -251,12 +274,13 @@ class _Builder:
                 self.constants[name] = c
             if assume_node is not None:
                 c.assume = self.expr_of(assume_node, "`assume`")
-        for name in self.overrides:
-            from ..diagnostics import Diagnostic
-            hint = did_you_mean(name, self.constants, "the constants are") or \
-                "the spec declares no such constant"
-            self.rep.diagnostics.append(Diagnostic(
-                "DR401", f"--const {name}: the spec has no constant '{name}'", None, None, hint))
+                c.assume_text = " ".join(str(assume_node.value).split())
+        where = self.root.key_pos("constants")
+        for name, value in self.overrides.items():
+            hint = did_you_mean(name, self.constants, "the constants are") if self.constants \
+                else "the spec declares no constants"
+            self.err("DR401", f"--const {name}={value}: the spec has no constant '{name}'",
+                     where, hint or "--const overrides a constant declared under `constants:`")
 
     def check_assumes(self) -> None:
         for c in self.constants.values():
@@ -265,8 +289,8 @@ class _Builder:
             v = self.const_value(c.assume, self.globals, want="bool")
             if v is False:
                 self.err("DR307", f"constant {c.name} = {c.value} does not satisfy its assume "
-                         f"`{self.source.line(c.assume.pos.line).strip()}`", c.assume.pos,
-                         "change the value (or the --const override)")
+                         f"`{c.assume_text}`", c.assume.pos,
+                         "change the value (or the --const override) so that the assume holds")
 
     def read_enums(self, node: YMap | None) -> None:
         for key, val in node.items if node else []:
@@ -276,19 +300,23 @@ class _Builder:
                 for item in val.items:
                     if not isinstance(item, YScalar) or not isinstance(item.value, str) \
                             or not IDENT_RE.match(item.value):
-                        self.err("DR302", f"an enumeration value must be a name", item.pos,
+                        self.err("DR302", "an enumeration value must be a name", item.pos,
                                  "write symbols such as [up, down]")
                         continue
                     if item.value in values:
-                        self.err("DR208", f"'{item.value}' is listed twice in {name}", item.pos)
+                        self.err("DR208", f"'{item.value}' is listed twice in {name}", item.pos,
+                                 "remove the second one")
                         continue
                     values.append(item.value)
                     self.symbol_global(item.value, item.pos)
             else:
-                self.err("DR302", f"type '{name}' must list its values, e.g. [up, down]", val.pos)
+                self.err("DR302", f"type '{name}' must list its values", val.pos,
+                         "`types:` holds enumerations only, e.g. `Health: [up, down]`; named "
+                         "expressions go under `define:`")
                 continue
             if not values:
-                self.err("DR302", f"enumeration '{name}' has no values", val.pos)
+                self.err("DR302", f"enumeration '{name}' has no values", val.pos,
+                         "list at least one value, e.g. [up, down]")
                 continue
             self.enums[name] = tuple(values)
             self.declare_global(name, "an enumeration", key.pos,
@@ -308,7 +336,7 @@ class _Builder:
         for pkey, pval in procs.items if procs else []:
             if not isinstance(pval, YMap):
                 continue
-            steps = pval.get("steps")
+            steps = lookup(pval, "steps", schema.PROCESS_KEYS)
             for item in steps.items if isinstance(steps, YSeq) else []:
                 if isinstance(item, YMap) and isinstance(item.get("name"), YScalar):
                     n = item.get("name")
@@ -345,7 +373,9 @@ class _Builder:
             params = [p for p in params if p]
             bad = [p for p in params if not IDENT_RE.match(p) or p in RESERVED]
             if bad:
-                self.err("DR306", f"'{bad[0]}' is not a valid argument name", key.pos)
+                self.err("DR306", f"'{bad[0]}' is not a valid argument name", key.pos,
+                         _reserved_hint(bad[0]) if bad[0] in RESERVED else
+                         "names are letters, digits and '_', not starting with a digit")
                 continue
             body_node = need_scalar(val, self.rep, f"define '{name}'")
             if body_node is None:
@@ -372,8 +402,8 @@ class _Builder:
         if text is None:
             if not isinstance(node.value, str):
                 if node.value in (True, False) or node.value is None:
-                    self.err("DR302", "a type is needed here, e.g. `bool`, `0..3`, `set of 0..3`",
-                             node.pos)
+                    self.err("DR302", "a type is needed here", node.pos,
+                             "e.g. `bool`, `0..3`, `set of 0..3`, `seq of 0..3 max 2`")
                     return None
                 text = str(node.value)
             else:
@@ -390,22 +420,25 @@ class _Builder:
         if body.startswith("set of "):
             elem = self.parse_type(node, body[7:], start + 7)
             if elem is not None and finite_values(elem) is None:
+                skip = len(body[7:]) - len(body[7:].lstrip())
                 self.err("DR302", f"a set's elements must come from a finite type (bool, a "
-                         f"range or an enumeration), not {elem}", at)
+                         f"range or an enumeration), not {elem}", locate(7 + skip),
+                         "bound the elements, e.g. `set of 0..7`")
                 return None
             return SetT(elem) if elem is not None else None
         if body.startswith("seq of "):
             k = body.rfind(" max ")
             if k < 0:
                 self.err("DR302", "a sequence type needs a bound: `seq of T max N`", at,
-                         "the bound keeps the state space finite")
+                         f"e.g. `{body} max 3`: the bound keeps the state space finite")
                 return None
             elem = self.parse_type(node, body[7:k], start + 7)
             n = self.const_value(self._parse(body[k + 5:], node, start + k + 5), self.globals)
             if elem is None or n is None:
                 return None
             if n < 0:
-                self.err("DR302", f"a sequence's max must be >= 0, not {n}", at)
+                self.err("DR302", f"a sequence's max must be >= 0, not {n}", locate(k + 5),
+                         "the max is the longest the sequence may grow")
                 return None
             return SeqT(elem, n)
         if body.startswith("["):
@@ -416,7 +449,8 @@ class _Builder:
                 if depth == 0:
                     break
             if depth != 0:
-                self.err("DR302", "unclosed '[' in an array type", at)
+                self.err("DR302", "unclosed '[' in an array type", at,
+                         "write `[N]T`, `[LO..HI]T` or `[Enum]T`")
                 return None
             inner = body[1:k]
             elem = self.parse_type(node, body[k + 1:], start + k + 1)
@@ -437,7 +471,8 @@ class _Builder:
             if lo is None or hi is None:
                 return None
             if hi < lo:
-                self.err("DR302", f"an array needs at least one element (index {lo}..{hi})", at)
+                self.err("DR302", f"an array needs at least one element (index {lo}..{hi})",
+                         locate(1), "its size must be at least 1")
                 return None
             return ArrayT(IntT(lo, hi), tuple(range(lo, hi + 1)), elem)
         if body.startswith("{"):
@@ -448,7 +483,9 @@ class _Builder:
                 off = text.find(nm, offset - lead if offset > lead else 0)
                 pos = node.offset_pos(start + max(off, 0) - lead) if off >= 0 else at
                 if not IDENT_RE.match(nm) or nm in RESERVED:
-                    self.err("DR302", f"'{nm}' is not a valid enumeration value", pos)
+                    self.err("DR302", f"'{nm}' is not a valid enumeration value", pos,
+                             _reserved_hint(nm) if nm in RESERVED else
+                             "enumeration values are names, e.g. {up, down}")
                     return None
                 self.symbol_global(nm, pos)
                 vals.append(nm)
@@ -499,7 +536,8 @@ class _Builder:
             items = []
             for item in node.items:
                 if not isinstance(item, YScalar):
-                    self.err("DR303", "a list `init` holds one value per element", item.pos)
+                    self.err("DR303", "a list `init` holds one value per element", item.pos,
+                             "quote an element that YAML would read as a list or mapping")
                     return None
                 e = self.expr_of(item, "an initial value")
                 v = self.const_value(e, self.globals, want="any")
@@ -534,43 +572,46 @@ class _Builder:
                 vals = (v,) * len(t.keys)
             for x in vals:
                 if not contains(t.elem, x):
-                    self.err("DR303", f"initial value {_show(x)} is outside {what}'s element "
-                             f"type {t.elem}", pos)
+                    self.err("DR303", f"initial value {_show(x)} is outside the element type "
+                             f"{t.elem} of {what}", pos, "change the init or widen the type")
                     return None
             return [tuple(vals)]
         if isinstance(t, SeqT) and isinstance(v, frozenset) and not v:
             v = ()
         if not contains(t, v):
-            self.err("DR303", f"initial value {_show(v)} is outside {what}'s type {t}", pos,
+            self.err("DR303", f"initial value {_show(v)} is outside the type {t} of {what}", pos,
                      "change the init or widen the type")
             return None
         return [v]
 
     def read_var_table(self, node: YMap | None, process: str | None) -> list[Variable]:
+        """Read variables or locals.  One with a bad type or init is kept (typed `ANY`, no
+        initial values) so that its uses are not reported again as unknown names; the errors
+        already reported stop the build."""
         out = []
         for key, val in node.items if node else []:
             name = str(key.value)
             where = f"variable '{name}'" if process is None else f"local '{name}' of {process}"
             spec = need_map(val, self.rep, where, key)
             if spec is None:
+                out.append(Variable(name, ANY, [], key.pos, process))
                 continue
-            check_keys(spec, schema.VARIABLE_KEYS, self.rep, where)
+            unknown = check_keys(spec, schema.VARIABLE_KEYS, self.rep, where)
+            t = inits = None
             tnode = spec.get("type")
             if tnode is None:
-                self.err("DR104", f"{where} has no `type:`", key.pos, "e.g. `type: 0..3`")
-                continue
-            tnode = need_scalar(tnode, self.rep, f"the type of {where}")
-            t = self.parse_type(tnode) if tnode is not None else None
+                if not misspelt("type", unknown):
+                    self.err("DR104", f"{where} has no `type:`", key.pos, "e.g. `type: 0..3`")
+            else:
+                tnode = need_scalar(tnode, self.rep, f"the type of {where}")
+                t = self.parse_type(tnode) if tnode is not None else None
             if spec.get("init") is None:
-                self.err("DR104", f"{where} has no `init:`", key.pos,
-                         "give its initial value, or `init: any` for every value of the type")
-                continue
-            if t is None:
-                continue
-            inits = self.init_values(t, spec.get("init"), where)
-            if inits is None:
-                continue
-            out.append(Variable(name, t, inits, key.pos, process))
+                if not misspelt("init", unknown):
+                    self.err("DR104", f"{where} has no `init:`", key.pos, "give its initial "
+                             "value, or `init: any` for every value of the type")
+            elif t is not None:
+                inits = self.init_values(t, spec.get("init"), where)
+            out.append(Variable(name, t or ANY, inits or [], key.pos, process))
         return out
 
     def read_variables(self, node: YMap | None) -> list[Variable]:
@@ -606,7 +647,8 @@ class _Builder:
                              exc.node.pos, "use constants, ranges and enumerations")
                     continue
                 if not isinstance(dom, (frozenset, tuple)):
-                    self.err("DR301", "a parameter's domain must be a set, e.g. 0..N-1", e.pos)
+                    self.err("DR301", "a parameter's domain must be a set", e.pos,
+                             "e.g. `0..N-1`, `{1, 3}` or an enumeration's name")
                     continue
                 vals = sorted(dom, key=consteval.order_key) if isinstance(dom, frozenset) \
                     else list(dom)
@@ -675,27 +717,32 @@ class _Builder:
             pm = need_map(pval, self.rep, f"process '{pname}'", pkey)
             if pm is None:
                 continue
-            check_keys(pm, schema.PROCESS_KEYS, self.rep, f"process '{pname}'")
+            unknown = check_keys(pm, schema.PROCESS_KEYS, self.rep, f"process '{pname}'")
             count = 1
             cnode = pm.get("count")
             if cnode is not None:
                 cnode = need_scalar(cnode, self.rep, "`count`")
                 c = self.const_value(self.expr_of(cnode, "`count`"), self.globals) if cnode else None
                 if c is not None and c < 1:
-                    self.err("DR301", f"process '{pname}' needs count >= 1, not {c}", cnode.pos)
+                    self.err("DR301", f"process '{pname}' needs count >= 1, not {c}", cnode.pos,
+                             "a process has at least one instance")
                 elif c is not None:
                     count = c
-            local_vars = self.read_var_table(need_map(pm.get("locals"), self.rep, "`locals`", pm),
+            locals_node = lookup(pm, "locals", schema.PROCESS_KEYS)
+            local_vars = self.read_var_table(need_map(locals_node, self.rep, "`locals`", pm),
                                              pname)
             for loc in local_vars:
                 if self.globals.lookup(loc.name) is not None:
                     self.err("DR208", f"local '{loc.name}' of {pname} reuses a global name",
-                             loc.pos, "rename the local")
+                             loc.pos, "rename the local: shadowing is an error in the spec "
+                             "language")
             proc = Process(pname, count, local_vars, [], pkey.pos)
-            steps_node = need_seq(pm.get("steps"), self.rep, f"the steps of {pname}")
+            steps_node = need_seq(lookup(pm, "steps", schema.PROCESS_KEYS), self.rep,
+                                  f"the steps of {pname}")
             if steps_node is None or not steps_node.items:
-                self.err("DR104", f"process '{pname}' has no steps", pkey.pos,
-                         "give it `steps:` with at least one step")
+                if not misspelt("steps", unknown):
+                    self.err("DR104", f"process '{pname}' has no steps", pkey.pos,
+                             "give it `steps:` with at least one step")
                 continue
             names_seen: set[str] = set()
             raw_steps = []
@@ -705,7 +752,8 @@ class _Builder:
                     continue
                 nn = need_scalar(sm.get("name"), self.rep, "a step's name")
                 if nn is None:
-                    self.err("DR104", f"a step of {pname} has no `name:`", sm.pos)
+                    if sm.get("name") is None:
+                        self.unnamed(sm, schema.STEP_KEYS, f"a step of {pname}")
                     continue
                 sname = str(nn.value)
                 if not IDENT_RE.match(sname) or sname in RESERVED:
@@ -713,7 +761,8 @@ class _Builder:
                              "use a name that is not reserved (`done` ends an instance)")
                     continue
                 if sname in names_seen:
-                    self.err("DR208", f"step '{sname}' appears twice in {pname}", nn.pos)
+                    self.err("DR208", f"step '{sname}' appears twice in {pname}", nn.pos,
+                             "step names are unique within a process: rename one")
                     continue
                 names_seen.add(sname)
                 raw_steps.append((sname, sm))
@@ -753,7 +802,9 @@ class _Builder:
             nn = need_scalar(am.get("name"), self.rep, "an alternative's name")
             aname = str(nn.value) if nn is not None else str(i)
             if aname in seen:
-                self.err("DR208", f"alternative '{aname}' appears twice in {where}", am.pos)
+                self.err("DR208", f"alternative '{aname}' appears twice in {where}",
+                         nn.pos if nn is not None else am.pos,
+                         "alternative names are unique within a step: rename one")
                 continue
             seen.add(aname)
             params, guard, effect, scope = self.read_transition_body(am, proc, where)
@@ -765,6 +816,13 @@ class _Builder:
             self.err("DR104", f"{where} has an empty `either`", sm.pos,
                      "give at least one alternative")
 
+    def unnamed(self, node: YMap, keys, what: str) -> None:
+        """Report a step or action without `name:` (or with the key misspelt)."""
+        unknown = check_keys(node, keys, self.rep, what)
+        if not misspelt("name", unknown):
+            self.err("DR104", f"{what} has no `name:`", node.pos,
+                     "start each item with `- name: ...`; traces and reports use the name")
+
     def read_actions(self, actions: YSeq | None) -> list[Action]:
         out = []
         for item in actions.items if actions else []:
@@ -773,7 +831,8 @@ class _Builder:
                 continue
             nn = need_scalar(am.get("name"), self.rep, "an action's name")
             if nn is None:
-                self.err("DR104", "an action has no `name:`", am.pos)
+                if am.get("name") is None:
+                    self.unnamed(am, schema.ACTION_KEYS, "an action")
                 continue
             name = str(nn.value)
             check_keys(am, schema.ACTION_KEYS, self.rep, f"action '{name}'")
@@ -787,11 +846,12 @@ class _Builder:
         names: dict[str, Pos] = {}
         for section, kind in (("invariants", "invariant"), ("transitions", "transition"),
                               ("reachable", "reachable")):
-            node = need_map(self.root.get(section), self.rep, f"`{section}`", self.root)
+            node = need_map(self.section(section), self.rep, f"`{section}`", self.root)
             for key, val in node.items if node else []:
                 name = str(key.value)
                 if not IDENT_RE.match(name):
-                    self.err("DR306", f"'{name}' is not a valid property name", key.pos)
+                    self.err("DR306", f"'{name}' is not a valid property name", key.pos,
+                             "names are letters, digits and '_', not starting with a digit")
                     continue
                 if name in ("assertion", "type", "error", "deadlock"):
                     self.err("DR306", f"'{name}' is reserved for a built-in check", key.pos,
@@ -800,16 +860,20 @@ class _Builder:
                 if name in names:
                     self.err("DR208", f"property '{name}' is already declared (line "
                              f"{names[name].line}); property names are unique across kinds",
-                             key.pos)
+                             key.pos, "rename one of them: reports and trace files are named "
+                             "after the property")
                     continue
                 names[name] = key.pos
                 expected = "reachable" if kind == "reachable" else "holds"
                 about = None
                 if isinstance(val, YMap):
-                    check_keys(val, schema.PROPERTY_KEYS, self.rep, f"property '{name}'")
+                    unknown = check_keys(val, schema.PROPERTY_KEYS, self.rep, f"property '{name}'")
                     enode = val.get("expr")
                     if enode is None:
-                        self.err("DR104", f"property '{name}' has no `expr:`", val.pos)
+                        if not misspelt("expr", unknown):
+                            self.err("DR104", f"property '{name}' has no `expr:`", key.pos,
+                                     "write the condition as `expr: \"...\"`, or give it "
+                                     "directly: `name: \"...\"`")
                         continue
                     ex = need_scalar(val.get("expect"), self.rep, "`expect`")
                     if ex is not None:
@@ -817,7 +881,10 @@ class _Builder:
                             ("reachable", "unreachable") if kind == "reachable" else ())
                         if ex.value not in allowed:
                             self.err("DR305", f"`expect: {ex.value}` is not one of "
-                                     + ", ".join(allowed), ex.pos)
+                                     + ", ".join(allowed), ex.pos,
+                                     did_you_mean(str(ex.value), allowed) or
+                                     ("`holds` is the default; `violated` keeps a known bug as "
+                                      "a regression check"))
                         elif kind == "reachable":
                             expected = {"holds": "reachable", "violated": "unreachable"}.get(
                                 ex.value, ex.value)
@@ -845,3 +912,18 @@ def _show(v) -> str:
     if isinstance(v, tuple):
         return "[" + ", ".join(_show(x) for x in v) + "]"
     return str(v)
+
+
+def _uses_broken(e: S.Expr) -> bool:
+    """Whether `e` reads a name whose declaration failed (its value is unknown)."""
+    return any(isinstance(n, S.Name) and isinstance(n.ref, Ref) and n.ref.kind == "broken"
+               for n in S.walk(e))
+
+
+def _reserved_hint(name: str) -> str:
+    """Why a reserved word cannot be a name, and what to do."""
+    if name in ("len", "min", "max", "abs", "head", "tail", "append", "all", "any"):
+        return f"'{name}' is a built-in function: choose another name, e.g. '{name}_value'"
+    if name in ("true", "false", "self", "pc", "done"):
+        return f"'{name}' already means something in every expression: choose another name"
+    return "choose another name: Python's keywords and the spec language's words are reserved"

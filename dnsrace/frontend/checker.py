@@ -16,6 +16,25 @@ from .types import (ANY, BOOL, INT, SYM, AnyT, ArrayT, BoolT, IntT, SeqT, SetT, 
 
 BUILTINS = {"len": (1, 1), "min": (1, 2), "max": (1, 2), "abs": (1, 1), "head": (1, 1),
             "tail": (1, 1), "append": (2, 2)}
+USAGE = {"len": "len(s)", "min": "min(S) or min(a, b)", "max": "max(S) or max(a, b)",
+         "abs": "abs(n)", "head": "head(s)", "tail": "tail(s)", "append": "append(s, x)"}
+PYTHON_FUNCTIONS = {
+    "print": "a spec cannot print; check a condition with `assert c, \"why\"` in an effect",
+    "range": "write the inclusive range LO..HI, e.g. 0..N-1",
+    "sum": "there is no sum(); count with len({x for x in D if c})",
+    "sorted": "sets have no order to sort; iteration is in ascending order already",
+    "set": "write a set as {a, b} or {e for x in D}; {} is the empty set",
+    "list": "write a sequence as [a, b] or [e for x in D]; [] is the empty sequence",
+    "int": "values are not converted: `1 if c else 0` turns a condition into a number",
+    "bool": "values are not converted: compare instead, e.g. `n > 0`",
+}
+WANT_HINT = {
+    "bool": "write a condition: a comparison such as `x > 0`, or and/or/not of conditions",
+    "int": "write an integer expression; len(...) counts a set or a sequence",
+    "symbol": "write a step name, `done`, an enumeration value, or an expression giving one",
+    "set": "write a set: {a, b}, LO..HI, an enumeration name or {e for x in D}",
+    "seq": "write a sequence: [a, b] or [e for x in D]",
+}
 
 RESERVED = frozenset("""
 False None True and as assert async await break class continue def del elif else except
@@ -36,12 +55,13 @@ class Scope:
 
     def __init__(self, names: dict[str, Binding], parent: "Scope | None" = None,
                  *, process: str | None = None, primes: bool | None = None,
-                 in_define: bool = False):
+                 in_define: bool = False, in_prime: bool = False):
         self.names = names
         self.parent = parent
         self.process = process if process is not None else (parent.process if parent else None)
         self.primes = primes if primes is not None else (parent.primes if parent else False)
         self.in_define = in_define or (parent.in_define if parent else False)
+        self.in_prime = in_prime or (parent.in_prime if parent else False)
 
     def lookup(self, name: str) -> Binding | None:
         s: Scope | None = self
@@ -81,6 +101,7 @@ class Checker:
         self.globals = global_scope
         self._define_cache: dict[tuple, Type] = {}
         self._define_stack: list[str] = []
+        self._recursive: set[str] = set()
 
     # ------------------------------------------------------------ helpers
     def _err(self, code: str, msg: str, node, hint: str | None = None) -> Type:
@@ -94,7 +115,8 @@ class Checker:
             return t
         ok = {"int": IntT, "bool": BoolT, "symbol": SymT, "set": SetT, "seq": SeqT}[want]
         if not isinstance(t, ok):
-            self._err("DR203", f"{what} must be {_a(want)}, but this is {_a(describe(t))}", e)
+            self._err("DR203", f"{what} must be {_a(want)}, but this is {_a(describe(t))}", e,
+                      WANT_HINT[want])
             return ANY
         return t
 
@@ -135,8 +157,12 @@ class Checker:
             hint = did_you_mean(e.id, [n for n in scope.visible() if not n.startswith("\0")])
             return self._err("DR201", f"unknown name '{e.id}'", e,
                              hint or "declare it under constants, variables, types or define")
+        if b.ref.kind == "broken":
+            e.ref = b.ref
+            return ANY  # its declaration was rejected, and reported, already
         if b.ref.kind == "action":
-            return self._err("DR203", f"'{e.id}' is an action, not a value", e)
+            return self._err("DR203", f"'{e.id}' is an action, not a value", e,
+                             "an action is a transition; read the variables it writes")
         if b.ref.kind == "process":
             return self._err("DR203", f"'{e.id}' is a process, not a value", e,
                              f"read its state as `{e.id}.pc[i]` or `{e.id}.<local>[i]`")
@@ -154,10 +180,16 @@ class Checker:
         obj = e.obj
         b = scope.lookup(obj.id) if isinstance(obj, S.Name) else None
         if b is None or b.ref.kind != "process":
-            return self._err("DR204", "attribute access is not allowed", e,
-                             "only `Process.pc[i]` and `Process.local[i]` read a process's state")
+            what = f"'{obj.id}' is not a process" if isinstance(obj, S.Name) else \
+                "only a process has attributes"
+            return self._err("DR204", f"attribute access `.{e.attr}` is not allowed: {what}", e,
+                             "values have no attributes or methods; only `Process.pc[i]` and "
+                             "`Process.local[i]` use '.', to read a process's state")
         proc = b.ref.name
-        info = self.globals.lookup("\0proc:" + proc).type  # dict of attr -> ArrayT
+        info_binding = self.globals.lookup("\0proc:" + proc)
+        if info_binding is None:  # the process itself was rejected (and reported)
+            return ANY
+        info = info_binding.type  # dict of attr -> ArrayT
         obj.ref = b.ref
         if e.attr not in info:
             return self._err("DR201", f"process '{proc}' has no local '{e.attr}'", e,
@@ -185,12 +217,15 @@ class Checker:
             case S.Index(obj=o, index=i):
                 return self.index(e, o, i, scope)
             case S.Prime(expr=x):
+                if scope.in_prime:
+                    return self._err("DR209", "a primed expression cannot be primed again", e,
+                                     "x' is already the value after the step; remove the "
+                                     "second prime")
                 if not scope.primes:
                     return self._err("DR209", "a primed expression (x') is only allowed under "
-                                     "`transitions:`, and cannot be primed again", e,
-                                     "invariants read one state; use a transition property "
-                                     "to relate two")
-                return self.expr(x, scope.child({}, primes=False))
+                                     "`transitions:`", e, "invariants, guards and effects read "
+                                     "one state; relate two states in a `transitions:` property")
+                return self.expr(x, scope.child({}, primes=False, in_prime=True))
             case S.Call():
                 return self.call(e, scope)
             case S.Comprehension():
@@ -218,9 +253,11 @@ class Checker:
                 tt, to = self.expr(t, scope), self.expr(o, scope)
                 if not compatible(tt, to):
                     self._err("DR203", f"the two branches of `if ... else` differ: "
-                              f"{describe(tt)} and {describe(to)}", e)
+                              f"{describe(tt)} and {describe(to)}", e,
+                              "both branches must give a value of one type")
                 return tt if not isinstance(tt, AnyT) else to
-        return self._err("DR204", "this expression is not part of the spec language", e)
+        return self._err("DR204", "this expression is not part of the spec language", e,
+                         "see the Expressions section of the spec language")
 
     def _common(self, es: list[S.Expr], scope: Scope, what: str) -> Type:
         t: Type = ANY
@@ -230,7 +267,8 @@ class Checker:
                 t = tx
             elif not compatible(t, tx):
                 self._err("DR203", f"{what} must all have one type: {describe(t)} and "
-                          f"{describe(tx)} are mixed", x)
+                          f"{describe(tx)} are mixed", x, "a set or sequence holds values of "
+                          "one type only")
         return t
 
     def index(self, e, o, i, scope) -> Type:
@@ -242,14 +280,15 @@ class Checker:
             want = "symbol" if isinstance(to.key, SymT) else "int"
             if not isinstance(ti, AnyT) and describe(ti) != want:
                 self._err("DR203", f"this array is indexed by {_a(want)}, not by "
-                          f"{_a(describe(ti))}", i)
+                          f"{_a(describe(ti))}", i, f"its indices are {to.key}")
             return to.elem
         if isinstance(to, SeqT):
             if not isinstance(ti, (IntT, AnyT)):
-                self._err("DR203", f"a sequence is indexed by an int, not by {_a(describe(ti))}", i)
+                self._err("DR203", f"a sequence is indexed by an int, not by {_a(describe(ti))}",
+                          i, "a sequence's indices are 0..len(s)-1")
             return to.elem
         return self._err("DR203", f"only arrays and sequences can be indexed; this is "
-                         f"{_a(describe(to))}", o)
+                         f"{_a(describe(to))}", o, _index_hint(to))
 
     def binop(self, e: S.BinOp, scope: Scope) -> Type:
         op = e.op
@@ -264,16 +303,18 @@ class Checker:
         if op in ("|", "&", "-") and isinstance(tl, SetT):
             if not isinstance(tr, SetT) or not compatible(tl, tr):
                 return self._err("DR203", f"'{op}' needs two sets of one type, not "
-                                 f"{describe(tl)} and {describe(tr)}", e)
+                                 f"{describe(tl)} and {describe(tr)}", e,
+                                 "to add or remove one element x, write {x}")
             return tl if not isinstance(tl.elem, AnyT) else tr
         if op in ("|", "&"):
-            return self._err("DR203", f"'{op}' is set union/intersection; use "
-                             f"`{'or' if op == '|' else 'and'}` for booleans", e)
+            return self._err("DR203", f"'{op}' is set union/intersection, not "
+                             f"{_a(describe(tl))} operator", e,
+                             f"use `{'or' if op == '|' else 'and'}` for booleans")
         if not isinstance(tl, IntT) or not isinstance(tr, IntT):
             bad = e.left if not isinstance(tl, IntT) else e.right
             tb = tl if not isinstance(tl, IntT) else tr
             return self._err("DR203", f"'{op}' needs integers, but this is "
-                             f"{_a(describe(tb))}", bad)
+                             f"{_a(describe(tb))}", bad, _arith_hint(op, tb))
         return INT
 
     def compare(self, e: S.Compare, scope: Scope) -> Type:
@@ -287,20 +328,23 @@ class Checker:
                 el = elem_type(b)
                 if el is None:
                     self._err("DR203", f"`{op}` needs a set or a sequence on its right, not "
-                              f"{_a(describe(b))}", node)
+                              f"{_a(describe(b))}", node, "to compare two values, use '==' or "
+                              "'!='; a range LO..HI is a set")
                 elif not compatible(a, el):
                     self._err("DR203", f"{_a(describe(a))} can never be in a collection of "
-                              f"{describe(el)}", e.operands[k])
+                              f"{describe(el)}", e.operands[k],
+                              "the value and the collection's elements must have one type")
             elif op in ("==", "!="):
                 if not compatible(a, b):
                     self._err("DR203", f"cannot compare {_a(describe(a))} with "
-                              f"{_a(describe(b))}", node, "both sides of '==' must have one type")
+                              f"{_a(describe(b))}", node, _compare_hint(op, a, b))
             else:
                 if isinstance(a, SetT) and isinstance(b, SetT) and compatible(a, b):
                     continue
                 if not isinstance(a, IntT) or not isinstance(b, IntT):
                     self._err("DR203", f"'{op}' orders integers (or compares sets), not "
-                              f"{describe(a)} and {describe(b)}", node)
+                              f"{describe(a)} and {describe(b)}", node,
+                              _compare_hint(op, a, b))
         return BOOL
 
     def call(self, e: S.Call, scope: Scope) -> Type:
@@ -309,15 +353,22 @@ class Checker:
             return self.call_define(e, scope)
         if f not in BUILTINS:
             if f in ("all", "any"):
-                return self._err("DR202", f"`{f}` takes a generator: {f}(c for x in D)", e)
+                return self._err("DR202", f"`{f}` takes a generator, not a list of arguments", e,
+                                 f"write {f}(c for x in D)")
             known = list(BUILTINS) + [d for d in self.defines if self.defines[d].params]
+            for a in e.args:
+                self.expr(a, scope)
             return self._err("DR205", f"unknown function '{f}'", e,
-                             did_you_mean(f, known, "the functions are") or
-                             "the built-ins are len, min, max, abs, head, tail, append")
+                             PYTHON_FUNCTIONS.get(f) or did_you_mean(f, known, "the functions are")
+                             or "the built-ins are len, min, max, abs, head, tail, append")
         lo, hi = BUILTINS[f]
         if not lo <= len(e.args) <= hi:
             n = f"{lo}" if lo == hi else f"{lo} or {hi}"
-            return self._err("DR206", f"{f}() takes {n} argument(s), not {len(e.args)}", e)
+            plural = "s" if hi > 1 else ""
+            for a in e.args:
+                self.expr(a, scope)
+            return self._err("DR206", f"{f}() takes {n} argument{plural}, not {len(e.args)}", e,
+                             f"call it as {USAGE[f]}")
         ts = [self.expr(a, scope) for a in e.args]
         if any(isinstance(t, AnyT) for t in ts):
             return ANY if f not in ("len", "abs") else INT
@@ -325,7 +376,7 @@ class Checker:
         if f == "len":
             if not isinstance(a0, (SeqT, SetT, ArrayT)):
                 return self._err("DR203", f"len() needs a sequence, set or array, not "
-                                 f"{_a(describe(a0))}", e.args[0])
+                                 f"{_a(describe(a0))}", e.args[0], "call it as len(s)")
             return INT
         if f == "abs":
             self._need(a0, IntT, e.args[0], "abs()", "an int")
@@ -337,21 +388,24 @@ class Checker:
                 return INT
             if not isinstance(a0, SetT) or not isinstance(a0.elem, (IntT, AnyT)):
                 return self._err("DR203", f"{f}() takes a set of integers or two integers, not "
-                                 f"{_a(describe(a0))}", e.args[0])
+                                 f"{_a(describe(a0))}", e.args[0], f"call it as {USAGE[f]}")
             return INT
         if not isinstance(a0, SeqT):
-            return self._err("DR203", f"{f}() needs a sequence, not {_a(describe(a0))}", e.args[0])
+            return self._err("DR203", f"{f}() needs a sequence, not {_a(describe(a0))}", e.args[0],
+                             f"call it as {USAGE[f]}")
         if f == "head":
             return a0.elem
         if f == "tail":
             return SeqT(a0.elem)
         if not compatible(a0.elem, ts[1]):
-            self._err("DR203", f"cannot append {_a(describe(ts[1]))} to a {describe(a0)}", e.args[1])
+            self._err("DR203", f"cannot append {_a(describe(ts[1]))} to a {describe(a0)}", e.args[1],
+                      "the appended value must have the type of the sequence's elements")
         return SeqT(a0.elem if not isinstance(a0.elem, AnyT) else ts[1])
 
     def _need(self, t, cls, node, where, what):
         if not isinstance(t, (cls, AnyT)):
-            self._err("DR203", f"{where} needs {what}, not {_a(describe(t))}", node)
+            self._err("DR203", f"{where} needs {what}, not {_a(describe(t))}", node,
+                      f"call it as {USAGE[where[:-2]]}")
 
     def call_define(self, e: S.Call, scope: Scope) -> Type:
         d = self.defines[e.func]
@@ -367,9 +421,13 @@ class Checker:
         if key in self._define_cache:
             return self._define_cache[key]
         if d.name in self._define_stack:
+            if d.name in self._recursive:
+                return ANY
+            self._recursive.add(d.name)
             cycle = " -> ".join(self._define_stack[self._define_stack.index(d.name):] + [d.name])
             return self._err("DR210", f"define '{d.name}' is recursive ({cycle})", at,
-                             "defines are expanded in place, so they cannot call themselves")
+                             "defines are expanded in place, so they cannot call themselves; "
+                             "use a comprehension or a quantifier over a finite domain instead")
         self._define_stack.append(d.name)
         names = {p: Binding(Ref("defarg", name=p), t) for p, t in zip(d.params, arg_types)}
         scope = Scope(names, self.globals, in_define=True)
@@ -385,7 +443,7 @@ class Checker:
             el = elem_type(td)
             if el is None:
                 self._err("DR203", f"a comprehension ranges over a set or a sequence, not "
-                          f"{_a(describe(td))}", c.domain)
+                          f"{_a(describe(td))}", c.domain, "for a range of integers write LO..HI")
                 el = ANY
             if not self.declare(c.var, c.var_pos, inner, "the bound variable"):
                 el = ANY
@@ -424,7 +482,7 @@ class Checker:
                 el = elem_type(td)
                 if el is None:
                     self._err("DR203", f"`for` ranges over a set or a sequence, not "
-                              f"{_a(describe(td))}", d)
+                              f"{_a(describe(td))}", d, "for a range of integers write LO..HI")
                     el = ANY
                 if not self.declare(v, vp, scope, "the loop variable"):
                     el = ANY
@@ -437,6 +495,11 @@ class Checker:
     def assign(self, s: S.Assign, scope: Scope) -> None:
         target = s.target
         b = scope.lookup(target.id)
+        if b is not None and b.ref.kind == "broken":
+            for x in s.indices:
+                self.expr(x, scope)
+            self.expr(s.value, scope)
+            return
         if b is None:
             hint = did_you_mean(target.id, [n for n in scope.visible()
                                             if not n.startswith("\0")])
@@ -462,14 +525,19 @@ class Checker:
             t = self._target_index(t, x, scope)
         tv = self.expr(s.value, scope)
         if s.op in ("+=", "-=") and not isinstance(t, (IntT, SetT, AnyT)):
-            self.rep.error("DR203", f"'{s.op}' needs an integer target", s.pos)
+            self.rep.error("DR203", f"'{s.op}' needs an integer target, and '{target.id}' holds "
+                           f"{_a(describe(t))}", s.pos, "write the new value with '='")
         elif s.op in ("|=", "&=") and not isinstance(t, (SetT, AnyT)):
-            self.rep.error("DR203", f"'{s.op}' needs a set target", s.pos)
+            self.rep.error("DR203", f"'{s.op}' needs a set target, and '{target.id}' holds "
+                           f"{_a(describe(t))}", s.pos, "write the new value with '='")
         elif s.op == "+=" and isinstance(t, SetT):
-            self.rep.error("DR203", "'+=' is for integers; use '|=' to add to a set", s.pos)
-        if not compatible(t, tv) and not isinstance(tv, AnyT):
+            self.rep.error("DR203", "'+=' is for integers, not sets", s.pos,
+                           "use '|=' to add to a set: s |= {x}")
+        elif not compatible(t, tv) and not isinstance(tv, AnyT):
             self.rep.error("DR203", f"cannot assign {_a(describe(tv))} to '{target.id}', which "
-                           f"holds {_a(describe(t))}", s.value.pos)
+                           f"holds {_a(describe(t))}", s.value.pos,
+                           f"'{target.id}' is declared as {b.type}" if not s.indices else
+                           f"the elements of '{target.id}' are {t}")
 
     def _target_index(self, t: Type, x: S.Expr, scope: Scope) -> Type:
         tx = self.expr(x, scope)
@@ -479,15 +547,41 @@ class Checker:
             want = "symbol" if isinstance(t.key, SymT) else "int"
             if not isinstance(tx, AnyT) and describe(tx) != want:
                 self.rep.error("DR203", f"this array is indexed by {_a(want)}, not by "
-                               f"{_a(describe(tx))}", x.pos)
+                               f"{_a(describe(tx))}", x.pos, f"its indices are {t.key}")
             return t.elem
         if isinstance(t, SeqT):
             if not isinstance(tx, (IntT, AnyT)):
-                self.rep.error("DR203", "a sequence is indexed by an int", x.pos)
+                self.rep.error("DR203", f"a sequence is indexed by an int, not by "
+                               f"{_a(describe(tx))}", x.pos, "a sequence's indices are 0..len(s)-1")
             return t.elem
         self.rep.error("DR203", f"only arrays and sequences can be indexed; this is "
-                       f"{_a(describe(t))}", x.pos)
+                       f"{_a(describe(t))}", x.pos, _index_hint(t))
         return ANY
+
+
+def _arith_hint(op: str, t: Type) -> str:
+    if isinstance(t, BoolT):
+        return "a bool is not a number: write `(1 if c else 0)` to count a condition"
+    if isinstance(t, SetT) and op == "+":
+        return "use '|' for the union of two sets, and len(s) for a set's size"
+    if isinstance(t, (SetT, SeqT, ArrayT)):
+        return "use len(...) for the number of elements"
+    return "arithmetic is on integers only"
+
+
+def _compare_hint(op: str, a: Type, b: Type) -> str:
+    sizes = (SetT, SeqT, ArrayT)
+    if isinstance(a, sizes) and isinstance(b, IntT) or isinstance(b, sizes) and isinstance(a, IntT):
+        return f"to compare the number of elements, write len(...) {op} ..."
+    if isinstance(a, (SetT, SeqT)) and isinstance(b, (SetT, SeqT)) and type(a) is not type(b):
+        return "a set and a sequence are never equal; {} is the empty set, [] the empty sequence"
+    return f"both sides of '{op}' must have one type"
+
+
+def _index_hint(t: Type) -> str:
+    if isinstance(t, SetT):
+        return "sets have no order or index; test membership with `x in s`"
+    return "index an array or a sequence: a[i]"
 
 
 def _a(word: str) -> str:

@@ -32,6 +32,8 @@ class Ref:
       procpc  (process)                                     `P.pc`: array by instance
       proclocal (process, name)                             `P.x`: array by instance
       bool    (value)
+      broken  (name)                                        a name whose declaration was
+                                                            rejected (already reported)
     """
 
     kind: str
@@ -47,6 +49,7 @@ class Constant:
     pos: Pos
     symbolic: bool = False
     assume: S.Expr | None = None
+    assume_text: str = ""  # the assume as written, for messages
 
 
 @dataclass

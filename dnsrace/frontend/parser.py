@@ -9,7 +9,7 @@ from typing import Callable
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.indenter import Indenter
+from lark.indenter import DedentError, Indenter
 
 from ..diagnostics import Pos, SpecError, Diagnostic
 from . import syntax as S
@@ -223,13 +223,16 @@ def _syntax_error(exc: UnexpectedInput, text: str, locate: Locate, what: str, pa
             found = f"unexpected '{tok}'"
         expected = sorted({_TERMINAL_NAMES.get(t, _quote_terminal(t)) for t in exc.expected
                            if not (what == "an expression" and t == "_NL")})
-        msg = f"syntax error in {what}: {found}"
         hint = "expected " + ", ".join(expected[:8]) if expected else None
         before = text[:offset].rstrip(" \t")
         if before.endswith("\n") and before.rstrip().endswith(":"):
-            hint = "indent the block after ':' (Python's indentation rules)"
+            found = "expected an indented block after ':'"
+            hint = "indent the lines of the block under `if`, `elif`, `else` or `for` " \
+                "(Python's indentation rules)"
         elif tok.type == "_INDENT":
-            hint = "this line is indented more than the one before it"
+            hint = "this line is indented more than the one before it: line up the " \
+                "statements of one block"
+        msg = f"syntax error in {what}: {found}"
         if str(tok) == "=" and what == "an expression":
             hint = "use '==' to compare; assignments belong in `effect:`"
         if str(tok) == "." and what == "an expression":
@@ -268,27 +271,91 @@ def _quote_terminal(name: str) -> str:
 
 _NOT_IN_LANGUAGE = re.compile(
     r"\b(import|from|lambda|def|class|while|return|yield|with|try|except|raise|global|"
-    r"nonlocal|del|async|await|exec|eval|open|__\w+__)\b")
+    r"nonlocal|del|async|await|__\w+__)\b|\b(eval|exec|compile|getattr|setattr|open)(?=\s*\()")
+_METHOD_CALL = re.compile(r"\b([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)+)\s*\(")
+_METHOD_HINTS = {
+    "add": "values have no methods: add to a set with `s |= {x}`",
+    "append": "values have no methods: write `q = append(q, x)`",
+    "remove": "values have no methods: remove from a set with `s = s - {x}`",
+    "discard": "values have no methods: remove from a set with `s = s - {x}`",
+    "pop": "values have no methods: read head(q), then write `q = tail(q)`",
+}
+_CODE_HINTS = {
+    "def": "name an expression under `define:` instead, e.g. `owns(w): \"lease == w\"`",
+    "lambda": "name an expression under `define:` instead, e.g. `owns(w): \"lease == w\"`",
+    "while": "loops are `for x in D:` over a finite domain, unrolled before checking",
+    "return": "a define is one expression: write it under `define:`",
+}
+
+
+def _mask(text: str) -> str:
+    """`text` with comments and double-quoted strings blanked out (offsets unchanged)."""
+    out = list(text)
+    k, n = 0, len(text)
+    while k < n:
+        ch = text[k]
+        if ch == "#":
+            while k < n and text[k] != "\n":
+                out[k] = " "
+                k += 1
+            continue
+        if ch == '"':
+            k += 1
+            while k < n and text[k] not in '"\n':
+                out[k] = " "
+                k += 2 if text[k] == "\\" else 1
+        k += 1
+    return "".join(out)
 
 
 def _refuse_code(text: str, locate: Locate, what: str, path) -> None:
-    """Name the construct when a spec tries to write code rather than an expression."""
-    m = _NOT_IN_LANGUAGE.search(text)
+    """Name the construct when text that does not parse tries to write code."""
+    masked = _mask(text)
+    m = _NOT_IN_LANGUAGE.search(masked)
     if m:
+        word = m.group(1) or m.group(2)
         raise SpecError([Diagnostic(
-            "DR204", f"'{m.group(1)}' is not part of the spec language ({what})", path,
-            locate(m.start()),
-            "a spec cannot run code: use only the expressions, statements and built-ins "
-            "of the spec language")])
+            "DR204", f"'{word}' cannot appear in {what}: it is not part of the spec language",
+            path, locate(m.start()), _CODE_HINTS.get(word, "a spec cannot run code: use only "
+                                                      "the expressions, statements and built-ins "
+                                                      "of the spec language"))])
+    m = _METHOD_CALL.search(masked)
+    if m:
+        called = re.sub(r"\s+", "", m.group(1))
+        method = called.rsplit(".", 1)[1]
+        raise SpecError([Diagnostic(
+            "DR204", f"'{called}(...)' is a method call, which is not part of the spec language",
+            path, locate(m.start()), _METHOD_HINTS.get(method, "a spec cannot run code: the only "
+                                                       "calls are the built-ins (len, min, max, "
+                                                       "abs, head, tail, append) and defines"))])
+
+
+def _bad_dedent(text: str) -> int:
+    """The offset of the first line that dedents to a column no enclosing block started at."""
+    stack, depth, offset = [0], 0, 0
+    for line in text.splitlines(keepends=True):
+        body = line.strip()
+        if body and not body.startswith("#") and depth == 0:
+            col = len(line) - len(line.lstrip(" \t"))
+            if col > stack[-1]:
+                stack.append(col)
+            while col < stack[-1]:
+                stack.pop()
+            if col != stack[-1]:
+                return offset + col
+        depth += sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
+        depth = max(depth, 0)
+        offset += len(line)
+    return 0
 
 
 def parse_expr(text: str, locate: Locate, path: str | None = None) -> S.Expr:
     """Parse one expression.  Line breaks are read as spaces (offsets are unchanged)."""
     flat = text.replace("\r", " ").replace("\n", " ")
-    _refuse_code(flat, locate, "an expression", path)
     try:
         tree = _parser().parse(flat, start="expr_input")
     except UnexpectedInput as exc:
+        _refuse_code(flat, locate, "an expression", path)
         raise _syntax_error(exc, flat, locate, "an expression", path) from None
     return _Build(locate).transform(tree)
 
@@ -297,9 +364,15 @@ def parse_effect(text: str, locate: Locate, path: str | None = None) -> list[S.S
     """Parse an effect block (Python's indentation rules)."""
     if not text.endswith("\n"):
         text += "\n"
-    _refuse_code(text, locate, "an effect", path)
     try:
         tree = _parser().parse(text, start="effect")
     except UnexpectedInput as exc:
+        _refuse_code(text, locate, "an effect", path)
         raise _syntax_error(exc, text, locate, "an effect", path) from None
+    except DedentError:
+        _refuse_code(text, locate, "an effect", path)
+        raise SpecError([Diagnostic(
+            "DR202", "syntax error in an effect: this line's indentation matches no block "
+            "above it", path, locate(_bad_dedent(text)),
+            "line it up with the statements of the block it belongs to")]) from None
     return _Build(locate).transform(tree)

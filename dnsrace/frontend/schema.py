@@ -3,6 +3,8 @@ that report a precise diagnostic when a node has the wrong shape."""
 
 from __future__ import annotations
 
+import difflib
+
 from ..diagnostics import Reporter, did_you_mean
 from .yaml_reader import YMap, YNode, YScalar, YSeq
 
@@ -22,13 +24,36 @@ REQUIRED_TOP = ("dnsrace", "name")
 KIND_OF = {YMap: "a mapping", YSeq: "a list", YScalar: "a single value"}
 
 
-def check_keys(node: YMap, allowed, rep: Reporter, where: str) -> None:
-    """Report every key of `node` that `allowed` lacks, with close matches."""
+def check_keys(node: YMap, allowed, rep: Reporter, where: str) -> list[str]:
+    """Report every key of `node` that `allowed` lacks, with close matches; return them."""
+    unknown = []
     for key, _ in node.items:
         if key.value not in allowed:
-            hint = did_you_mean(str(key.value), allowed, f"the keys of {where} are")
+            unknown.append(str(key.value))
+            hint = did_you_mean(str(key.value), allowed, cutoff=0.75)
             rep.error("DR103", f"unknown key '{key.value}' in {where}", key.pos,
                       hint or f"the keys of {where} are: " + ", ".join(allowed))
+    return unknown
+
+
+def misspelt(key: str, unknown: list[str]) -> bool:
+    """Whether one of the `unknown` keys is probably `key` misspelt (already reported)."""
+    return bool(did_you_mean(key, unknown, cutoff=0.75))
+
+
+def lookup(node: YMap, key: str, allowed) -> YNode | None:
+    """`node`'s value for `key`, or for a misspelling of it that `check_keys` reports.
+
+    Reading a misspelt section anyway (`varaibles:`) keeps one typo from turning every name
+    declared in it into an "unknown name" error of its own."""
+    value = node.get(key)
+    if value is not None:
+        return value
+    for k, v in node.items:
+        if k.value not in allowed and \
+                difflib.get_close_matches(str(k.value), allowed, n=1, cutoff=0.75) == [key]:
+            return v
+    return None
 
 
 def need_map(node: YNode | None, rep: Reporter, where: str, at) -> YMap | None:

@@ -72,13 +72,16 @@ def _align(node: ScalarNode, text: str) -> list[Pos]:
     """Map each character of a scalar's value to its file position.
 
     Works for every scalar style: the value's characters appear in order in the raw
-    source between the node's marks (quotes, indentation and folding aside), so a greedy
-    subsequence match recovers the position of each one.
+    source between the node's marks (quotes, indentation and folding aside; a block
+    scalar's header line is skipped), so a greedy subsequence match recovers the position
+    of each one.
     """
     start, end = node.start_mark, node.end_mark
     lines = text.splitlines(keepends=True)
     raw: list[tuple[str, Pos]] = []
     line, col = start.line, start.column
+    if node.style in ("|", ">"):  # skip the header line: `|-  # a comment` is not the value
+        line, col = line + 1, 0
     while line < len(lines) and (line < end.line or (line == end.line and col < end.column)):
         src = lines[line]
         stop = end.column if line == end.line else len(src)
@@ -101,12 +104,24 @@ def _align(node: ScalarNode, text: str) -> list[Pos]:
     return out
 
 
+_CORE_KINDS = ("str", "int", "bool", "null", "float", "map", "seq")
+
+
+def _tag_ok(node, rep: Reporter) -> bool:
+    """Only YAML's core tags are allowed (`!!str 010`); any other names a type to construct."""
+    tag = node.tag or ""
+    if tag in ("", "!") or (tag.startswith(_CORE) and tag[len(_CORE):] in _CORE_KINDS):
+        return True
+    shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+    rep.error("DR106", f"YAML tag '{shown}' is not allowed in a spec", _pos(node.start_mark),
+              "remove the tag: specs hold plain values and quoted expressions only")
+    return False
+
+
 def _scalar_value(node: ScalarNode, rep: Reporter):
     tag = node.tag or ""
     text = node.value
-    if not tag.startswith(_CORE) and tag not in ("", "!"):
-        rep.error("DR106", f"YAML tag '{tag}' is not allowed in a spec", _pos(node.start_mark),
-                  "remove the tag: specs hold plain values and quoted expressions only")
+    if not _tag_ok(node, rep):
         return text
     kind = tag[len(_CORE):] if tag.startswith(_CORE) else "str"
     if kind == "int":
@@ -131,16 +146,26 @@ def _scalar_value(node: ScalarNode, rep: Reporter):
     return text
 
 
-def _convert(node, text: str, rep: Reporter) -> YNode:
+class _Alias(Exception):
+    """A node met twice: the document uses a YAML alias (`*name`)."""
+
+
+def _convert(node, text: str, rep: Reporter, seen_nodes: set[int] | None = None) -> YNode:
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if id(node) in seen_nodes:
+        raise _Alias()
+    seen_nodes.add(id(node))
     if isinstance(node, ScalarNode):
         return YScalar(_scalar_value(node, rep), _pos(node.start_mark), node, text)
+    _tag_ok(node, rep)
     if isinstance(node, SequenceNode):
-        return YSeq([_convert(n, text, rep) for n in node.value], _pos(node.start_mark))
+        return YSeq([_convert(n, text, rep, seen_nodes) for n in node.value],
+                    _pos(node.start_mark))
     if isinstance(node, MappingNode):
         items: list[tuple[YScalar, YNode]] = []
         seen: dict[object, Pos] = {}
         for knode, vnode in node.value:
-            key = _convert(knode, text, rep)
+            key = _convert(knode, text, rep, seen_nodes)
             if not isinstance(key, YScalar):
                 rep.error("DR105", "a mapping key must be a plain name", key.pos,
                           "write keys as names, e.g. `guard:`")
@@ -156,9 +181,96 @@ def _convert(node, text: str, rep: Reporter) -> YNode:
                           "remove one of them: a repeated key is never silently overwritten")
                 continue
             seen[key.value] = key.pos
-            items.append((key, _convert(vnode, text, rep)))
+            items.append((key, _convert(vnode, text, rep, seen_nodes)))
         return YMap(items, _pos(node.start_mark))
     raise AssertionError(f"unexpected YAML node {node!r}")
+
+
+def _scan(text: str):
+    """YAML tokens of `text` up to the first error (for locating problems)."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.version = (1, 2)
+    out = []
+    try:
+        for tok in yaml.scan(text):
+            out.append(tok)
+    except YAMLError:
+        pass
+    return out
+
+
+def _alias_pos(text: str) -> Pos:
+    for tok in _scan(text):
+        if type(tok).__name__ == "AliasToken":
+            return _pos(tok.start_mark)
+    return Pos(1, 1)
+
+
+def _quote_before(text: str, mark):
+    """The quoted scalar that ends on the error's line just before it, if any."""
+    found = None
+    for tok in _scan(text):
+        if (tok.start_mark.line, tok.start_mark.column) >= (mark.line, mark.column):
+            break
+        if type(tok).__name__ == "ScalarToken" and getattr(tok, "style", None) in ('"', "'") \
+                and tok.end_mark.line == mark.line:
+            found = tok
+    return found
+
+
+_INDENT_HINT = ("keys of one mapping start in one column, and list items (`- `) in one "
+                "column; indent with spaces only")
+_QUOTE_HINT = ("quote any expression that starts with { [ or * or contains ': ' or ' #', "
+               "or write it as a block scalar (`|`)")
+
+
+def _yaml_problem(exc: MarkedYAMLError, text: str) -> tuple[str, object, str]:
+    """A plain-words message, the mark to point at, and a hint for a YAML syntax error."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    context = exc.context or ""
+    if "quoted scalar" in context and "end of stream" in problem:
+        return ("this quoted value is never closed", exc.context_mark,
+                "add the closing quote on the same line")
+    if mark is not None and problem.startswith("expected <block end>"):
+        tok = _quote_before(text, mark)
+        if tok is not None and tok.start_mark.line < tok.end_mark.line:
+            return (f"the quote opened here is not closed on its line, so the value runs on "
+                    f"to line {tok.end_mark.line + 1}", tok.start_mark,
+                    "add the closing quote; for an expression on several lines use a block "
+                    "scalar (`|`)")
+        if tok is not None:
+            return ("more text after a closing quote", mark,
+                    "quote the whole value, not a part of it: `guard: \"a == b\"`")
+        return ("this line does not line up with the lines before it", mark, _INDENT_HINT)
+    if "'\\t'" in problem:
+        return "a tab character: YAML indents with spaces only", mark, "replace the tab with spaces"
+    if problem.startswith("found character"):
+        ch = problem.split("'")[1] if "'" in problem else "?"
+        return (f"a plain value cannot start with '{ch}'", mark, _QUOTE_HINT)
+    if problem == "mapping values are not allowed here":
+        return ("a second ': ' on this line: YAML reads it as a nested mapping", mark,
+                "quote the value (`effect: \"if c: x = 1\"`), write it as a block scalar (`|`), "
+                "or check the indentation of this line")
+    if "could not find expected ':'" in problem:
+        return ("a line in a mapping without `key:`", exc.context_mark or mark,
+                "write `key: value`; continue a long expression in a block scalar (`|`)")
+    if "flow sequence" in context or "flow mapping" in context:
+        opener, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        if "<stream end>" in problem or exc.problem_mark is None:
+            return (f"the '{opener}' opened here is never closed", exc.context_mark or mark,
+                    _QUOTE_HINT)
+        start = exc.context_mark.line + 1 if exc.context_mark else mark.line + 1
+        return (f"inside the '{opener}...{closer}' that starts on line {start}, YAML expected "
+                f"',' or '{closer}' here", mark,
+                "quote values inside it that start with { or [ or contain ': ', "
+                "e.g. `type: \"[N]Health\"`")
+    if "escape character" in problem:
+        return (f"{problem} in a double-quoted value", mark,
+                "inside double quotes '\\' starts an escape: use single quotes or no quotes")
+    if "undefined alias" in problem:
+        return ("'*' starts a YAML alias", mark, _QUOTE_HINT)
+    return problem, mark, "check the indentation and " + _QUOTE_HINT
 
 
 def read_yaml(text: str, rep: Reporter) -> YNode | None:
@@ -168,18 +280,24 @@ def read_yaml(text: str, rep: Reporter) -> YNode | None:
     try:
         docs = list(yaml.compose_all(text))
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        hint = "check the indentation and quote any expression that starts with { [ or * " \
-               "or contains ': ' or ' #'"
-        rep.error("DR101", f"YAML syntax error: {problem}", _pos(mark) if mark else None, hint)
+        message, mark, hint = _yaml_problem(exc, text)
+        rep.error("DR101", f"YAML syntax error: {message}", _pos(mark) if mark else None, hint)
         return None
     except YAMLError as exc:  # pragma: no cover - ruamel always marks its errors
         rep.error("DR101", f"YAML error: {exc}", None)
         return None
     docs = [d for d in docs if d is not None]
     if len(docs) != 1:
-        rep.error("DR105", "a spec file holds exactly one YAML document", Pos(1, 1),
-                  "remove the extra `---` documents" if docs else "the file is empty")
+        if docs:
+            rep.error("DR105", "a spec file holds exactly one YAML document",
+                      _pos(docs[1].start_mark), "remove the extra `---` documents")
+        else:
+            rep.error("DR105", "the spec file is empty", Pos(1, 1),
+                      "start it with `dnsrace: 1` and `name: my-spec`")
         return None
-    return _convert(docs[0], text, rep)
+    try:
+        return _convert(docs[0], text, rep)
+    except _Alias:
+        rep.error("DR106", "YAML aliases (*name) are not allowed in a spec", _alias_pos(text),
+                  "write the value out in full: every value of a spec has one place in the file")
+        return None

@@ -83,11 +83,21 @@ ZERO = FALSE
 
 
 def slot(i: int, lo: int | None, hi: int | None) -> Term:
-    return _intern("slot", (i,), lo, hi)
+    return _leaf("slot", i, lo, hi)
 
 
 def post(i: int, lo: int | None, hi: int | None) -> Term:
-    return _intern("post", (i,), lo, hi)
+    return _leaf("post", i, lo, hi)
+
+
+def _leaf(op: str, i: int, lo, hi) -> Term:
+    # The bounds are part of a slot's identity: two specs may share slot numbers.
+    key = (op, (i, lo, hi))
+    t = _TABLE.get(key)
+    if t is None:
+        t = Term(op, (i,), lo, hi)
+        _TABLE[key] = t
+    return t
 
 
 def _span(*ts: Term):
@@ -328,3 +338,23 @@ def walk(t: Term):
             if isinstance(a, Term) and id(a) not in seen:
                 stack.append((a, False))
     return out
+
+
+def substitute(t: Term, mapping: dict[int, Term]) -> Term:
+    """t with `slot(i)` replaced by mapping[i], re-simplified."""
+    memo: dict[int, Term] = {}
+
+    def go(x: Term) -> Term:
+        got = memo.get(id(x))
+        if got is not None:
+            return got
+        if x.op == "slot":
+            out = mapping.get(x.args[0], x)
+        elif x.op in ("const", "post"):
+            out = x
+        else:
+            out = mk(x.op, *(go(a) for a in x.args))
+        memo[id(x)] = out
+        return out
+
+    return go(t)

@@ -1,0 +1,242 @@
+"""The `dnsrace` command line (click).  Exit statuses follow the contract:
+0 passed and complete, 1 some property not as expected, 2 invalid spec or command line,
+3 incomplete (a limit was reached), 130 interrupted."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .diagnostics import Diagnostic, SourceFile, SpecError, render as render_diag
+from .engines.bfs import Limits, Progress
+from .ir.layout import ArrayRep
+from .report import text as text_report
+
+EXIT_RANK = {0: 0, 3: 1, 1: 2, 2: 3, 130: 4}
+
+
+def worst(codes: list[int]) -> int:
+    return max(codes, key=lambda c: EXIT_RANK.get(c, 5)) if codes else 0
+
+
+def print_diagnostics(diags: list[Diagnostic]) -> None:
+    sources: dict[str, SourceFile | None] = {}
+    for d in diags:
+        src = None
+        if d.path is not None:
+            if d.path not in sources:
+                try:
+                    sources[d.path] = SourceFile(d.path, Path(d.path).read_text("utf-8"))
+                except (OSError, UnicodeDecodeError):
+                    sources[d.path] = None
+            src = sources[d.path]
+        click.echo(render_diag(d, src), err=True)
+    errors = sum(1 for d in diags if d.severity == "error")
+    if errors:
+        click.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
+
+
+def parse_consts(items: tuple[str, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            out[name.strip()] = int(value.strip(), 10)
+        except ValueError:
+            raise SpecError([Diagnostic("DR401", f"--const {item!r} is not NAME=INTEGER", None,
+                                        None, "for example --const ENACTORS=3")]) from None
+    return out
+
+
+def spec_paths(args: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for a in args:
+        p = Path(a)
+        if p.is_dir():
+            found = sorted(str(x) for x in p.glob("*.yaml"))
+            if not found:
+                raise SpecError([Diagnostic("DR109", f"folder {a} holds no *.yaml spec", a, None,
+                                            "point at a spec file or a folder of specs")])
+            out += found
+        elif p.exists():
+            out.append(a)
+        else:
+            raise SpecError([Diagnostic("DR109", f"no such file or folder: {a}", a, None,
+                                        "check the path")])
+    return out
+
+
+def field_kinds(ts) -> dict[str, str]:
+    kinds = {}
+    for f in ts.fields:
+        is_array = isinstance(f.reps[0], ArrayRep)
+        if f.per_instance:
+            kinds[f.key] = "instances-array" if is_array else "instances"
+        else:
+            kinds[f.key] = "array" if is_array else "value"
+    return kinds
+
+
+class _ProgressLine:
+    """A live line on stderr while a search runs (only on a terminal)."""
+
+    def __init__(self, enabled: bool, label: str):
+        self.live = None
+        if enabled:
+            from rich.console import Console
+            from rich.live import Live
+            console = Console(stderr=True)
+            if console.is_terminal:
+                self.live = Live("", console=console, transient=True, refresh_per_second=4)
+                self.label = label
+
+    def __enter__(self):
+        if self.live is not None:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.live is not None:
+            self.live.__exit__(*exc)
+
+    def __call__(self, p: Progress) -> None:
+        if self.live is None:
+            return
+        rate = p.states / p.seconds if p.seconds > 0 else 0
+        self.live.update(f"{self.label}: {p.states:,} states, {rate:,.0f} states/s, depth "
+                         f"{p.depth}, queue {p.queue:,}, {p.seconds:.0f} s")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dnsrace")
+def main() -> None:
+    """dnsrace: find the interleavings that break control-plane automation."""
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
+              help="Override a constant (repeatable).")
+@click.option("--max-states", type=click.IntRange(min=1), help="Stop after this many states.")
+@click.option("--max-depth", type=click.IntRange(min=0), help="Do not expand states this deep.")
+@click.option("--time-limit", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Stop after this long.")
+@click.option("--stop-on-first", is_flag=True, help="Stop at the first unexpected outcome.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--trace-dir", type=click.Path(file_okay=False), help="Write one trace file per "
+              "counterexample or witness here.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary and what went wrong.")
+@click.option("--full", is_flag=True, help="Show whole states in traces, not just changes.")
+@click.option("--no-timing", is_flag=True, help="Leave out seconds and states/s (for diffs).")
+def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, trace_dir,
+          quiet, full, no_timing) -> None:
+    """Check every property of SPEC (a file, or a folder of *.yaml specs)."""
+    from .api import check_system
+    from .backends.python_codegen import compile_system
+    from .frontend.build import load_model
+    from .ir.lower import lower
+
+    try:
+        overrides = parse_consts(consts)
+        paths = spec_paths(specs)
+    except SpecError as exc:
+        print_diagnostics(exc.diagnostics)
+        sys.exit(2)
+    limits = Limits(max_states, max_depth, time_limit, stop_on_first)
+    codes: list[int] = []
+    json_out: list[dict] = []
+    for path in paths:
+        try:
+            model = load_model(path, overrides)
+            ts = lower(model)
+            cs = compile_system(ts)
+        except SpecError as exc:
+            print_diagnostics(exc.diagnostics)
+            codes.append(2)
+            if fmt == "json":
+                json_out.append({"spec": {"path": path}, "errors": [
+                    {"code": d.code, "message": d.message,
+                     "line": d.pos.line if d.pos else None,
+                     "col": d.pos.col if d.pos else None, "hint": d.hint}
+                    for d in exc.diagnostics]})
+            continue
+        with _ProgressLine(not quiet, model.name) as progress:
+            result = check_system(model, ts, cs, limits, progress)
+        files = write_traces(result, trace_dir) if trace_dir else {}
+        if fmt == "json":
+            json_out.append(result.to_json())
+        else:
+            click.echo(text_report.render(result, field_kinds(ts), quiet=quiet, show_full=full,
+                                          timing=not no_timing, trace_files=files))
+        codes.append(result.exit_code)
+        if result.stopped == "interrupted":
+            break
+    if fmt == "json":
+        payload = json_out[0] if len(json_out) == 1 and len(paths) == 1 else json_out
+        click.echo(text_report.dumps(payload), nl=False)
+    sys.exit(worst(codes))
+
+
+def write_traces(result, trace_dir: str) -> dict[str, str]:
+    out = {}
+    d = Path(trace_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    for p in result.properties:
+        if p.trace is None:
+            continue
+        f = d / text_report.trace_file_name(result, p)
+        f.write_text(text_report.dumps(result.trace_file(p)), encoding="utf-8")
+        out[p.name] = str(f)
+    return out
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE")
+def lint(spec, consts) -> None:
+    """Check SPEC without exploring it, and warn where it is legal but likely wrong.
+
+    Exit status: 0 clean, 1 warnings, 2 errors."""
+    from .frontend.build import load_model
+    from .lint import lint as run_lint
+
+    try:
+        model = load_model(spec, parse_consts(consts))
+    except SpecError as exc:
+        print_diagnostics(exc.diagnostics)
+        sys.exit(2)
+    warnings = list(model.warnings) + run_lint(model)
+    if warnings:
+        print_diagnostics(warnings)
+        click.echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}", err=True)
+        sys.exit(1)
+    click.echo(f"{spec}: no problems found")
+
+
+@main.command(name="compile")
+@click.argument("spec")
+@click.option("--emit", type=click.Choice(["python", "ir"]), default="python", show_default=True)
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE")
+def compile_cmd(spec, emit, consts) -> None:
+    """Show what SPEC compiles to: the generated Python, or the transition IR."""
+    from .backends.python_codegen import generate
+    from .frontend.build import load_model
+    from .ir.dump import dump
+    from .ir.lower import lower
+
+    try:
+        ts = lower(load_model(spec, parse_consts(consts)))
+    except SpecError as exc:
+        print_diagnostics(exc.diagnostics)
+        sys.exit(2)
+    click.echo(generate(ts).source if emit == "python" else dump(ts))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

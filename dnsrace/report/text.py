@@ -1,0 +1,189 @@
+"""The text report: a TLC-like summary, one line per property, and each trace as a table of
+steps showing only what changed.  Everything but the timing figures is the same, byte for
+byte, from run to run (`timing=False` drops those too)."""
+
+from __future__ import annotations
+
+import json
+
+from ..results import CheckResult, PropertyResult, Trace
+
+BUILTIN = {"assertion", "type", "error", "deadlock"}
+
+
+def value_text(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + ", ".join(value_text(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {value_text(x)}" for k, x in v.items()) + "}"
+    return str(v)
+
+
+def flatten(state: dict, kinds: dict[str, str]) -> dict[str, object]:
+    """Leaf paths of a state: per-instance fields and arrays by element, others whole.
+
+    `kinds` maps a field to 'instances', 'array' or 'value' (how to split its JSON)."""
+    out: dict[str, object] = {}
+    for key, v in state.items():
+        kind = kinds.get(key, "value")
+        if kind in ("instances", "instances-array") and isinstance(v, list):
+            for i, x in enumerate(v):
+                _split(f"{key}[{i}]", x, kind == "instances-array", out)
+        else:
+            _split(key, v, kind == "array", out)
+    return out
+
+
+def _split(path: str, v, is_array: bool, out: dict) -> None:
+    if is_array and isinstance(v, list):
+        for i, x in enumerate(v):
+            out[f"{path}[{i}]"] = x
+    elif is_array and isinstance(v, dict):
+        for k, x in v.items():
+            out[f"{path}[{k}]"] = x
+    else:
+        out[path] = v
+
+
+def changes(before: dict, after: dict, kinds) -> str:
+    a, b = flatten(before, kinds), flatten(after, kinds)
+    diff = [f"{k}={value_text(b[k])}" for k in b if a.get(k) != b[k]]
+    return ", ".join(diff) if diff else "(no change)"
+
+
+def full(state: dict) -> str:
+    return ", ".join(f"{k}={value_text(v)}" for k, v in state.items())
+
+
+def verdict(p: PropertyResult) -> str:
+    text = p.outcome
+    if p.trace is not None:
+        n = p.trace.length
+        what = "witness" if p.kind == "reachable" else "trace"
+        text += f", {what} of {n} step{'s' if n != 1 else ''}"
+    if p.outcome != "unknown" and p.expected in ("violated", "unreachable") and p.as_expected:
+        text += " (as expected)"
+    elif p.outcome != "unknown" and not p.as_expected:
+        text += f" (expected {p.expected})"
+    return text
+
+
+def mark(p: PropertyResult) -> str:
+    if p.outcome == "unknown":
+        return "?"
+    return "ok" if p.as_expected else "FAIL"
+
+
+def summary_line(r: CheckResult, timing: bool = True) -> str:
+    s = r.stats
+    line = f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}"
+    if timing:
+        rate = s.states / s.seconds if s.seconds > 0 else 0.0
+        line += f", {s.seconds:.2f} s, {rate:,.0f} states/s"
+    if r.complete:
+        line += "; complete"
+    else:
+        line += f"; INCOMPLETE ({_stopped(r.stopped)})"
+    return line
+
+
+def _stopped(why: str | None) -> str:
+    return {"max-states": "--max-states reached", "max-depth": "--max-depth reached",
+            "time-limit": "--time-limit reached", "stop-on-first": "stopped at the first "
+            "unexpected outcome", "interrupted": "interrupted"}.get(why or "", why or "")
+
+
+def status_word(r: CheckResult) -> str:
+    if r.stopped == "interrupted":
+        return "INTERRUPTED"
+    if r.failed:
+        return "FAILED"
+    if not r.complete:
+        return "INCOMPLETE"
+    return "PASSED"
+
+
+def trace_table(trace: Trace, kinds, show_full: bool) -> list[str]:
+    rows = []
+    prev = None
+    for k, step in enumerate(trace.steps):
+        action = step.action or "initial state"
+        if step.state is None:
+            what = f"FAILS: {step.message}"
+        elif prev is None or show_full:
+            what = full(step.state)
+        else:
+            what = changes(prev, step.state, kinds)
+        rows.append((str(k), action, what))
+        if step.state is not None:
+            prev = step.state
+    w0 = max(len("step"), *(len(r[0]) for r in rows))
+    w1 = max(len("transition"), *(len(r[1]) for r in rows))
+    lines = [f"  {'step':>{w0}}  {'transition':<{w1}}  changes"]
+    for a, b, c in rows:
+        lines.append(f"  {a:>{w0}}  {b:<{w1}}  {c}".rstrip())
+    return lines
+
+
+def trace_heading(p: PropertyResult) -> str:
+    n = p.trace.length
+    if p.kind == "reachable":
+        head = f"{p.name}: reachable in {n} step{'s' if n != 1 else ''}"
+    else:
+        head = f"{p.name}: {p.kind} violated in {n} step{'s' if n != 1 else ''}"
+    if p.as_expected:
+        head += " (as expected)"
+    return head
+
+
+def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_full: bool = False,
+           timing: bool = True, trace_files: dict[str, str] | None = None) -> str:
+    out = [f"{r.spec_name} ({r.spec_path})", f"  {summary_line(r, timing)}"]
+    if r.constants:
+        out.append("  constants: " + ", ".join(f"{k}={v}" for k, v in r.constants.items()))
+    if not quiet:
+        width = max(len(p.name) for p in r.properties)
+        kw = max(len(_kind(p)) for p in r.properties)
+        for p in r.properties:
+            out.append(f"  {mark(p):<4} {p.name:<{width}}  {_kind(p):<{kw}}  {verdict(p)}")
+    else:
+        for p in r.properties:
+            if not p.as_expected:
+                out.append(f"  {mark(p):<4} {p.name}  {verdict(p)}")
+    out.append(f"  {status_word(r)}")
+    for w in r.warnings:
+        out.append(f"  warning: {w}")
+    if quiet:
+        return "\n".join(out) + "\n"
+    for p in r.properties:
+        if p.trace is None:
+            continue
+        out.append("")
+        out.append(trace_heading(p))
+        if p.about:
+            out.append(f"  {p.about.strip()}")
+        if p.message:
+            out.append(f"  {p.message}")
+        out += trace_table(p.trace, kinds, show_full)
+        file = (trace_files or {}).get(p.name)
+        if file:
+            out.append(f"  replay: dnsrace replay {file}")
+        else:
+            out.append(f"  replay: rerun with --trace-dir DIR, then `dnsrace replay "
+                       f"DIR/{trace_file_name(r, p)}`")
+    return "\n".join(out) + "\n"
+
+
+def _kind(p: PropertyResult) -> str:
+    return "built-in" if p.kind in BUILTIN and p.name == p.kind else p.kind
+
+
+def trace_file_name(r: CheckResult, p: PropertyResult) -> str:
+    return f"{r.spec_name}.{p.name}.json"
+
+
+def dumps(obj) -> str:
+    """JSON as dnsrace writes it: stable key order, two-space indent."""
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,43 @@
+"""Small helpers shared by the tests."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from dnsrace.api import check
+from dnsrace.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_spec(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def check_text(tmp_path: Path, text: str, **kw):
+    return check(write_spec(tmp_path, text), **kw)
+
+
+def run_cli(*args: str):
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    runner = CliRunner()
+    res = runner.invoke(main, list(args), catch_exceptions=False)
+    return res.exit_code, res.stdout, res.stderr
+
+
+def outcomes(result) -> dict[str, str]:
+    return {p.name: p.outcome for p in result.properties}
+
+
+def trace_lengths(result) -> dict[str, int | None]:
+    return {p.name: (p.trace.length if p.trace else None) for p in result.properties}
+
+
+def load_json(text: str):
+    return json.loads(text)
