@@ -172,8 +172,10 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
         if fmt == "json":
             json_out.append(result.to_json())
         else:
+            if codes:
+                click.echo("")
             click.echo(text_report.render(result, field_kinds(ts), quiet=quiet, show_full=full,
-                                          timing=not no_timing, trace_files=files))
+                                          timing=not no_timing, trace_files=files), nl=False)
         codes.append(result.exit_code)
         if result.stopped == "interrupted":
             break
