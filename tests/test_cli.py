@@ -183,3 +183,21 @@ def test_spec_error_has_position_caret_and_hint(tmp_path):
     assert f"{spec}:9:16: error[DR201 unknown-name]: unknown name 'n'" in err
     assert "^" in err and "hint: did you mean 'N'?" in err
     assert "Traceback" not in err
+
+
+def test_ctrl_c_prints_the_summary_so_far_and_exits_130():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dnsrace", "check", LEASE, "--const", "WORKERS=5",
+         "--const", "GRANTS=8", "--no-timing"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "INCOMPLETE (interrupted)" in out and "INTERRUPTED" in out
+    assert "Traceback" not in err

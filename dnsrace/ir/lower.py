@@ -630,9 +630,11 @@ class Lowerer:
     def check_type(self, rep: Rep, value: Value, path: Term, cond: Term, name: str, s) -> None:
         bad = self.out_of_type(rep, value)
         if bad is not T.FALSE:
+            what = _type_text(rep)
+            if what == "int":
+                what = "int (held within +-2^62 by the explicit engine)"
             self.fail(T.and_(path, cond), bad, "type",
-                      f"the value written to '{name}' is outside its type {_type_text(rep)}",
-                      s.pos)
+                      f"the value written to '{name}' is outside its type {what}", s.pos)
 
     def out_of_type(self, rep: Rep, value: Value) -> Term:
         if isinstance(rep, ScalarRep):
