@@ -25,8 +25,12 @@ def check_model(model: Model, limits: Limits | None = None,
 def check_system(model: Model, ts: TransitionSystem, cs: CompiledSystem,
                  limits: Limits | None = None,
                  progress: Callable[[Progress], None] | None = None) -> CheckResult:
+    from .explain import Explainer
+
     stats, best, complete, stopped, states, parents, tids = bfs.explore(ts, cs, limits, progress)
-    props = bfs.build_properties(ts, cs, best, complete, states, parents, tids)
+    explainer = Explainer(model, ts, cs) if best else None
+    props = bfs.build_properties(ts, cs, best, complete, states, parents, tids,
+                                 explainer.stale_checks if explainer else None)
     return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "bfs",
                        complete, stats, props, stopped,
                        [w.message for w in model.warnings])

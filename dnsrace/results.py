@@ -25,6 +25,7 @@ class TraceStep:
 class Trace:
     steps: list[TraceStep]
     loop_start: int | None = None
+    stale_checks: list = field(default_factory=list)  # explain.StaleCheck, by step
 
     @property
     def length(self) -> int:
@@ -34,6 +35,8 @@ class Trace:
         out = {"length": self.length, "steps": [s.to_json() for s in self.steps]}
         if self.loop_start is not None:
             out["loop_start"] = self.loop_start
+        if self.stale_checks:
+            out["stale_checks"] = [c.to_json() for c in self.stale_checks]
         return out
 
 

@@ -375,3 +375,20 @@ def compile_system(ts: TransitionSystem) -> CompiledSystem:
     exec(code, namespace)  # noqa: S102 - generated from the IR, see above
     return CompiledSystem(gen, namespace["expand"], namespace["state_props"],
                           namespace["trans_props"], namespace["terminal"])
+
+
+def compile_predicates(ts: TransitionSystem, pk: Packing, terms: list[Term]) -> list:
+    """One Python function per term, each taking a packed state (for explanations and
+    replay, outside the search's hot loop)."""
+    lines = []
+    for k, term in enumerate(terms):
+        w = _Writer("t")
+        lines.append(f"def p{k}(s):")
+        lines += _unpack_lines(pk, _slots_read([term]), "s", "v", "    ")
+        lines += w.section([term], "    ")
+        lines.append(f"    return {w.render(term)}")
+    namespace: dict = {"__builtins__": {"abs": abs, "min": min, "max": max, "bool": bool}}
+    # Generated from IR terms only, like `compile_system`.
+    exec(compile("\n".join(lines) + "\n", f"<dnsrace:{_comment(ts.name)}:predicates>", "exec"),
+         namespace)  # noqa: S102
+    return [namespace[f"p{k}"] for k in range(len(terms))]

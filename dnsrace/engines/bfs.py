@@ -231,26 +231,33 @@ def _path(sid: int, parents, tids) -> list[tuple[int, int]]:
     return out
 
 
-def build_trace(ts: TransitionSystem, cs: CompiledSystem, end: tuple, states, parents,
-                tids) -> Trace:
-    unpack = cs.packing.unpack
-    layout = ts.layout
-
-    def st(value: int) -> dict:
-        return state_json(layout, unpack(value))
-
+def trace_path(end: tuple, states, parents, tids) -> list[tuple[int, int | None]]:
+    """The trace ending at `end` as (transition, packed state after it); the first entry
+    has transition -1, and a failing last step has state None."""
     kind, sid = end[0], end[1]
-    steps = [TraceStep(None if t < 0 else ts.transitions[t].name, st(states[k]))
-             for t, k in _path(sid, parents, tids)]
+    path = [(t, states[k]) for t, k in _path(sid, parents, tids)]
     if kind == "fail":
-        steps.append(TraceStep(ts.transitions[end[2]].name, None, end[3]))
+        path.append((end[2], None))
     elif kind == "step":
-        steps.append(TraceStep(ts.transitions[end[2]].name, st(end[3])))
+        path.append((end[2], end[3]))
+    return path
+
+
+def build_trace(ts: TransitionSystem, cs: CompiledSystem, path, message: str | None = None
+                ) -> Trace:
+    unpack = cs.packing.unpack
+    steps = []
+    for t, packed in path:
+        action = None if t < 0 else ts.transitions[t].name
+        if packed is None:
+            steps.append(TraceStep(action, None, message))
+        else:
+            steps.append(TraceStep(action, state_json(ts.layout, unpack(packed))))
     return Trace(steps)
 
 
 def build_properties(ts: TransitionSystem, cs: CompiledSystem, best: dict, complete: bool,
-                     states, parents, tids) -> list[PropertyResult]:
+                     states, parents, tids, explain=None) -> list[PropertyResult]:
     about = {p.name: p.about for p in ts.state_properties}
     about.update({p.name: p.about for p in ts.transition_properties})
     out = []
@@ -258,7 +265,10 @@ def build_properties(ts: TransitionSystem, cs: CompiledSystem, best: dict, compl
         b = best.get(name)
         if b is not None:
             outcome = "reachable" if kind == "reachable" else "violated"
-            trace = build_trace(ts, cs, b.end, states, parents, tids)
+            path = trace_path(b.end, states, parents, tids)
+            trace = build_trace(ts, cs, path, b.end[3] if b.end[0] == "fail" else None)
+            if explain is not None:
+                trace.stale_checks = explain(path)
         else:
             trace = None
             if not complete:

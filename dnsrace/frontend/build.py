@@ -733,9 +733,11 @@ class _Builder:
                                              pname)
             for loc in local_vars:
                 if self.globals.lookup(loc.name) is not None:
-                    self.err("DR208", f"local '{loc.name}' of {pname} reuses a global name",
-                             loc.pos, "rename the local: shadowing is an error in the spec "
-                             "language")
+                    what, at = self.declared.get(loc.name, ("a global name", None))
+                    line = f" (line {at.line})" if at is not None else ""
+                    self.err("DR208", f"local '{loc.name}' of {pname} reuses the name of "
+                             f"{what}{line}", loc.pos, "rename the local: shadowing is an "
+                             "error in the spec language")
             proc = Process(pname, count, local_vars, [], pkey.pos)
             steps_node = need_seq(lookup(pm, "steps", schema.PROCESS_KEYS), self.rep,
                                   f"the steps of {pname}")

@@ -126,8 +126,9 @@ class Checker:
             self.rep.error("DR306", f"'{name}' is reserved and cannot name {what}", pos,
                            "choose another name")
             return False
-        if scope.lookup(name) is not None:
-            self.rep.error("DR208", f"{what} '{name}' reuses a name that is already visible here",
+        b = scope.lookup(name)
+        if b is not None:
+            self.rep.error("DR208", f"{what} '{name}' reuses the name of {kind_word(b.ref.kind)}",
                            pos, "rename it: shadowing is an error in the spec language")
             return False
         return True
@@ -510,10 +511,7 @@ class Checker:
             self.expr(s.value, scope)
             return
         if b.ref.kind not in ("var", "local"):
-            what = {"const": "a constant", "sym": "a symbol", "param": "a parameter",
-                    "bound": "a bound variable", "define": "a define",
-                    "enumset": "an enumeration", "process": "a process",
-                    "action": "an action", "defarg": "an argument"}.get(b.ref.kind, b.ref.kind)
+            what = kind_word(b.ref.kind)
             self.rep.error("DR207", f"cannot assign to '{target.id}': it is {what}", target.pos,
                            "only variables and a process's own locals can be written")
             self.expr(s.value, scope)
@@ -557,6 +555,17 @@ class Checker:
         self.rep.error("DR203", f"only arrays and sequences can be indexed; this is "
                        f"{_a(describe(t))}", x.pos, _index_hint(t))
         return ANY
+
+
+KIND_WORDS = {"const": "a constant", "sym": "a symbol", "param": "a parameter",
+              "bound": "a bound variable", "define": "a define", "enumset": "an enumeration",
+              "process": "a process", "action": "an action", "defarg": "an argument",
+              "var": "a variable", "local": "a local", "broken": "a rejected declaration"}
+
+
+def kind_word(kind: str) -> str:
+    """What a `Ref` kind is, in words: 'a constant', 'a variable', ..."""
+    return KIND_WORDS.get(kind, kind)
 
 
 def _arith_hint(op: str, t: Type) -> str:

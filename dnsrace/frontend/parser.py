@@ -281,6 +281,8 @@ _METHOD_HINTS = {
     "pop": "values have no methods: read head(q), then write `q = tail(q)`",
 }
 _CODE_HINTS = {
+    "eval": "a spec cannot evaluate text as code: write the expression itself",
+    "exec": "a spec cannot evaluate text as code: write the statements themselves",
     "def": "name an expression under `define:` instead, e.g. `owns(w): \"lease == w\"`",
     "lambda": "name an expression under `define:` instead, e.g. `owns(w): \"lease == w\"`",
     "while": "loops are `for x in D:` over a finite domain, unrolled before checking",

@@ -230,3 +230,58 @@ def state_json(layout: Layout, values) -> dict:
         else:
             out[f.key] = to_json(f.type, layout.decode(f.reps[0], values))
     return out
+
+
+def from_json(t: Type, v, where: str):
+    """The Python value of JSON `v` as type t (the inverse of `to_json`); ValueError if it
+    does not fit."""
+    if isinstance(t, BoolT):
+        if isinstance(v, bool):
+            return v
+    elif isinstance(t, IntT):
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+    elif isinstance(t, SymT):
+        if isinstance(v, str) and (t.values is None or v in t.values):
+            return Sym(v)
+    elif isinstance(t, SetT):
+        if isinstance(v, list):
+            return frozenset(from_json(t.elem, x, where) for x in v)
+    elif isinstance(t, SeqT):
+        if isinstance(v, list) and (t.max is None or len(v) <= t.max):
+            return tuple(from_json(t.elem, x, where) for x in v)
+    elif isinstance(t, ArrayT):
+        if isinstance(t.key, SymT) and isinstance(v, dict) and set(v) == set(t.keys):
+            return tuple(from_json(t.elem, v[str(k)], where) for k in t.keys)
+        if isinstance(v, list) and len(v) == len(t.keys):
+            return tuple(from_json(t.elem, x, where) for x in v)
+    raise ValueError(f"{where}: {json_text(v)} is not a value of type {t}")
+
+
+def state_from_json(layout: Layout, obj) -> tuple[int, ...]:
+    """Slot values of a state given as the contract's JSON object; ValueError if malformed."""
+    if not isinstance(obj, dict):
+        raise ValueError("a state must be a JSON object")
+    missing = [f.key for f in layout.fields if f.key not in obj]
+    extra = [k for k in obj if k not in {f.key for f in layout.fields}]
+    if missing or extra:
+        raise ValueError("the state's fields differ from the spec's: "
+                         + (f"missing {', '.join(missing)}" if missing else "")
+                         + ("; " if missing and extra else "")
+                         + (f"unknown {', '.join(extra)}" if extra else ""))
+    out: dict[int, int] = {}
+    for f in layout.fields:
+        v = obj[f.key]
+        if f.per_instance:
+            if not isinstance(v, list) or len(v) != len(f.reps):
+                raise ValueError(f"{f.key}: expected one value per instance ({len(f.reps)})")
+            for i, (r, x) in enumerate(zip(f.reps, v)):
+                layout.encode(r, from_json(f.type, x, f"{f.key}[{i}]"), out)
+        else:
+            layout.encode(f.reps[0], from_json(f.type, v, f.key), out)
+    return tuple(out.get(k, 0) for k in range(len(layout.slots)))
+
+
+def json_text(v) -> str:
+    import json
+    return json.dumps(v)

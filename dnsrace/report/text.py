@@ -121,9 +121,14 @@ def trace_table(trace: Trace, kinds, show_full: bool) -> list[str]:
             prev = step.state
     w0 = max(len("step"), *(len(r[0]) for r in rows))
     w1 = max(len("transition"), *(len(r[1]) for r in rows))
+    notes: dict[int, list[str]] = {}
+    for c in trace.stale_checks:
+        notes.setdefault(c.step, []).append(c.text())
     lines = [f"  {'step':>{w0}}  {'transition':<{w1}}  changes"]
     for a, b, c in rows:
         lines.append(f"  {a:>{w0}}  {b:<{w1}}  {c}".rstrip())
+        for note in notes.get(int(a), []):
+            lines.append(f"  {'':>{w0}}  ^ {note}")
     return lines
 
 

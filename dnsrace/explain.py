@@ -1,0 +1,155 @@
+"""Race explanations on traces: stale checks.
+
+A *stale check* is a step that a process instance takes while a check it made earlier in
+the same round no longer holds.  Precisely: instance P[i] takes transition t_k at step k;
+at an earlier step j of the same round (since P[i] last took a step at its first step), it
+took t_j, whose guard g_j held then.  Step k acts on a stale check when g_j is false in the
+state step k starts from, and some other process instance or action changed what g_j reads
+in between (steps j+1 .. k-1); the explanation names the last such step.  Each check is
+reported once, at the first step that acts on it.  Guards that are always true are not
+checks, and a check that only the instance's own steps made false is not stale: the
+instance moved on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .backends.python_codegen import CompiledSystem, compile_predicates
+from .frontend import syntax as S
+from .frontend.model import Model, Ref
+from .frontend.unparse import unparse
+from .ir.layout import state_json
+from .ir.system import TransitionSystem
+from .ir.terms import TRUE, walk
+from .report.text import value_text
+
+
+@dataclass
+class StaleCheck:
+    step: int            # the step taken on the stale check
+    checked_at: int      # the step whose guard was the check
+    made_false_at: int   # the step after which the check no longer held
+    instance: str
+    check: str           # the guard, as written in the spec
+    checked_by: str      # transitions at those steps
+    made_false_by: str
+    taken: str
+    values: dict         # what the check reads, in the state step `step` starts from
+
+    def text(self) -> str:
+        now = ", ".join(f"{k}={value_text(v)}" for k, v in self.values.items())
+        return (f"stale check: {self.instance} checked `{self.check}` at step {self.checked_at}; "
+                f"step {self.made_false_at} ({self.made_false_by}) changed what it reads, so it "
+                f"no longer held when {self.instance} took {self.taken.split('.', 1)[1]} at step "
+                f"{self.step}" + (f" ({now})" if now else ""))
+
+    def to_json(self) -> dict:
+        return {"step": self.step, "checked_at": self.checked_at,
+                "made_false_at": self.made_false_at, "instance": self.instance,
+                "check": self.check, "values": self.values}
+
+
+class Explainer:
+    """Compiled once per spec; explains any number of traces."""
+
+    def __init__(self, model: Model, ts: TransitionSystem, cs: CompiledSystem):
+        self.model, self.ts, self.cs = model, ts, cs
+        self.checks = [k for k, t in enumerate(ts.transitions)
+                       if t.origin[0] == "process" and t.guard is not TRUE]
+        fns = compile_predicates(ts, cs.packing, [ts.transitions[k].guard for k in self.checks])
+        self.guard = dict(zip(self.checks, fns))
+        self.reads = {k: {x.args[0] for x in walk(ts.transitions[k].guard) if x.op == "slot"}
+                      for k in self.checks}
+
+    def owner(self, tid: int) -> tuple | None:
+        o = self.ts.transitions[tid].origin
+        return (o[1], o[2]) if o[0] == "process" else None
+
+    def stale_checks(self, path: list[tuple[int, int | None]]) -> list[StaleCheck]:
+        """path[0] = (-1, initial state); path[k] = (transition, state after step k, or None
+        when the step failed)."""
+        out: list[StaleCheck] = []
+        reported: set[int] = set()
+        for k in range(1, len(path)):
+            tid = path[k][0]
+            who = self.owner(tid)
+            before = path[k - 1][1]
+            if who is None or before is None:
+                continue
+            proc = self.model.process(who[0])
+            start = 1
+            for j in range(k - 1, 0, -1):
+                if self.owner(path[j][0]) == who and \
+                        self.ts.transitions[path[j][0]].origin[3] == proc.steps[0].name:
+                    start = j
+                    break
+            for j in range(start, k):
+                tj = path[j][0]
+                if j in reported or self.owner(tj) != who or tj not in self.guard:
+                    continue
+                g = self.guard[tj]
+                if g(before):
+                    continue
+                m = self.last_outside_change(path, tj, j, k, who)
+                if m is None:
+                    continue
+                reported.add(j)
+                out.append(StaleCheck(k, j, m, f"{who[0]}[{who[1]}]", self.guard_text(tj),
+                                      self.ts.transitions[tj].name,
+                                      self.ts.transitions[path[m][0]].name,
+                                      self.ts.transitions[tid].name,
+                                      self.values(tj, before)))
+        return out
+
+    def last_outside_change(self, path, tj: int, j: int, k: int, who) -> int | None:
+        """The last step in j+1..k-1, not taken by `who`, that changed a slot g_j reads."""
+        reads = self.reads[tj]
+        unpack = self.cs.packing.unpack
+        for m in range(k - 1, j, -1):
+            if self.owner(path[m][0]) == who or path[m][1] is None:
+                continue
+            a, b = unpack(path[m - 1][1]), unpack(path[m][1])
+            if any(a[x] != b[x] for x in reads):
+                return m
+        return None
+
+    def guard_expr(self, tid: int) -> S.Expr:
+        o = self.ts.transitions[tid].origin
+        step = next(s for s in self.model.process(o[1]).steps if s.name == o[3])
+        alt = next(a for a in step.alternatives if a.name == o[4])
+        return alt.guard
+
+    def guard_text(self, tid: int) -> str:
+        return unparse(self.guard_expr(tid))
+
+    def values(self, tid: int, packed: int) -> dict:
+        """The variables and locals the guard of `tid` reads (through defines too)."""
+        state = state_json(self.ts.layout, self.cs.packing.unpack(packed))
+        inst = self.ts.transitions[tid].origin[2] if self.ts.transitions[tid].origin[0] == \
+            "process" else None
+        out: dict = {}
+        for name, ref in _reads(self.guard_expr(tid), self.model):
+            if ref.kind == "var":
+                out[name] = state[name]
+            elif ref.kind == "local" and inst is not None:
+                out[name] = state[f"{ref.process}.{name}"][inst]
+        return out
+
+
+def _reads(e: S.Expr, model: Model, seen: set | None = None):
+    """(name, ref) of every variable and local an expression reads, defines expanded."""
+    seen = set() if seen is None else seen
+    out = []
+    for node in S.walk(e):
+        if isinstance(node, S.Name) and isinstance(node.ref, Ref):
+            if node.ref.kind in ("var", "local") and node.id not in seen:
+                seen.add(node.id)
+                out.append((node.id, node.ref))
+            elif node.ref.kind == "define" and node.id not in seen:
+                seen.add(node.id)
+                out += _reads(model.defines[node.id].body, model, seen)
+        elif isinstance(node, S.Call) and node.define and node.define not in seen:
+            seen.add(node.define)
+            out += _reads(model.defines[node.define].body, model, seen)
+    return out
