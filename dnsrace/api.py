@@ -27,12 +27,11 @@ def check_system(model: Model, ts: TransitionSystem, cs: CompiledSystem,
                  progress: Callable[[Progress], None] | None = None) -> CheckResult:
     from .explain import Explainer
 
-    stats, best, complete, stopped, states, parents, tids = bfs.explore(ts, cs, limits, progress)
-    explainer = Explainer(model, ts, cs) if best else None
-    props = bfs.build_properties(ts, cs, best, complete, states, parents, tids,
-                                 explainer.stale_checks if explainer else None)
+    found = bfs.explore(ts, cs, limits, progress)
+    explainer = Explainer(model, ts, cs) if found.best else None
+    props = bfs.build_properties(ts, cs, found, explainer.stale_checks if explainer else None)
     return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "bfs",
-                       complete, stats, props, stopped,
+                       found.complete, found.stats, props, found.stopped,
                        [w.message for w in model.warnings])
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir.system import Failure, TransitionSystem
-from ..ir.terms import TRUE, Term, const, mk, substitute, walk
+from ..ir.terms import FALSE, TRUE, Term, const, mk, not_, substitute, walk
 
 def _comment(text: str) -> str:
     """Text safe to put in a generated comment (names are validated; this is a second guard)."""
@@ -67,10 +67,13 @@ class _Writer:
     """Renders terms as Python expressions, hoisting shared and deep sub-terms into
     temporaries (safe: every term is total, so evaluating one early cannot fail)."""
 
-    def __init__(self, prefix: str):
+    def __init__(self, prefix: str, slot_names: dict[int, str] | None = None,
+                 post_names: dict[int, str] | None = None):
         self.prefix = prefix
         self.names: dict[int, str] = {}
         self.count = 0
+        self.slot_names = slot_names or {}   # slot i -> the variable holding it (default v<i>)
+        self.post_names = post_names or {}   # post i -> the variable holding it (default w<i>)
 
     def section(self, roots: list[Term], indent: str) -> list[str]:
         """Lines defining temporaries that `roots` share; call before rendering them."""
@@ -117,9 +120,9 @@ class _Writer:
         if op == "const":
             return repr(a[0])
         if op == "slot":
-            return f"v{a[0]}"
+            return self.slot_names.get(a[0], f"v{a[0]}")
         if op == "post":
-            return f"w{a[0]}"
+            return self.post_names.get(a[0], f"w{a[0]}")
         if op in _BIN:
             return f"({r(a[0])} {_BIN[op]} {r(a[1])})"
         if op == "neg":
@@ -237,6 +240,8 @@ def generate(ts: TransitionSystem) -> Generated:
     lines.append("    return r")
     lines.append("")
 
+    lines += _search_function(ts, pk, all_terms)
+
     # ---- state properties
     sp_terms = [x for p in ts.state_properties for x in [p.term, *(f.cond for f in p.failures)]]
     lines.append("def state_props(s, active):")
@@ -331,6 +336,196 @@ def _transition_block(t, ts, pk: Packing, w: _Writer, guard_table, effect_table)
     return lines
 
 
+INLINE_PROPERTY_BUDGET = 600  # transitions x properties up to which checks are inlined
+
+
+def _search_function(ts: TransitionSystem, pk: Packing, all_terms) -> list[str]:
+    """`run`: expand the states states[i:end] in order, discovering successors, with every
+    transition and (within a budget) every property check inlined: no call, tuple or list
+    per transition.  Rare events (violations, errors, deadlocks) call `event`, which returns
+    the new property masks and whether to stop."""
+    n_props = len(ts.state_properties) + len(ts.transition_properties)
+    inline = len(ts.transitions) * max(n_props, 1) <= INLINE_PROPERTY_BUDGET
+    prop_slots = _slots_read([x for p in ts.state_properties
+                              for x in [p.term, *(f.cond for f in p.failures)]])
+    tp_terms = [x for p in ts.transition_properties for x in [p.term, *(f.cond for f in p.failures)]]
+    reads = _slots_read(all_terms + ([ts.terminal] if ts.terminal is not None else [])
+                        + tp_terms)
+    if inline:
+        reads |= prop_slots
+    nt = max(len(ts.transitions), 1)
+    L = ["def run(states, i, end, visited, links, sp_active, tp_active, deadlock, event):",
+         "    add = visited.add",
+         "    push = states.append",
+         "    push_link = links.append",
+         "    count = 0",
+         "    while i < end:",
+         "        s = states[i]"]
+    L += _unpack_lines(pk, reads, "s", "v", "        ")
+    L.append("        en = 0")
+    guard_no = effect_no = 0
+    for t in ts.transitions:
+        ind = "        "
+        L.append(f"{ind}# {_comment(t.name)}")
+        known: dict[int, Term] = {}
+        if t.pc:
+            L.append(f"{ind}if v{t.pc[0]} == {t.pc[1]}:")
+            ind += "    "
+            known[t.pc[0]] = const(t.pc[1])
+
+        def sub(x: Term) -> Term:
+            return substitute(x, known) if known else x
+
+        w = _Writer(f"t{t.index}_")
+        guard = sub(t.guard)
+        gconds = [sub(f.cond) for f in t.guard_failures]
+        L += w.section([guard, *gconds], ind)
+        first = True
+        for c in gconds:
+            L.append(f"{ind}{'if' if first else 'elif'} {w.render(c)}:")
+            L.append(f"{ind}    sp_active, tp_active, stop = event(0, i, {guard_no})")
+            L.append(f"{ind}    if stop:")
+            L.append(f"{ind}        return i, count + en, sp_active, tp_active, True")
+            guard_no += 1
+            first = False
+        if guard is not TRUE or not first:
+            L.append(f"{ind}{'if' if first else 'elif'} {w.render(guard)}:")
+            ind += "    "
+        L.append(f"{ind}en += 1")
+        econds = [sub(f.cond) for f in t.effect_failures]
+        news = {k: sub(v) for k, v in sorted(t.updates.items())}
+        L += w.section([*econds, *news.values()], ind)
+        first = True
+        for c in econds:
+            L.append(f"{ind}{'if' if first else 'elif'} {w.render(c)}:")
+            L.append(f"{ind}    sp_active, tp_active, stop = event(1, i, {t.index}, {effect_no})")
+            L.append(f"{ind}    if stop:")
+            L.append(f"{ind}        return i, count + en, sp_active, tp_active, True")
+            effect_no += 1
+            first = False
+        if not first:
+            L.append(f"{ind}else:")
+            ind += "    "
+        # the successor's slot values: u<k> for the changed ones
+        post: dict[int, str] = {}
+        constant = 0
+        parts = ["s"]
+        for k, term in news.items():
+            old = known.get(k) or _slot_term(ts, k)
+            if term.is_const:
+                post[k] = repr(term.value)
+            else:
+                L.append(f"{ind}u{k} = {w.render(term)}")
+                post[k] = f"u{k}"
+            d = mk("sub", term, old)
+            off = pk.offsets[k]
+            if d.is_const:
+                constant += d.value << off
+            else:
+                dt = f"({post[k]} - {w.render(old)})"
+                parts.append(f"({dt} << {off})" if off else dt)
+        if constant:
+            parts.append(str(constant))
+        L.append(f"{ind}n = {' + '.join(parts)}")
+        # What the successor's slots are: constants where known, u<k> where computed.
+        const_post = {k: v for k, v in news.items() if v.is_const}
+        named_post = {k: name for k, name in post.items() if not news[k].is_const}
+        if ts.transition_properties:
+            if inline:
+                pre = dict(known)
+                post_terms = {k: (const_post.get(k) or (known.get(k) or _slot_term(ts, k))
+                                  if k not in named_post else None)
+                              for k in range(len(ts.slots))}
+                post_terms = {k: v for k, v in post_terms.items() if v is not None}
+                tw = _Writer(f"p{t.index}_", None, named_post)
+                body = []
+                for k, p in enumerate(ts.transition_properties):
+                    term = substitute(p.term, pre, post_terms)
+                    fails = [(f, substitute(f.cond, pre, post_terms)) for f in p.failures]
+                    body += _inline_property(tw, k, term, fails, True, ind + "    ",
+                                             f"event(3, i, {t.index}, n, {k}, {{code}})")
+                if body:
+                    L.append(f"{ind}if tp_active:")
+                    L += body
+            else:
+                L.append(f"{ind}if tp_active:")
+                L.append(f"{ind}    ev = trans_props(s, n, tp_active)")
+                L.append(f"{ind}    if ev:")
+                L.append(f"{ind}        sp_active, tp_active, stop = event(4, i, {t.index}, n, ev)")
+                L.append(f"{ind}        if stop:")
+                L.append(f"{ind}            return i, count + en, sp_active, tp_active, True")
+        L.append(f"{ind}if n not in visited:")
+        L.append(f"{ind}    add(n)")
+        L.append(f"{ind}    push(n)")
+        L.append(f"{ind}    push_link(i * {nt} + {t.index})" if t.index else
+                 f"{ind}    push_link(i * {nt})")
+        if ts.state_properties:
+            if inline:
+                now = {**known, **const_post}
+                sw = _Writer(f"q{t.index}_", {k: f"u{k}" for k in named_post})
+                body = []
+                for k, p in enumerate(ts.state_properties):
+                    term = substitute(p.term, now)
+                    fails = [(f, substitute(f.cond, now)) for f in p.failures]
+                    body += _inline_property(sw, k, term, fails, p.kind == "invariant",
+                                             ind + "        ",
+                                             f"event(2, len(states) - 1, {k}, {{code}})")
+                if body:
+                    L.append(f"{ind}    if sp_active:")
+                    L += body
+            else:
+                L.append(f"{ind}    if sp_active:")
+                L.append(f"{ind}        ev = state_props(n, sp_active)")
+                L.append(f"{ind}        if ev:")
+                L.append(f"{ind}            sp_active, tp_active, stop = event(5, len(states) - 1, ev)")
+                L.append(f"{ind}            if stop:")
+                L.append(f"{ind}                return i, count + en, sp_active, tp_active, True")
+    L.append("        count += en")
+    term_expr = "False"
+    if ts.terminal is not None:
+        tw = _Writer("z_")
+        L += tw.section([ts.terminal], "        ")
+        term_expr = tw.render(ts.terminal)
+    L.append(f"        if deadlock and not en and not {term_expr}:")
+    L.append("            sp_active, tp_active, stop = event(6, i)")
+    L.append("            if stop:")
+    L.append("                return i + 1, count, sp_active, tp_active, True")
+    L.append("        i += 1")
+    L.append("    return i, count, sp_active, tp_active, False")
+    L.append("")
+    return L
+
+
+def _inline_property(w: _Writer, k: int, term: Term, failures, event_when_false: bool,
+                     ind: str, call: str) -> list[str]:
+    """The check of property k, already specialised to one transition; nothing when it
+    cannot fire there."""
+    fails = [(j, c) for j, (f, c) in enumerate(failures) if c is not FALSE]
+    fires = not_(term) if event_when_false else term
+    if fires is FALSE and not fails:
+        return []
+    mask = "tp_active" if call.startswith("event(3") else "sp_active"
+    out = [f"{ind}if {mask} & {1 << k}:"]
+    ind2 = ind + "    "
+    out += w.section([fires, *(c for _, c in fails)], ind2)
+    first = True
+    for j, c in fails:
+        out.append(f"{ind2}{'if' if first else 'elif'} {w.render(c)}:")
+        out += _event_lines(ind2 + "    ", call.format(code=-1 - j))
+        first = False
+    if fires is not FALSE:
+        out.append(f"{ind2}{'if' if first else 'elif'} {w.render(fires)}:")
+        out += _event_lines(ind2 + "    ", call.format(code=0))
+    w.names.clear()
+    return out
+
+
+def _event_lines(ind: str, call: str) -> list[str]:
+    return [f"{ind}sp_active, tp_active, stop = {call}",
+            f"{ind}if stop:",
+            f"{ind}    return i, count + en, sp_active, tp_active, True"]
+
+
 def _property_block(w: _Writer, k: int, term: Term, failures, event_when_false: bool):
     out = [f"    if active & {1 << k}:"]
     out += w.section([term, *(f.cond for f in failures)], "        ")
@@ -361,6 +556,7 @@ class CompiledSystem:
     state_props: object
     trans_props: object
     terminal: object
+    run: object
 
     @property
     def packing(self) -> Packing:
@@ -369,12 +565,12 @@ class CompiledSystem:
 
 def compile_system(ts: TransitionSystem) -> CompiledSystem:
     gen = generate(ts)
-    namespace: dict = {"__builtins__": {"abs": abs, "min": min, "max": max, "bool": bool}}
+    namespace: dict = {"__builtins__": {"abs": abs, "min": min, "max": max, "bool": bool, "len": len}}
     # The source is produced by `generate` from IR terms only; no spec text reaches it.
     code = compile(gen.source, f"<dnsrace:{_comment(ts.name)}>", "exec")
     exec(code, namespace)  # noqa: S102 - generated from the IR, see above
     return CompiledSystem(gen, namespace["expand"], namespace["state_props"],
-                          namespace["trans_props"], namespace["terminal"])
+                          namespace["trans_props"], namespace["terminal"], namespace["run"])
 
 
 def compile_predicates(ts: TransitionSystem, pk: Packing, terms: list[Term]) -> list:
@@ -387,7 +583,7 @@ def compile_predicates(ts: TransitionSystem, pk: Packing, terms: list[Term]) -> 
         lines += _unpack_lines(pk, _slots_read([term]), "s", "v", "    ")
         lines += w.section([term], "    ")
         lines.append(f"    return {w.render(term)}")
-    namespace: dict = {"__builtins__": {"abs": abs, "min": min, "max": max, "bool": bool}}
+    namespace: dict = {"__builtins__": {"abs": abs, "min": min, "max": max, "bool": bool, "len": len}}
     # Generated from IR terms only, like `compile_system`.
     exec(compile("\n".join(lines) + "\n", f"<dnsrace:{_comment(ts.name)}:predicates>", "exec"),
          namespace)  # noqa: S102

@@ -24,6 +24,8 @@ from ..ir.layout import state_json
 from ..ir.system import TransitionSystem
 from ..results import CheckResult, PropertyResult, Stats, Trace, TraceStep
 
+CHUNK = 1024  # states expanded per call of the generated search
+
 UNEXPECTED_WHEN_FOUND = {"holds": True, "unreachable": True, "violated": False,
                          "reachable": False}
 
@@ -56,14 +58,54 @@ class _Best:
         self.message = message
 
 
+@dataclass
+class Exploration:
+    """What a search found: the states in discovery order, how each was reached, and per
+    property the shortest trace's end."""
+
+    stats: Stats
+    best: dict
+    stopped: str | None
+    states: list[int]
+    links: array  # per state: parent * n_transitions + transition, or -1 (initial)
+    n_transitions: int
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None
+
+    def path_to(self, sid: int) -> list[tuple[int, int]]:
+        """(transition, state number) from an initial state to sid; the first has -1."""
+        out = []
+        while sid >= 0:
+            link = self.links[sid]
+            if link < 0:
+                out.append((-1, sid))
+                break
+            parent, tid = divmod(link, self.n_transitions)
+            out.append((tid, sid))
+            sid = parent
+        out.reverse()
+        return out
+
+    def trace_path(self, end: tuple) -> list[tuple[int, int | None]]:
+        """The trace ending at `end` as (transition, packed state after it); the first entry
+        has transition -1, and a failing last step has state None."""
+        kind, sid = end[0], end[1]
+        path = [(t, self.states[k]) for t, k in self.path_to(sid)]
+        if kind == "fail":
+            path.append((end[2], None))
+        elif kind == "step":
+            path.append((end[2], end[3]))
+        return path
+
+
 def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = None,
-            progress: Callable[[Progress], None] | None = None) -> tuple:
-    """Run the search; returns (stats, best traces by property name, complete, stopped, states,
-    parents, tids) for `build_result`."""
+            progress: Callable[[Progress], None] | None = None) -> Exploration:
+    """Run the search over every reachable state (or until a limit)."""
     limits = limits or Limits()
     pk = cs.packing
-    expand, state_props, trans_props, terminal = (cs.expand, cs.state_props, cs.trans_props,
-                                                  cs.terminal)
+    state_props = cs.state_props
     order = [name for name, _, _ in ts.property_order]
     expected = {name: exp for name, _, exp in ts.property_order}
     sp_names = [p.name for p in ts.state_properties]
@@ -110,9 +152,7 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
 
     visited: set[int] = set()
     states: list[int] = []
-    parents = array("q")
-    tids = array("l")
-    transitions = 0
+    links = array("q")
     t0 = time.monotonic()
     stopped: str | None = None
     sp_active, tp_active = active_masks(0)
@@ -123,8 +163,7 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
             continue
         visited.add(s)
         states.append(s)
-        parents.append(-1)
-        tids.append(-1)
+        links.append(-1)
         if sp_active:
             ev = state_props(s, sp_active)
             if ev:
@@ -132,115 +171,92 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
                 sp_active, tp_active = active_masks(0)
 
     level = 0
+
+    def event(kind: int, *args):
+        """Called by the generated search for every rare event (see python_codegen.run)."""
+        d1 = level + 1
+        if kind == 0:                                   # a guard failed to evaluate
+            i, g = args
+            tid, fail = guard_table[g]
+            record("error", level, ("state", i),
+                   f"{fail.message} (in the guard of {ts.transitions[tid].name})")
+        elif kind == 1:                                 # an effect failed
+            i, tid, e = args
+            fail = effect_table[e][1]
+            name = fail.kind if fail.kind in ("assertion", "type") else "error"
+            record(name, d1, ("fail", i, tid, fail.message), fail.message)
+        elif kind == 2:                                 # a state property, on a new state
+            sid, k, code = args
+            on_state_events([(k, code)], sid, d1)
+        elif kind == 3:                                 # a transition property
+            i, tid, n, k, code = args
+            on_step_events([(k, code)], i, tid, n, d1)
+        elif kind == 4:
+            i, tid, n, ev = args
+            on_step_events(ev, i, tid, n, d1)
+        elif kind == 5:
+            sid, ev = args
+            on_state_events(ev, sid, d1)
+        else:                                           # deadlock
+            (i,) = args
+            record("deadlock", level, ("state", i))
+        sp, tp = active_masks(level)
+        return sp, tp, bool(unexpected[0] and limits.stop_on_first)
+
+    def on_step_events(ev, i, tid, n, depth) -> None:
+        for k, code in ev:
+            if code == 0:
+                record(tp_names[k], depth, ("step", i, tid, n))
+            else:
+                fail = ts.transition_properties[k].failures[-1 - code]
+                record("error", depth, ("step", i, tid, n),
+                       f"{fail.message} (evaluating property {tp_names[k]})")
+
+    run = cs.run
     level_end = len(states)
     i = 0
-    next_check = 2048
-    deadlock = ts.deadlock
-    max_depth = limits.max_depth
-    max_states = limits.max_states
+    transitions = 0
+    next_report = t0 + 0.5
     try:
         while i < len(states):
             if i == level_end:
                 level += 1
                 level_end = len(states)
                 sp_active, tp_active = active_masks(level)
-            if max_depth is not None and level >= max_depth:
+            if limits.max_depth is not None and level >= limits.max_depth:
                 stopped = "max-depth"
                 break
-            if i >= next_check:
-                next_check = i + 2048
-                elapsed = time.monotonic() - t0
-                if progress is not None:
-                    progress(Progress(len(states), transitions, level, len(states) - i, elapsed))
-                if limits.time_limit is not None and elapsed > limits.time_limit:
-                    stopped = "time-limit"
+            chunk = CHUNK
+            if limits.max_states is not None:
+                if len(states) >= limits.max_states:
+                    stopped = "max-states"
                     break
-            s = states[i]
-            gerr: list[int] = []
-            succ = expand(s, gerr)
-            transitions += len(succ)
-            if gerr:
-                for g in gerr:
-                    tid, fail = guard_table[g]
-                    record("error", level, ("state", i),
-                           f"{fail.message} (in the guard of {ts.transitions[tid].name})")
-            if deadlock and not succ and not terminal(s):
-                record("deadlock", level, ("state", i))
-            d1 = level + 1
-            for tid, n in succ:
-                if n < 0:
-                    tid_, fail = effect_table[-1 - n]
-                    name = {"assertion": "assertion", "type": "type"}.get(fail.kind, "error")
-                    record(name, d1, ("fail", i, tid, fail.message), fail.message)
-                    continue
-                if tp_active:
-                    ev = trans_props(s, n, tp_active)
-                    if ev:
-                        for k, code in ev:
-                            if code == 0:
-                                record(tp_names[k], d1, ("step", i, tid, n))
-                            else:
-                                fail = ts.transition_properties[k].failures[-1 - code]
-                                record("error", d1, ("step", i, tid, n),
-                                       f"{fail.message} (evaluating property {tp_names[k]})")
-                        sp_active, tp_active = active_masks(level)
-                if n not in visited:
-                    visited.add(n)
-                    states.append(n)
-                    parents.append(i)
-                    tids.append(tid)
-                    if sp_active:
-                        ev = state_props(n, sp_active)
-                        if ev:
-                            on_state_events(ev, len(states) - 1, d1)
-                            sp_active, tp_active = active_masks(level)
-            i += 1
-            if unexpected[0] and limits.stop_on_first:
+                if len(states) + 8 * CHUNK > limits.max_states:
+                    chunk = 1
+            end = min(level_end, i + chunk)
+            i, count, sp_active, tp_active, stop = run(
+                states, i, end, visited, links, sp_active, tp_active, ts.deadlock, event)
+            transitions += count
+            if stop:
                 stopped = "stop-on-first"
                 break
-            if max_states is not None and len(states) >= max_states and i < len(states):
-                stopped = "max-states"
-                break
+            now = time.monotonic()
+            if now >= next_report:
+                next_report = now + 0.5
+                if progress is not None:
+                    progress(Progress(len(states), transitions, level, len(states) - i, now - t0))
+                if limits.time_limit is not None and now - t0 > limits.time_limit:
+                    stopped = "time-limit"
+                    break
     except KeyboardInterrupt:
         stopped = "interrupted"
-    depth = level if states else 0
-    if stopped is None:
-        depth = level
-    else:
-        # the deepest state discovered so far
-        depth = _depth_of(len(states) - 1, parents) if states else 0
-    stats = Stats(len(states), transitions, depth, time.monotonic() - t0, len(states) - i)
-    return stats, best, stopped is None, stopped, states, parents, tids
-
-
-def _depth_of(sid: int, parents) -> int:
-    d = 0
-    while parents[sid] >= 0:
-        sid = parents[sid]
-        d += 1
-    return d
-
-
-def _path(sid: int, parents, tids) -> list[tuple[int, int]]:
-    """(transition, state number) from an initial state to sid; the first has transition -1."""
-    out = []
-    while sid >= 0:
-        out.append((tids[sid], sid))
-        sid = parents[sid]
-    out.reverse()
-    return out
-
-
-def trace_path(end: tuple, states, parents, tids) -> list[tuple[int, int | None]]:
-    """The trace ending at `end` as (transition, packed state after it); the first entry
-    has transition -1, and a failing last step has state None."""
-    kind, sid = end[0], end[1]
-    path = [(t, states[k]) for t, k in _path(sid, parents, tids)]
-    if kind == "fail":
-        path.append((end[2], None))
-    elif kind == "step":
-        path.append((end[2], end[3]))
-    return path
+    if stopped is None and limits.time_limit is not None and \
+            time.monotonic() - t0 > limits.time_limit and i < len(states):
+        stopped = "time-limit"
+    stats = Stats(len(states), transitions, 0, time.monotonic() - t0, len(states) - i)
+    found = Exploration(stats, best, stopped, states, links, max(len(ts.transitions), 1))
+    stats.depth = len(found.path_to(len(states) - 1)) - 1 if states else 0
+    return found
 
 
 def build_trace(ts: TransitionSystem, cs: CompiledSystem, path, message: str | None = None
@@ -256,22 +272,22 @@ def build_trace(ts: TransitionSystem, cs: CompiledSystem, path, message: str | N
     return Trace(steps)
 
 
-def build_properties(ts: TransitionSystem, cs: CompiledSystem, best: dict, complete: bool,
-                     states, parents, tids, explain=None) -> list[PropertyResult]:
+def build_properties(ts: TransitionSystem, cs: CompiledSystem, found: Exploration,
+                     explain=None) -> list[PropertyResult]:
     about = {p.name: p.about for p in ts.state_properties}
     about.update({p.name: p.about for p in ts.transition_properties})
     out = []
     for name, kind, expected in ts.property_order:
-        b = best.get(name)
+        b = found.best.get(name)
         if b is not None:
             outcome = "reachable" if kind == "reachable" else "violated"
-            path = trace_path(b.end, states, parents, tids)
+            path = found.trace_path(b.end)
             trace = build_trace(ts, cs, path, b.end[3] if b.end[0] == "fail" else None)
             if explain is not None:
                 trace.stale_checks = explain(path)
         else:
             trace = None
-            if not complete:
+            if not found.complete:
                 outcome = "unknown"
             else:
                 outcome = "unreachable" if kind == "reachable" else "holds"

@@ -158,8 +158,12 @@ class _Builder:
             prev_what, prev_pos = self.declared[name]
             if shareable and prev_what in ("an enumeration value", "a step name"):
                 return True
+            if prev_what == what:
+                self.err("DR208", f"{what[what.index(' ') + 1:]} '{name}' is declared twice "
+                         f"(first at line {prev_pos.line})", pos, "rename or remove one of them")
+                return False
             self.err("DR208", f"'{name}' is already {prev_what} (line {prev_pos.line}); it cannot "
-                     f"also be {what}", pos, "rename one of them")
+                     f"also be {what}", pos, "rename one of them: names are global")
             return False
         self.declared[name] = (what, pos)
         self.globals.names[name] = binding
@@ -178,7 +182,10 @@ class _Builder:
             if root.get(key) is None and not misspelt(key, unknown):
                 self.err("DR104", f"the spec has no `{key}:`", root.pos, hint)
         version = root.get("dnsrace")
-        if isinstance(version, YScalar) and version.value != 1:
+        if isinstance(version, YScalar) and isinstance(version.value, str):
+            self.err("DR107", f"`dnsrace:` is the number 1, not the text {version.value!r}",
+                     version.pos, "write `dnsrace: 1`, without quotes")
+        elif isinstance(version, YScalar) and version.value != 1:
             self.err("DR107", f"unsupported spec language version {version.value!r}",
                      version.pos, "this dnsrace reads version 1: write `dnsrace: 1`")
         elif version is not None and not isinstance(version, YScalar):
@@ -388,8 +395,10 @@ class _Builder:
                 self.defines[name] = Define(name, params, body, key.pos)
                 for p in params:
                     if self.globals.lookup(p) is not None:
-                        self.err("DR208", f"argument '{p}' of define '{name}' reuses a global "
-                                 "name", key.pos, "rename the argument")
+                        what = self.declared.get(p, ("a global name",))[0]
+                        self.err("DR208", f"argument '{p}' of define '{name}' reuses the name "
+                                 f"of {what}", key.pos, "rename the argument: shadowing is an "
+                                 "error in the spec language")
 
     def check_defines(self) -> None:
         """Type each define once with unknown argument types, so unused ones are checked too."""
@@ -622,39 +631,51 @@ class _Builder:
 
     # ------------------------------------------------------------ processes and actions
     def read_params(self, node, scope: Scope, where: str) -> list[Param]:
+        """Read `params`.  A parameter whose domain is rejected is kept, with no values and
+        type `ANY`, so that its uses are not reported again as unknown names."""
         pm = need_map(node, self.rep, f"the params of {where}", None)
-        params = []
+        params: list[Param] = []
         for key, val in pm.items if pm else []:
             name = str(key.value)
             if not self.checker.declare(name, key.pos, scope, "the parameter"):
                 continue
-            vnode = need_scalar(val, self.rep, f"the domain of parameter '{name}'")
-            e = self.expr_of(vnode, "a parameter domain") if vnode else None
-            if e is None:
-                continue
-            if isinstance(e, S.Name) and e.id in self.enums:
-                vals = [Sym(x) for x in self.enums[e.id]]
-                ptype: Type = SymT(self.enums[e.id], e.id)
-            else:
-                before = len(self.rep.errors)
-                self.checker.expr(e, self.globals)
-                if len(self.rep.errors) > before:
-                    continue
-                try:
-                    dom = consteval.evaluate(e)
-                except ConstError as exc:
-                    self.err("DR301", f"a parameter's domain must be a constant set: {exc}",
-                             exc.node.pos, "use constants, ranges and enumerations")
-                    continue
-                if not isinstance(dom, (frozenset, tuple)):
-                    self.err("DR301", "a parameter's domain must be a set", e.pos,
-                             "e.g. `0..N-1`, `{1, 3}` or an enumeration's name")
-                    continue
-                vals = sorted(dom, key=consteval.order_key) if isinstance(dom, frozenset) \
-                    else list(dom)
-                ptype = e.type.elem if isinstance(e.type, (SetT, SeqT)) else ANY
+            domain = self.param_domain(name, val, params)
+            vals, ptype = domain if domain is not None else ([], ANY)
             params.append(Param(name, vals, ptype, key.pos))
         return params
+
+    def param_domain(self, name: str, val, earlier: list[Param]):
+        """The values and type of a parameter's domain, or None after an error."""
+        vnode = need_scalar(val, self.rep, f"the domain of parameter '{name}'")
+        e = self.expr_of(vnode, "a parameter domain") if vnode else None
+        if e is None:
+            return None
+        if isinstance(e, S.Name) and e.id in self.enums:
+            return [Sym(x) for x in self.enums[e.id]], SymT(self.enums[e.id], e.id)
+        other = next((n for n in S.walk(e) if isinstance(n, S.Name)
+                      and n.id in {p.name for p in earlier}), None)
+        if other is not None:
+            self.err("DR301", f"the domain of parameter '{name}' uses the parameter "
+                     f"'{other.id}'", other.pos, f"give '{name}' a constant domain of its own "
+                     "and narrow the combinations with the guard")
+            return None
+        before = len(self.rep.errors)
+        self.checker.expr(e, self.globals)
+        if len(self.rep.errors) > before:
+            return None
+        try:
+            dom = consteval.evaluate(e)
+        except ConstError as exc:
+            self.err("DR301", f"a parameter's domain must be a constant set: {exc}",
+                     exc.node.pos, "use constants, ranges and enumerations; narrow the "
+                     "parameter with the guard")
+            return None
+        if not isinstance(dom, (frozenset, tuple)):
+            self.err("DR301", "a parameter's domain must be a set", e.pos,
+                     "e.g. `0..N-1`, `{1, 3}` or an enumeration's name")
+            return None
+        vals = sorted(dom, key=consteval.order_key) if isinstance(dom, frozenset) else list(dom)
+        return vals, e.type.elem if isinstance(e.type, (SetT, SeqT)) else ANY
 
     def body_scope(self, process: Process | None, params: list[Param]) -> Scope:
         names: dict[str, Binding] = {}

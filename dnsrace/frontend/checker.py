@@ -170,7 +170,8 @@ class Checker:
         if b.ref.kind == "define":
             d = self.defines[e.id]
             if d.params:
-                return self._err("DR206", f"define '{e.id}' takes {len(d.params)} argument(s)", e,
+                return self._err("DR206", f"define '{e.id}' takes {_args(len(d.params))}, so it "
+                                 "cannot be used by its bare name", e,
                                  f"call it as {e.id}({', '.join(d.params)})")
             e.ref = b.ref
             return self.define_body(d, [], e)
@@ -411,7 +412,9 @@ class Checker:
     def call_define(self, e: S.Call, scope: Scope) -> Type:
         d = self.defines[e.func]
         if len(e.args) != len(d.params):
-            return self._err("DR206", f"define '{d.name}' takes {len(d.params)} argument(s), "
+            for a in e.args:
+                self.expr(a, scope)
+            return self._err("DR206", f"define '{d.name}' takes {_args(len(d.params))}, "
                              f"not {len(e.args)}", e, f"call it as {d.name}({', '.join(d.params)})")
         e.define = d.name
         ts = [self.expr(a, scope) for a in e.args]
@@ -454,6 +457,7 @@ class Checker:
         kind = e.kind
         if kind.startswith("gen:"):
             return self._err("DR205", f"'{kind[4:]}' cannot take a generator", e,
+                             PYTHON_FUNCTIONS.get(kind[4:]) or
                              "generators go in all(...), any(...), min(...), max(...)")
         if kind in ("all", "any"):
             self.expect(e.elem, inner, "bool", f"the condition of {kind}()")
@@ -591,6 +595,10 @@ def _index_hint(t: Type) -> str:
     if isinstance(t, SetT):
         return "sets have no order or index; test membership with `x in s`"
     return "index an array or a sequence: a[i]"
+
+
+def _args(n: int) -> str:
+    return f"{n} argument" + ("" if n == 1 else "s")
 
 
 def _a(word: str) -> str:

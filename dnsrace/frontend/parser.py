@@ -207,48 +207,29 @@ class _Build(Transformer):
         return [s for s in c if isinstance(s, S.Stmt)]
 
 
+_CHAR_HINTS = {
+    '"': "strings are only allowed as the message of an `assert`",
+    "^": "there is no '^' operator; sets use | & - and booleans use and/or/not",
+    "/": "integer division is '//'",
+    "!": "negation is `not`; inequality is '!='",
+    "&": "conjunction is `and`",
+    "=": "comparison is '=='",
+    "@": "there are no decorators or matrix operators in a spec",
+    "≤": "write '<='", "≥": "write '>='", "≠": "write '!='", "∧": "write `and`",
+    "∨": "write `or`", "¬": "write `not`", "∈": "write `in`", "∉": "write `not in`",
+    "→": "write '=>' for implication", "⇒": "write '=>' for implication",
+    "∪": "write '|' for union", "∩": "write '&' for intersection",
+}
+
+
 def _syntax_error(exc: UnexpectedInput, text: str, locate: Locate, what: str, path) -> SpecError:
     offset = getattr(exc, "pos_in_stream", None)
     if isinstance(exc, UnexpectedToken) and exc.token is not None:
-        tok = exc.token
-        offset = tok.start_pos if tok.start_pos is not None else len(text)
-        if tok.type == "$END":
-            found = "it ends too early"
-            offset = len(text.rstrip())
-        elif tok.type in ("_INDENT", "_DEDENT"):
-            found = "unexpected indentation"
-        elif tok.type == "_NL":
-            found = "the line ends too early"
-        else:
-            found = f"unexpected '{tok}'"
-        expected = sorted({_TERMINAL_NAMES.get(t, _quote_terminal(t)) for t in exc.expected
-                           if not (what == "an expression" and t == "_NL")})
-        hint = "expected " + ", ".join(expected[:8]) if expected else None
-        before = text[:offset].rstrip(" \t")
-        if before.endswith("\n") and before.rstrip().endswith(":"):
-            found = "expected an indented block after ':'"
-            hint = "indent the lines of the block under `if`, `elif`, `else` or `for` " \
-                "(Python's indentation rules)"
-        elif tok.type == "_INDENT":
-            hint = "this line is indented more than the one before it: line up the " \
-                "statements of one block"
-        msg = f"syntax error in {what}: {found}"
-        if str(tok) == "=" and what == "an expression":
-            hint = "use '==' to compare; assignments belong in `effect:`"
-        if str(tok) == "." and what == "an expression":
-            hint = "attribute access is only `Process.pc[i]` or `Process.local[i]`"
+        offset, msg, hint = _unexpected_token(exc, text, what)
     elif isinstance(exc, UnexpectedCharacters):
         ch = text[offset] if offset is not None and offset < len(text) else "?"
         msg = f"syntax error in {what}: unexpected character '{ch}'"
-        hint = {
-            '"': "strings are only allowed as the message of an `assert`",
-            "^": "there is no '^' operator; sets use | & - and booleans use and/or/not",
-            "/": "integer division is '//'",
-            "!": "negation is `not`; inequality is '!='",
-            "&": "conjunction is `and`",
-            "=": "comparison is '=='",
-            "@": "there are no decorators or matrix operators in a spec",
-        }.get(ch, "check the expression against the spec language")
+        hint = _CHAR_HINTS.get(ch, "check the expression against the spec language")
     elif isinstance(exc, UnexpectedEOF):
         offset = len(text)
         msg = f"syntax error in {what}: it ends too early"
@@ -257,6 +238,62 @@ def _syntax_error(exc: UnexpectedInput, text: str, locate: Locate, what: str, pa
         msg, hint = f"syntax error in {what}", None
     pos = locate(offset if offset is not None else 0)
     return SpecError([Diagnostic("DR202", msg, path, pos, hint)])
+
+
+def _unexpected_token(exc: UnexpectedToken, text: str, what: str):
+    """Offset, message and hint for a token the grammar does not expect there."""
+    tok = exc.token
+    offset = tok.start_pos if tok.start_pos is not None else len(text)
+    if tok.type == "$END":
+        found = "it ends too early"
+        offset = len(text.rstrip())
+    elif tok.type in ("_INDENT", "_DEDENT"):
+        found = "unexpected indentation"
+    elif tok.type == "_NL":
+        found = "the line ends too early"
+    elif tok.type == "STRING":
+        found = f"unexpected string {tok}"
+    else:
+        found = f"unexpected '{tok}'"
+    expected = sorted({_TERMINAL_NAMES.get(t, _quote_terminal(t)) for t in exc.expected
+                       if not (what == "an expression" and t == "_NL")})
+    hint = "expected " + ", ".join(expected[:8]) if expected else None
+    before = text[:offset].rstrip(" \t")
+    last_word = re.search(r"(\w+)\s*$", text[:offset])
+    line_start = text.rfind("\n", 0, offset) + 1
+    first_word = re.match(r"\s*(\w+)", text[line_start:offset + 1])
+    if before.endswith("\n") and before.rstrip().endswith(":"):
+        found = "expected an indented block after ':'"
+        hint = "indent the lines of the block under `if`, `elif`, `else` or `for` " \
+            "(Python's indentation rules)"
+    elif tok.type == "_INDENT":
+        hint = "this line is indented more than the one before it: line up the " \
+            "statements of one block"
+    elif first_word and first_word.group(1) in ("elif", "else") and what == "an effect":
+        found = f"`{first_word.group(1)}` without an `if` before it"
+        offset = line_start + first_word.start(1)
+        hint = f"line `{first_word.group(1)}` up with its `if`, and keep it right after the " \
+            "`if` block"
+    elif tok.type == "STRING":
+        hint = f"enumeration values and step names are written bare: {str(tok)[1:-1]}" \
+            if re.fullmatch(r"[A-Za-z_]\w*", str(tok)[1:-1]) else \
+            "strings are only allowed as the message of an `assert`"
+    elif str(tok) in ("&", "|") and str(tok) in (text[offset - 1:offset],
+                                                  text[offset + 1:offset + 2]):
+        offset -= text[offset - 1:offset] == str(tok)
+        found = f"unexpected '{str(tok) * 2}'"
+        hint = f"write `{'and' if str(tok) == '&' else 'or'}`: '{tok}' alone is set " \
+            f"{'intersection' if str(tok) == '&' else 'union'}"
+    elif str(tok) == "=" and what == "an expression":
+        hint = "use '==' to compare; assignments belong in `effect:`"
+    elif str(tok) == "=" and before.endswith("="):
+        hint = "compare with '=='"
+    elif str(tok) == ".":
+        hint = "attribute access is only `Process.pc[i]` or `Process.local[i]`"
+    elif last_word and last_word.group(1) in ("then", "elsif", "elseif", "end", "fi"):
+        hint = "use Python's syntax: `if c:` ... `elif c:` ... `else:`, blocks by indentation"
+    msg = f"syntax error in {what}: {found}"
+    return offset, msg, hint
 
 
 def _quote_terminal(name: str) -> str:

@@ -105,12 +105,10 @@ def kind(t: Type) -> str:
 
 def describe(t: Type) -> str:
     """The static type a user sees in an error: kinds only."""
-    if isinstance(t, SetT):
-        return f"set of {describe(t.elem)}"
-    if isinstance(t, SeqT):
-        return f"seq of {describe(t.elem)}"
-    if isinstance(t, ArrayT):
-        return f"array of {describe(t.elem)}"
+    if isinstance(t, (SetT, SeqT, ArrayT)):
+        name = {SetT: "set", SeqT: "seq", ArrayT: "array"}[type(t)]
+        # elements of unknown type: an empty literal ({} or []), or after an error
+        return name if isinstance(t.elem, AnyT) else f"{name} of {describe(t.elem)}"
     return kind(t)
 
 

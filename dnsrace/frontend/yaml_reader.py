@@ -181,7 +181,10 @@ def _convert(node, text: str, rep: Reporter, seen_nodes: set[int] | None = None)
                           "remove one of them: a repeated key is never silently overwritten")
                 continue
             seen[key.value] = key.pos
-            items.append((key, _convert(vnode, text, rep, seen_nodes)))
+            value = _convert(vnode, text, rep, seen_nodes)
+            if isinstance(value, YScalar) and vnode.value == "" and not vnode.style:
+                value.pos = key.pos  # `guard:` with nothing after it: point at the key
+            items.append((key, value))
         return YMap(items, _pos(node.start_mark))
     raise AssertionError(f"unexpected YAML node {node!r}")
 

@@ -340,9 +340,12 @@ def walk(t: Term):
     return out
 
 
-def substitute(t: Term, mapping: dict[int, Term]) -> Term:
-    """t with `slot(i)` replaced by mapping[i], re-simplified."""
+def substitute(t: Term, mapping: dict[int, Term],
+               post_mapping: dict[int, Term] | None = None) -> Term:
+    """t with `slot(i)` replaced by mapping[i] (and `post(i)` by post_mapping[i]),
+    re-simplified."""
     memo: dict[int, Term] = {}
+    post_mapping = post_mapping or {}
 
     def go(x: Term) -> Term:
         got = memo.get(id(x))
@@ -350,7 +353,9 @@ def substitute(t: Term, mapping: dict[int, Term]) -> Term:
             return got
         if x.op == "slot":
             out = mapping.get(x.args[0], x)
-        elif x.op in ("const", "post"):
+        elif x.op == "post":
+            out = post_mapping.get(x.args[0], x)
+        elif x.op == "const":
             out = x
         else:
             out = mk(x.op, *(go(a) for a in x.args))
