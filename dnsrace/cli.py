@@ -199,6 +199,72 @@ def write_traces(result, trace_dir: str) -> dict[str, str]:
 
 
 @main.command()
+@click.argument("trace", type=click.Path(dir_okay=False))
+@click.option("--spec", "spec_path", help="The spec to replay on (default: the trace's own).")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
+              help="Constants (default: the trace's own).")
+def replay(trace, spec_path, consts) -> None:
+    """Re-execute TRACE on its spec, step by step, and check that it is faithful.
+
+    Exit status: 0 the trace replays faithfully, 1 it diverges (the first step that does
+    is named), 2 the trace or spec cannot be read."""
+    import json
+
+    from .backends.python_codegen import compile_system
+    from .frontend.build import load_model
+    from .ir.lower import lower
+    from .replay import Replayer, TraceFormatError, render, trace_steps
+
+    def fail(message: str, hint: str, pos=None) -> None:
+        from .diagnostics import Pos
+        print_diagnostics([Diagnostic("DR109", message, trace, Pos(*pos) if pos else None,
+                                      hint)])
+        sys.exit(2)
+
+    try:
+        text = Path(trace).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the trace: {exc}", "check the path")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"the trace is not valid JSON: {exc.msg}", "traces are written by "
+             "`dnsrace check --trace-dir`", (exc.lineno, exc.colno))
+    try:
+        steps = trace_steps(obj)
+    except TraceFormatError as exc:
+        fail(f"the trace is not in the contract's shape: {exc}",
+             "see 'Machine-readable results' in the spec language")
+    meta = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    if spec_path is None:
+        recorded = meta.get("path")
+        if not recorded:
+            fail("the trace does not name its spec", "give it with --spec SPEC")
+        candidates = [Path(recorded), Path(trace).parent / recorded]
+        found = next((c for c in candidates if c.exists()), None)
+        if found is None:
+            fail(f"the trace's spec {recorded} is not found", "give it with --spec SPEC")
+        spec_path = str(found)
+    try:
+        overrides = parse_consts(consts) if consts else {
+            k: v for k, v in (obj.get("constants") or {}).items() if isinstance(v, int)}
+        model = load_model(spec_path, overrides)
+        ts = lower(model)
+        cs = compile_system(ts)
+    except SpecError as exc:
+        print_diagnostics(exc.diagnostics)
+        sys.exit(2)
+    if meta.get("sha256") and meta["sha256"] != model.sha256:
+        click.echo(f"warning: {spec_path} has changed since this trace was written (its "
+                   "sha256 differs); replaying anyway", err=True)
+    report = Replayer(model, ts, cs, field_kinds(ts)).replay(steps)
+    consts_text = ", ".join(f"{k}={v}" for k, v in model.constant_values().items())
+    header = f"replay of {trace} on {spec_path}" + (f" ({consts_text})" if consts_text else "")
+    click.echo(render(report, header), nl=False)
+    sys.exit(0 if report.faithful else 1)
+
+
+@main.command()
 @click.argument("spec")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE")
 def lint(spec, consts) -> None:

@@ -55,8 +55,7 @@ class Explainer:
 
     def __init__(self, model: Model, ts: TransitionSystem, cs: CompiledSystem):
         self.model, self.ts, self.cs = model, ts, cs
-        self.checks = [k for k, t in enumerate(ts.transitions)
-                       if t.origin[0] == "process" and t.guard is not TRUE]
+        self.checks = [k for k, t in enumerate(ts.transitions) if t.guard is not TRUE]
         fns = compile_predicates(ts, cs.packing, [ts.transitions[k].guard for k in self.checks])
         self.guard = dict(zip(self.checks, fns))
         self.reads = {k: {x.args[0] for x in walk(ts.transitions[k].guard) if x.op == "slot"}
@@ -86,7 +85,7 @@ class Explainer:
                     break
             for j in range(start, k):
                 tj = path[j][0]
-                if j in reported or self.owner(tj) != who or tj not in self.guard:
+                if j in reported or tj < 0 or self.owner(tj) != who or tj not in self.guard:
                     continue
                 g = self.guard[tj]
                 if g(before):
@@ -114,11 +113,17 @@ class Explainer:
                 return m
         return None
 
-    def guard_expr(self, tid: int) -> S.Expr:
+    def guard_expr(self, tid: int) -> S.Expr | None:
         o = self.ts.transitions[tid].origin
+        if o[0] == "action":
+            return next(a for a in self.model.actions if a.name == o[1]).guard
         step = next(s for s in self.model.process(o[1]).steps if s.name == o[3])
         alt = next(a for a in step.alternatives if a.name == o[4])
         return alt.guard
+
+    def guard_holds(self, tid: int, packed: int) -> bool:
+        g = self.guard.get(tid)
+        return True if g is None else bool(g(packed))
 
     def guard_text(self, tid: int) -> str:
         return unparse(self.guard_expr(tid))
@@ -128,8 +133,11 @@ class Explainer:
         state = state_json(self.ts.layout, self.cs.packing.unpack(packed))
         inst = self.ts.transitions[tid].origin[2] if self.ts.transitions[tid].origin[0] == \
             "process" else None
-        out: dict = {}
-        for name, ref in _reads(self.guard_expr(tid), self.model):
+        out: dict = {k: v for k, v in self.ts.transitions[tid].params.items()}
+        expr = self.guard_expr(tid)
+        if expr is None:
+            return out
+        for name, ref in _reads(expr, self.model):
             if ref.kind == "var":
                 out[name] = state[name]
             elif ref.kind == "local" and inst is not None:

@@ -461,7 +461,8 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms) -> list[str]:
                  f"{ind}    push_link(i * {nt})")
         if ts.state_properties:
             if inline:
-                now = {**known, **const_post}
+                # the successor keeps a known pre-state value only where it is not updated
+                now = {**{k: v for k, v in known.items() if k not in news}, **const_post}
                 sw = _Writer(f"q{t.index}_", {k: f"u{k}" for k in named_post})
                 body = []
                 for k, p in enumerate(ts.state_properties):

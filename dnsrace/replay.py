@@ -1,0 +1,190 @@
+"""`dnsrace replay`: re-execute a trace on a spec and check that it is faithful.
+
+For each step: the transition must exist and be enabled in the state before it; the state
+it produces must equal the recorded one (a failing last step must fail here too).  The
+first step where that is not so is where the trace *diverges*; the report names it, with
+the guard that is false and the values it read, or the variables whose values differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .backends.python_codegen import CompiledSystem
+from .diagnostics import did_you_mean
+from .explain import Explainer
+from .frontend.model import Model
+from .frontend.unparse import unparse
+from .ir.layout import state_from_json, state_json
+from .ir.system import TransitionSystem
+from .report.text import changes, full, value_text
+
+
+class TraceFormatError(Exception):
+    """The trace file is not in the contract's shape."""
+
+
+@dataclass
+class ReplayStep:
+    index: int
+    action: str | None
+    text: str                         # what changed (or the whole initial state)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReplayReport:
+    steps: list[ReplayStep]
+    diverged_at: int | None = None
+    problem: str | None = None
+
+    @property
+    def faithful(self) -> bool:
+        return self.diverged_at is None
+
+
+def trace_steps(obj) -> list[dict]:
+    """The steps of a trace object (a trace file, or a bare `{"length", "steps"}`)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("steps"), list) or not obj["steps"]:
+        raise TraceFormatError("a trace is a JSON object with a non-empty list `steps`")
+    for k, st in enumerate(obj["steps"]):
+        if not isinstance(st, dict) or "action" not in st or "state" not in st:
+            raise TraceFormatError(f"step {k} must have `action` and `state`")
+    if obj["steps"][0]["action"] is not None:
+        raise TraceFormatError("step 0 is an initial state: its `action` must be null")
+    return obj["steps"]
+
+
+class Replayer:
+    def __init__(self, model: Model, ts: TransitionSystem, cs: CompiledSystem, kinds: dict):
+        self.model, self.ts, self.cs, self.kinds = model, ts, cs, kinds
+        self.explainer = Explainer(model, ts, cs)
+        self.by_name = {t.name: t.index for t in ts.transitions}
+        self.initial = {cs.packing.pack(s) for s in ts.initial}
+        self.all_sp = (1 << len(ts.state_properties)) - 1
+        self.all_tp = (1 << len(ts.transition_properties)) - 1
+
+    def json_of(self, packed: int) -> dict:
+        return state_json(self.ts.layout, self.cs.packing.unpack(packed))
+
+    def replay(self, steps: list[dict]) -> ReplayReport:
+        pk = self.cs.packing
+        out: list[ReplayStep] = []
+        report = ReplayReport(out)
+        try:
+            cur = pk.pack(state_from_json(self.ts.layout, steps[0]["state"]))
+        except ValueError as exc:
+            return self._diverge(report, 0, f"the initial state is malformed: {exc}")
+        if cur not in self.initial:
+            first = self.json_of(pk.pack(self.ts.initial[0]))
+            return self._diverge(report, 0, "step 0 is not an initial state of the spec "
+                                 f"(it differs from the first one in: "
+                                 f"{changes(first, steps[0]['state'], self.kinds)})")
+        out.append(ReplayStep(0, None, full(self.json_of(cur)), self.state_notes(cur)))
+        path: list[tuple[int, int | None]] = [(-1, cur)]
+        for k in range(1, len(steps)):
+            name = steps[k]["action"]
+            tid = self.by_name.get(name)
+            if tid is None:
+                hint = did_you_mean(str(name), self.by_name)
+                return self._diverge(report, k, f"the spec has no transition named {name!r}"
+                                     + (f"; {hint}" if hint else ""))
+            gerr: list[int] = []
+            succ = dict(self.cs.expand(cur, gerr))
+            if tid not in succ:
+                return self._diverge(report, k, self.why_not_enabled(tid, cur, gerr))
+            n = succ[tid]
+            recorded = steps[k]["state"]
+            if n < 0:
+                fail = self.cs.generated.effect_failures[-1 - n][1]
+                if recorded is not None:
+                    return self._diverge(report, k, f"{name} fails here ({fail.kind}: "
+                                         f"{fail.message}), but the trace records a state")
+                out.append(ReplayStep(k, name, f"FAILS: {fail.message}"))
+                path.append((tid, None))
+                break
+            if recorded is None:
+                return self._diverge(report, k, f"the trace says {name} fails here, but it "
+                                     "succeeds")
+            try:
+                want = pk.pack(state_from_json(self.ts.layout, recorded))
+            except ValueError as exc:
+                return self._diverge(report, k, f"the recorded state is malformed: {exc}")
+            if want != n:
+                got = self.json_of(n)
+                diff = changes(got, recorded, self.kinds)
+                return self._diverge(report, k, f"after {name} the state differs from the "
+                                     f"recorded one: the trace has {diff}, the spec gives "
+                                     f"{changes(recorded, got, self.kinds)}")
+            notes = self.step_notes(cur, n, tid) + self.state_notes(n)
+            out.append(ReplayStep(k, name, changes(self.json_of(cur), self.json_of(n),
+                                                   self.kinds), notes))
+            path.append((tid, n))
+            cur = n
+        for c in self.explainer.stale_checks(path):
+            out[c.step].notes.insert(0, c.text())
+        return report
+
+    def _diverge(self, report: ReplayReport, k: int, problem: str) -> ReplayReport:
+        report.diverged_at = k
+        report.problem = problem
+        return report
+
+    def why_not_enabled(self, tid: int, cur: int, gerr: list[int]) -> str:
+        t = self.ts.transitions[tid]
+        values = self.cs.packing.unpack(cur)
+        if t.pc is not None and values[t.pc[0]] != t.pc[1]:
+            o = t.origin
+            at = self.ts.layout.symbols.names[values[t.pc[0]]]
+            return f"{t.name} is not enabled: {o[1]}[{o[2]}] is at {at}, not at {o[3]}"
+        for g in gerr:
+            gt, fail = self.cs.generated.guard_failures[g]
+            if gt == tid:
+                return f"{t.name} is not enabled: its guard fails ({fail.message})"
+        expr = self.explainer.guard_expr(tid)
+        vals = ", ".join(f"{k}={value_text(_plain(v))}"
+                         for k, v in self.explainer.values(tid, cur).items())
+        return (f"{t.name} is not enabled: its guard `{unparse(expr)}` is false"
+                + (f" ({vals})" if vals else ""))
+
+    def state_notes(self, packed: int) -> list[str]:
+        notes = []
+        for k, code in self.cs.state_props(packed, self.all_sp):
+            p = self.ts.state_properties[k]
+            if code != 0:
+                notes.append(f"evaluating {p.name} fails here: {p.failures[-1 - code].message}")
+            elif p.kind == "invariant":
+                notes.append(f"invariant {p.name} fails here")
+            else:
+                notes.append(f"{p.name} is reached here")
+        return notes
+
+    def step_notes(self, cur: int, n: int, tid: int) -> list[str]:
+        notes = []
+        for k, code in self.cs.trans_props(cur, n, self.all_tp):
+            p = self.ts.transition_properties[k]
+            if code == 0:
+                notes.append(f"transition property {p.name} fails on this step")
+            else:
+                notes.append(f"evaluating {p.name} fails on this step: "
+                             f"{p.failures[-1 - code].message}")
+        return notes
+
+
+def _plain(v):
+    return str(v) if hasattr(v, "upper") else v
+
+
+def render(report: ReplayReport, header: str) -> str:
+    lines = [header]
+    width = max([len(s.action or "initial state") for s in report.steps] + [13])
+    for s in report.steps:
+        lines.append(f"  {s.index:>4}  {(s.action or 'initial state'):<{width}}  {s.text}")
+        for note in s.notes:
+            lines.append(f"  {'':>4}  ^ {note}")
+    if report.faithful:
+        n = len(report.steps) - 1
+        lines.append(f"replayed {n} step{'s' if n != 1 else ''} faithfully")
+    else:
+        lines.append(f"DIVERGES at step {report.diverged_at}: {report.problem}")
+    return "\n".join(lines) + "\n"
