@@ -133,9 +133,11 @@ def main() -> None:
               "counterexample or witness here.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary and what went wrong.")
 @click.option("--full", is_flag=True, help="Show whole states in traces, not just changes.")
+@click.option("--witnesses", is_flag=True, help="Also show the witness of each reachable "
+              "property (counterexamples are always shown).")
 @click.option("--no-timing", is_flag=True, help="Leave out seconds and states/s (for diffs).")
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, trace_dir,
-          quiet, full, no_timing) -> None:
+          quiet, full, witnesses, no_timing) -> None:
     """Check every property of SPEC (a file, or a folder of *.yaml specs)."""
     from .api import check_system
     from .backends.python_codegen import compile_system
@@ -175,7 +177,8 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
             if codes:
                 click.echo("")
             click.echo(text_report.render(result, field_kinds(ts), quiet=quiet, show_full=full,
-                                          timing=not no_timing, trace_files=files), nl=False)
+                                          timing=not no_timing, trace_files=files,
+                                          witnesses=witnesses), nl=False)
         codes.append(result.exit_code)
         if result.stopped == "interrupted":
             break

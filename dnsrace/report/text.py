@@ -144,7 +144,9 @@ def trace_heading(p: PropertyResult) -> str:
 
 
 def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_full: bool = False,
-           timing: bool = True, trace_files: dict[str, str] | None = None) -> str:
+           timing: bool = True, trace_files: dict[str, str] | None = None,
+           witnesses: bool = False) -> str:
+    """The report; counterexamples are shown as tables, witnesses only when asked."""
     out = [f"{r.spec_name} ({r.spec_path})", f"  {summary_line(r, timing)}"]
     if r.constants:
         out.append("  constants: " + ", ".join(f"{k}={v}" for k, v in r.constants.items()))
@@ -163,7 +165,7 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
     if quiet:
         return "\n".join(out) + "\n"
     for p in r.properties:
-        if p.trace is None:
+        if p.trace is None or (p.kind == "reachable" and not witnesses):
             continue
         out.append("")
         out.append(trace_heading(p))
