@@ -228,6 +228,8 @@ def generate(ts: TransitionSystem) -> Generated:
     for t in ts.transitions:
         all_terms += [t.guard, *(f.cond for f in t.guard_failures),
                       *(f.cond for f in t.effect_failures), *t.updates.values()]
+        # a successor is the parent plus (new - old) per changed slot: the old value is read
+        all_terms += [_slot_term(ts, k) for k in t.updates]
         if t.pc:
             all_terms.append(_slot_term(ts, t.pc[0]))
     lines.append("def expand(s, guard_errors):")
@@ -352,7 +354,9 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms) -> list[str]:
     reads = _slots_read(all_terms + ([ts.terminal] if ts.terminal is not None else [])
                         + tp_terms)
     if inline:
-        reads |= prop_slots
+        # inlined checks read the parent's slots, and a successor's unchanged slots are the
+        # parent's: a transition property's post(k) may become v<k>
+        reads |= prop_slots | _posts_read(tp_terms)
     nt = max(len(ts.transitions), 1)
     L = ["def run(states, i, end, visited, links, sp_active, tp_active, deadlock, event):",
          "    add = visited.add",
