@@ -132,6 +132,10 @@ class _Builder:
             self.err("DR301", "an integer is needed here", e.pos,
                      "write an integer expression over constants, e.g. N - 1")
             return None
+        if want == "bool" and not isinstance(v, bool):
+            self.err("DR301", "a condition (true or false) is needed here", e.pos,
+                     "write a comparison over constants, e.g. N >= 1")
+            return None
         return v
 
     def broken(self, name: str) -> None:
@@ -531,6 +535,32 @@ class _Builder:
             self.rep.diagnostics.extend(exc.diagnostics)
             return None
 
+    def state_names(self) -> set[str]:
+        """The names of every variable and process local the spec declares."""
+        names: set[str] = set()
+        variables = self.section("variables")
+        if isinstance(variables, YMap):
+            names |= {str(k.value) for k, _ in variables.items}
+        procs = self.section("processes")
+        for _, pval in procs.items if isinstance(procs, YMap) else []:
+            locs = lookup(pval, "locals", schema.PROCESS_KEYS) if isinstance(pval, YMap) else None
+            names |= {str(k.value) for k, _ in locs.items} if isinstance(locs, YMap) else set()
+        return names
+
+    def initial_const(self, node: YScalar, what: str):
+        """An initial value: a constant expression; None after an error."""
+        e = self.expr_of(node, what)
+        if e is None:
+            return None
+        state = self.state_names() - set(self.constants)
+        read = next((n for n in S.walk(e) if isinstance(n, S.Name) and n.id in state), None)
+        if read is not None:
+            self.err("DR303", f"an initial value cannot read the variable '{read.id}'", read.pos,
+                     "initial values are constant expressions; `init: any` starts from every "
+                     "value of the type")
+            return None
+        return self.const_value(e, self.globals, want="any")
+
     def init_values(self, t: Type, node, what: str) -> list | None:
         """The initial values of a variable of declared type t (several for `any`)."""
         if isinstance(node, YScalar) and node.value == "any":
@@ -548,21 +578,15 @@ class _Builder:
                     self.err("DR303", "a list `init` holds one value per element", item.pos,
                              "quote an element that YAML would read as a list or mapping")
                     return None
-                e = self.expr_of(item, "an initial value")
-                v = self.const_value(e, self.globals, want="any")
-                if v is None and e is not None:
+                v = self.initial_const(item, "an initial value")
+                if v is None:
                     return None
                 items.append(v)
             return self.fit_init(t, tuple(items), node.pos, what)
         node = need_scalar(node, self.rep, f"the init of {what}")
         if node is None:
             return None
-        e = self.expr_of(node, f"the init of {what}")
-        if e is None:
-            return None
-        if isinstance(e, S.Name) and e.id == "any":
-            return None
-        v = self.const_value(e, self.globals, want="any")
+        v = self.initial_const(node, f"the init of {what}")
         if v is None:
             return None
         return self.fit_init(t, v, node.pos, what)
@@ -760,10 +784,10 @@ class _Builder:
                              f"{what}{line}", loc.pos, "rename the local: shadowing is an "
                              "error in the spec language")
             proc = Process(pname, count, local_vars, [], pkey.pos)
-            steps_node = need_seq(lookup(pm, "steps", schema.PROCESS_KEYS), self.rep,
-                                  f"the steps of {pname}")
+            steps_raw = lookup(pm, "steps", schema.PROCESS_KEYS)
+            steps_node = need_seq(steps_raw, self.rep, f"the steps of {pname}")
             if steps_node is None or not steps_node.items:
-                if not misspelt("steps", unknown):
+                if steps_node is not None or steps_raw is None and not misspelt("steps", unknown):
                     self.err("DR104", f"process '{pname}' has no steps", pkey.pos,
                              "give it `steps:` with at least one step")
                 continue
@@ -813,7 +837,12 @@ class _Builder:
             nxt = self.read_next(sm.get("next"), proc, scope, default)
             step.alternatives.append(Alternative(None, params, guard, effect, nxt, sm.pos))
             return
-        check_keys(sm, schema.EITHER_STEP_KEYS, self.rep, f"{where} (a step with `either`)")
+        for key, _ in sm.items:
+            if key.value in schema.ALTERNATIVE_KEYS and key.value not in schema.EITHER_STEP_KEYS:
+                self.err("DR103", f"a step with `either` has no `{key.value}:` of its own",
+                         key.pos, f"move `{key.value}:` into each alternative under `either:`")
+        check_keys(sm, schema.EITHER_STEP_KEYS + schema.ALTERNATIVE_KEYS, self.rep,
+                   f"{where} (a step with `either`)")
         step_next = sm.get("next")
         alts = need_seq(sm.get("either"), self.rep, f"the `either` of {where}")
         seen: set[str] = set()

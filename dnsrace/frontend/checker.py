@@ -141,18 +141,15 @@ class Checker:
         if e.id in ("false", "False"):
             e.ref = Ref("bool", value=False)
             return BOOL
-        if e.id == "self":
-            if scope.process is None or scope.in_define:
-                return self._err("DR204", "`self` is only defined inside a process's steps", e,
-                                 "pass the instance to a define as an argument")
-            e.ref = Ref("self", process=scope.process)
-            return scope.lookup("\0self").type
-        if e.id == "pc":
-            if scope.process is None or scope.in_define:
-                return self._err("DR204", "`pc` is only defined inside a process's steps", e,
-                                 "use `Process.pc[i]` to read another instance's program counter")
-            e.ref = Ref("pc", process=scope.process)
-            return scope.lookup("\0pc").type
+        if e.id in ("self", "pc"):
+            if scope.in_define:
+                return self._err("DR204", f"`{e.id}` cannot be used in a define", e,
+                                 f"pass it as an argument: `f(w): ...`, called as f({e.id})")
+            if scope.process is None:
+                return self._err("DR204", f"`{e.id}` is only defined inside a process's steps", e,
+                                 "elsewhere, read a process's state as `P.pc[i]` or `P.x[i]`")
+            e.ref = Ref(e.id, process=scope.process)
+            return scope.lookup("\0" + e.id).type
         b = scope.lookup(e.id)
         if b is None:
             hint = did_you_mean(e.id, [n for n in scope.visible() if not n.startswith("\0")])

@@ -44,6 +44,10 @@ def order_key(v):
     return (3, repr(v))
 
 
+_SET_OPS = {"|": frozenset.__or__, "&": frozenset.__and__, "-": frozenset.__sub__}
+_INT_OPS = {"+": int.__add__, "-": int.__sub__, "*": int.__mul__, "//": int.__floordiv__,
+            "%": int.__mod__}
+
 # Set by the model builder before evaluating: symbol -> rank in the contract's order.
 SYMBOL_RANK: dict[str, int] = {}
 
@@ -84,11 +88,11 @@ def evaluate(e: S.Expr, env: dict[str, object] | None = None):
             if op == "..":
                 return frozenset(range(_int(a, l), _int(b, r) + 1))
             if isinstance(a, frozenset) and isinstance(b, frozenset):
-                return {"|": a | b, "&": a & b, "-": a - b}[op]
+                return _SET_OPS[op](a, b)
             a, b = _int(a, l), _int(b, r)
             if op in ("//", "%") and b == 0:
                 raise ConstError("division by zero", e)
-            return {"+": a + b, "-": a - b, "*": a * b, "//": a // b, "%": a % b}[op]
+            return _INT_OPS[op](a, b)
         case S.Compare(operands=ops, ops=cmps):
             vals = [ev(x) for x in ops]
             for a, op, b in zip(vals, cmps, vals[1:]):

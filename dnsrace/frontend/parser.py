@@ -274,6 +274,8 @@ def _unexpected_token(exc: UnexpectedToken, text: str, what: str):
         offset = line_start + first_word.start(1)
         hint = f"line `{first_word.group(1)}` up with its `if`, and keep it right after the " \
             "`if` block"
+    elif "STRING" in exc.expected and tok.type not in ("_NL", "$END"):
+        hint = "the message of an assert is a quoted string: `assert c, \"why\"`"
     elif tok.type == "STRING":
         hint = f"enumeration values and step names are written bare: {str(tok)[1:-1]}" \
             if re.fullmatch(r"[A-Za-z_]\w*", str(tok)[1:-1]) else \

@@ -134,8 +134,8 @@ def _scalar_value(node: ScalarNode, rep: Reporter):
             return int(t, 10)
         except ValueError:
             return text
-    if kind == "bool":
-        return text.lower() == "true"
+    if kind == "bool":  # YAML 1.2: only true and false (never yes/no/on/off)
+        return text.lower() == "true" if text.lower() in ("true", "false") else text
     if kind == "null":
         return None
     if kind == "float":
@@ -200,6 +200,17 @@ def _scan(text: str):
     except YAMLError:
         pass
     return out
+
+
+def _version_directive(text: str):
+    """(version, position) of a `%YAML` directive asking for anything but 1.2, or None."""
+    if "%YAML" not in text:
+        return None
+    for tok in _scan(text):
+        if type(tok).__name__ == "DirectiveToken" and tok.name == "YAML" \
+                and tuple(tok.value or ()) != (1, 2):
+            return ".".join(map(str, tok.value or ())), _pos(tok.start_mark)
+    return None
 
 
 def _alias_pos(text: str) -> Pos:
@@ -280,6 +291,12 @@ def read_yaml(text: str, rep: Reporter) -> YNode | None:
     """Compose `text` as YAML 1.2 and convert it; problems go to `rep`."""
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 2)
+    directive = _version_directive(text)
+    if directive is not None:
+        rep.error("DR101", f"a `%YAML {directive[0]}` directive: specs are read as YAML 1.2",
+                  directive[1], "remove the directive (in YAML 1.2, yes/no/on/off are text "
+                  "and 010 is 10)")
+        return None
     try:
         docs = list(yaml.compose_all(text))
     except MarkedYAMLError as exc:
