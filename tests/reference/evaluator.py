@@ -1,7 +1,7 @@
 """A deliberately simple reference evaluator for dnsrace models, used only by the tests.
 
 It walks the typed AST that the front end produces (`dnsrace.frontend.build.load_model`) and
-explores the state graph breadth-first, following docs' contract (/work/shared/SPEC-LANGUAGE.md)
+explores the state graph breadth-first, following the contract (/work/shared/SPEC-LANGUAGE.md)
 literally.  It shares nothing with the real engine except the front end, so the two can be
 compared: same states, transitions, depth, verdicts and traces.
 
@@ -17,7 +17,7 @@ import itertools
 import json
 
 from dnsrace.frontend import syntax as S
-from dnsrace.frontend.model import Model, Process
+from dnsrace.frontend.model import Model
 from dnsrace.frontend.types import ArrayT, SeqT, SetT, Sym, SymT, contains
 
 

@@ -22,7 +22,7 @@ BUDGET = 2000
 
 MODE = ["red", "green"]
 
-# name -> (type text, init choices (YAML text), domain size, kind)
+# the array variable's shapes: type text, index keys
 ARRAY_SHAPES = {
     "int": ('"[2]0..1"', (0, 1)),
     "range": ('"[1..2]0..1"', (1, 2)),
@@ -31,25 +31,22 @@ ARRAY_SHAPES = {
 
 
 class _Scope:
-    """What an expression may mention: int, bool and symbol leaves, and whether it runs in a
-    step of a process (locals, `self`, `pc`) or may call defines."""
+    """What an expression may mention besides the globals: bound int, bool and symbol names,
+    the process whose step it is in (its local, `self`, `pc`), and whether it may call
+    defines (define bodies may not)."""
 
-    def __init__(self, ints=(), bools=(), syms=(), proc=None, defines=True, step_names=()):
+    def __init__(self, ints=(), bools=(), syms=(), proc=None, defines=True):
         self.ints = list(ints)
         self.bools = list(bools)
         self.syms = list(syms)
         self.proc = proc
         self.defines = defines
-        self.step_names = list(step_names)
 
     def with_int(self, name: str) -> "_Scope":
-        s = _Scope(self.ints + [name], self.bools, self.syms, self.proc, self.defines,
-                   self.step_names)
-        return s
+        return _Scope(self.ints + [name], self.bools, self.syms, self.proc, self.defines)
 
     def with_sym(self, name: str) -> "_Scope":
-        return _Scope(self.ints, self.bools, self.syms + [name], self.proc, self.defines,
-                      self.step_names)
+        return _Scope(self.ints, self.bools, self.syms + [name], self.proc, self.defines)
 
 
 class _Gen:
@@ -97,8 +94,8 @@ class _Gen:
             options.append("m")
         return self.pick(options)
 
-    def risky_int(self, sc: _Scope, d: int) -> str | None:
-        """An int expression that may fail at run time, or None when none fits."""
+    def risky_int(self, sc: _Scope, d: int) -> str:
+        """An int expression that may fail at run time."""
         options = []
         if "arr" in self.vars:
             options.append("arr")
@@ -146,8 +143,9 @@ class _Gen:
             return f"pick({self.ie(sc, d - 1)}, {self.ie(sc, d - 1)})"
         if k == 8 and self.procs:
             p = self.pick(self.procs)
-            if p["local"]:
-                return f"{p['name']}.{p['local']}[{self.pick(['0', str(p['count'] - 1), 'x' if 'x' in self.vars else '0'])}]"
+            if p["local"]:  # another instance's local; index x may be out of range
+                idx = self.pick(["0", str(p["count"] - 1), "x"])
+                return f"{p['name']}.{p['local']}[{idx}]"
         # a comprehension over a small domain
         var = self.fresh("k")
         inner = sc.with_int(var)
@@ -211,7 +209,7 @@ class _Gen:
             return f"not ({self.be(sc, d - 1)})"
         if k in (5, 6):
             op = self.pick(["and", "or", "=>"])
-            return f"({self.be(sc, d - 1)}) {op} ({self.be(sc, d - 1)})"
+            return f"(({self.be(sc, d - 1)}) {op} ({self.be(sc, d - 1)}))"
         if k == 7:
             return f"({self.be(sc, d - 1)} if {self.be(sc, d - 1)} else {self.be(sc, d - 1)})"
         if k == 8:
@@ -222,9 +220,9 @@ class _Gen:
             return f"{q}({self.be(inner, d - 1)} for {var} in {self.domain(sc)}{cond})"
         if k == 9 and sc.defines and "okd" in self.defines:
             return f"okd({self.ie(sc, d - 1)})"
-        if k == 10 and sc.defines and "always" in self.defines:
+        if k == 10 and sc.defines and "ignore" in self.defines:
             # the argument is never evaluated: it may fail freely
-            return f"always({self.risky_int(sc, d)})"
+            return f"ignore({self.risky_int(sc, d)})"
         if k == 11 and "arr" in self.vars and self.vars["arr"]["shape"] == "enum":
             var = self.fresh("c")
             return f"any(arr[{var}] == 1 for {var} in Mode)"
@@ -236,6 +234,8 @@ class _Gen:
         if sc.proc is not None and sc.proc["local"]:
             targets += [sc.proc["local"]] * 2
         t = self.pick(targets)
+        if self.chance(3):
+            return [self.benign(t, sc)]
         if t == "x" or t == "y":
             return [self.pick([f"{t} = {self.ie(sc)}", f"{t} += 1", f"{t} -= 1",
                                f"{t} = ({t} + 1) % 3", f"{t} = {self.int_leaf(sc)}"])]
@@ -262,6 +262,38 @@ class _Gen:
         # the process's local
         return [self.pick([f"{t} = {self.ie(sc)}", f"{t} += 1", f"{t} = 1 - {t}",
                            f"{t} = {self.int_leaf(sc)}"])]
+
+    def benign(self, t: str, sc: _Scope) -> str:
+        """An assignment to t that always stays within t's type (and cannot fail)."""
+        if t in ("x", "y"):
+            lo = 0 if t == "x" else -1
+            return self.pick([f"{t} = ({t} + 1) % 3" if t == "x" else "y = (y + 2) % 3 - 1",
+                              f"{t} = {lo} if {t} > {lo} else {lo + 1}",
+                              f"{t} = (({self.safe_int(sc)}) % 3) + {lo}"])
+        if t == "b":
+            return self.pick(["b = not b", f"b = {self.be(sc, 0)}"])
+        if t == "m":
+            return self.pick(["m = red if m == green else green", f"m = {self.pick(MODE)}"])
+        if t == "arr":
+            if self.vars["arr"]["shape"] == "enum":
+                return f"arr[{self.pick(MODE + (['m'] if 'm' in self.vars else []))}] = " \
+                       f"1 - arr[{self.pick(MODE)}]"
+            lo = 1 if self.vars["arr"]["shape"] == "range" else 0
+            idx = self.pick([str(lo), str(lo + 1), f"{lo} + (({self.safe_int(sc)}) % 2)"])
+            return f"arr[{idx}] = 1 - arr[{idx}]"
+        if t == "st":
+            return self.pick([f"st |= {{({self.safe_int(sc)}) % 2}}", "st -= {0}", "st = {}",
+                              "st = st - {1} if 1 in st else st | {1}"])
+        if t == "q":
+            return self.pick(["q = tail(q) if len(q) > 0 else [1]",
+                              "q = append(q, 0) if len(q) < 2 else []",
+                              f"q = [({self.safe_int(sc)}) % 2]"])
+        return self.pick([f"{t} = 1 - {t}", f"{t} = ({self.safe_int(sc)}) % 2"])
+
+    def safe_int(self, sc: _Scope) -> str:
+        """An int expression that cannot fail."""
+        a, b = self.int_leaf(sc), self.int_leaf(sc)
+        return self.pick([a, f"{a} + {b}", f"{a} - {b}", f"max({a}, {b})"])
 
     def stmt(self, sc: _Scope, d: int) -> list[str]:
         k = self.draw(st.integers(0, 9)) if d > 0 else 0
@@ -328,7 +360,7 @@ class _Gen:
     def array_var(self) -> dict:
         shape = self.pick(list(ARRAY_SHAPES))
         type_text, _ = ARRAY_SHAPES[shape]
-        init = self.pick(["0", "any", "[0, 1]", '"[1 - k for k in 0..1]"'])
+        init = self.pick(["0", "any", "[0, 1]", '"[k % 2 for k in 1..2]"'])
         return {"type": type_text, "init": init, "shape": shape}
 
     def global_scope(self, defines=True) -> _Scope:
@@ -350,10 +382,10 @@ class _Gen:
         if self.chance(2):
             self.defines["okd"] = f"{self.ie(gs.with_int('u'), 1)} >= 1 or {self.be(gs, 0)}"
         if self.chance(2):
-            self.defines["always"] = "true"
+            self.defines["ignore"] = "true"
         if self.defines:
             out.append("define:")
-            heads = {"tot": "tot", "pick": "pick(u, v)", "okd": "okd(u)", "always": "always(u)"}
+            heads = {"tot": "tot", "pick": "pick(u, v)", "okd": "okd(u)", "ignore": "ignore(u)"}
             for name, body in self.defines.items():
                 out.append(f"  {heads[name]}: {json.dumps(body)}")
 
