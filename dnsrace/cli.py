@@ -309,5 +309,14 @@ def compile_cmd(spec, emit, consts) -> None:
     click.echo(generate(ts).source if emit == "python" else dump(ts))
 
 
+def run() -> None:
+    """The console script: Ctrl-C before a search starts still exits 130, quietly."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        click.echo("dnsrace: interrupted before the search started", err=True)
+        sys.exit(130)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()
