@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from dnsrace.api import check
 from tests.helpers import ROOT, outcomes, run_cli, trace_lengths, write_spec

@@ -22,7 +22,7 @@ from typing import Callable
 from ..backends.python_codegen import CompiledSystem
 from ..ir.layout import state_json
 from ..ir.system import TransitionSystem
-from ..results import CheckResult, PropertyResult, Stats, Trace, TraceStep
+from ..results import PropertyResult, Stats, Trace, TraceStep
 
 CHUNK = 1024  # states expanded per call of the generated search
 
@@ -106,7 +106,6 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
     limits = limits or Limits()
     pk = cs.packing
     state_props = cs.state_props
-    order = [name for name, _, _ in ts.property_order]
     expected = {name: exp for name, _, exp in ts.property_order}
     sp_names = [p.name for p in ts.state_properties]
     tp_names = [p.name for p in ts.transition_properties]

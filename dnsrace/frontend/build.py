@@ -15,8 +15,8 @@ from .model import (Action, Alternative, Constant, Define, Model, Next, Param, P
                     Ref, Step, Variable)
 from .parser import parse_effect, parse_expr
 from .schema import check_keys, lookup, misspelt, need_map, need_scalar, need_seq
-from .types import (BOOL, INT, ANY, ArrayT, BoolT, IntT, SeqT, SetT, SymT, Sym, Type, all_values,
-                    compatible, contains, describe, finite_values)
+from .types import (BOOL, INT, ANY, ArrayT, IntT, SeqT, SetT, SymT, Sym, Type, all_values,
+                    contains, finite_values)
 from .yaml_reader import YMap, YScalar, YSeq, read_yaml
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -748,7 +748,7 @@ class _Builder:
                      did_you_mean(e.id, process.pc_values, f"the steps of {process.name} are")
                      or "write a step name, `done`, or an expression")
             return Next(target=default)
-        t = self.checker.expect(e, scope, "symbol", "`next`")
+        self.checker.expect(e, scope, "symbol", "`next`")
         if isinstance(e, S.Name) and isinstance(e.ref, Ref) and e.ref.kind == "sym":
             self.err("DR304", f"`next: {e.id}` is not a step of {process.name}", n.pos,
                      did_you_mean(e.id, process.pc_values, f"the steps of {process.name} are"))

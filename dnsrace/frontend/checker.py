@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from ..diagnostics import Reporter, did_you_mean
 from . import syntax as S
 from .model import Define, Ref
-from .types import (ANY, BOOL, INT, SYM, AnyT, ArrayT, BoolT, IntT, SeqT, SetT, SymT, Type,
-                    compatible, describe, finite_values)
+from .types import (ANY, BOOL, INT, AnyT, ArrayT, BoolT, IntT, SeqT, SetT, SymT, Type,
+                    compatible, describe)
 
 BUILTINS = {"len": (1, 1), "min": (1, 2), "max": (1, 2), "abs": (1, 1), "head": (1, 1),
             "tail": (1, 1), "append": (2, 2)}

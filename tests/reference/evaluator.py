@@ -598,8 +598,9 @@ class _Explorer:
                                        f"{t.proc.name}")
                     w2.pc[t.proc.name][t.inst] = Sym(target)
             except Fail as f:
-                self.record(f.prop, d + 1,
-                            lambda: self.trace_to(s, (t.name, None, f.message)))
+                prop, message = f.prop, f.message
+                self.record(prop, d + 1,
+                            lambda: self.trace_to(s, (t.name, None, message)))
                 continue
             s2 = self.freeze(w2)
             pctx = Ctx(w, w2)

@@ -416,7 +416,7 @@ class _Gen:
             out += ["transitions:", f"  tp1: {json.dumps(self.transition_prop(gs))}"]
         out += ["reachable:", f"  reach1: {json.dumps(self.be(gs))}"]
         if self.chance(1):
-            out += [f"  reach2:", f"    expr: {json.dumps(self.be(gs))}",
+            out += ["  reach2:", f"    expr: {json.dumps(self.be(gs))}",
                     "    expect: unreachable"]
         if self.chance():
             out.append("deadlock: error")
