@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from ..diagnostics import Diagnostic, Pos, SpecError
 from ..frontend import syntax as S
 from ..frontend.model import Model, Process, Ref
-from ..frontend.types import ArrayT, BoolT, IntT, SeqT, SetT, Sym, SymT, Type
+from ..frontend.types import BoolT, IntT, SetT, Sym, SymT, Type
 from . import terms as T
-from .layout import ArrayRep, Field, Layout, Rep, ScalarRep, SeqRep, SymbolTable, set_universe
+from .layout import ArrayRep, Field, Layout, Rep, ScalarRep, SymbolTable, set_universe
 from .system import Failure, StateProperty, Transition, TransitionProperty, TransitionSystem
 from .terms import Term
 from .values import ArrV, Scalar, SeqV, Value, as_seq, equal, merge, pad, set_align, set_rebase, \
