@@ -232,17 +232,29 @@ def generate(ts: TransitionSystem) -> Generated:
         all_terms += [_slot_term(ts, k) for k in t.updates]
         if t.pc:
             all_terms.append(_slot_term(ts, t.pc[0]))
+    numbers: dict[int, int] = {}
+    for t in ts.transitions:
+        for f in t.guard_failures:
+            numbers[id(f)] = len(guard_table)
+            guard_table.append((t.index, f))
+        for f in t.effect_failures:
+            numbers[id(f)] = len(effect_table)
+            effect_table.append((t.index, f))
     lines.append("def expand(s, guard_errors):")
     lines += _unpack_lines(pk, _slots_read(all_terms), "s", "v", "    ")
     lines.append("    r = []")
     w = _Writer("t")
     for t in ts.transitions:
-        lines += _transition_block(t, ts, pk, w, guard_table, effect_table)
+        lines += _transition_code(
+            t, ts, pk, w, "    ", numbers,
+            on_guard_error=lambda k, ind: [f"{ind}guard_errors.append({k})"],
+            on_effect_error=lambda k, ind, t=t: [f"{ind}r.append(({t.index}, {-1 - k}))"],
+            on_success=lambda succ, ind, t=t: [f"{ind}r.append(({t.index}, {succ.expr}))"])
         w.names.clear()
     lines.append("    return r")
     lines.append("")
 
-    lines += _search_function(ts, pk, all_terms)
+    lines += _search_function(ts, pk, all_terms, numbers)
 
     # ---- state properties
     sp_terms = [x for p in ts.state_properties for x in [p.term, *(f.cond for f in p.failures)]]
@@ -278,10 +290,22 @@ def generate(ts: TransitionSystem) -> Generated:
     return Generated("\n".join(lines), pk, guard_table, effect_table)
 
 
-def _transition_block(t, ts, pk: Packing, w: _Writer, guard_table, effect_table) -> list[str]:
-    """The code for one transition inside `expand`."""
-    lines = [f"    # {_comment(t.name)}"]
-    ind = "    "
+@dataclass
+class _Successor:
+    """What a transition's code knows at the point where its successor exists."""
+
+    known: dict[int, Term]   # slots with a value known in the block (the pc)
+    news: dict[int, Term]    # the changed slots' new values, specialised to the block
+    post: dict[int, str]     # each changed slot's value as Python (a constant or u<k>)
+    expr: str                # the successor state as Python
+
+
+def _transition_code(t, ts: TransitionSystem, pk: Packing, w: _Writer, ind: str, numbers,
+                     on_guard_error, on_effect_error, on_success, on_enabled=None) -> list[str]:
+    """The code of one transition, shared by `expand` and `run`: the pc test, guard
+    failures in order, the guard, effect failures in order, then the successor.  The
+    callbacks give the lines for each outcome (`numbers` maps a Failure to its number)."""
+    lines = [f"{ind}# {_comment(t.name)}"]
     known: dict[int, Term] = {}
     if t.pc:
         lines.append(f"{ind}if v{t.pc[0]} == {t.pc[1]}:")
@@ -293,55 +317,54 @@ def _transition_block(t, ts, pk: Packing, w: _Writer, guard_table, effect_table)
 
     guard = sub(t.guard)
     gfails = [(f, sub(f.cond)) for f in t.guard_failures]
-    efails = [(f, sub(f.cond)) for f in t.effect_failures]
-    deltas = []
-    for slot_i, term in sorted(t.updates.items()):
-        old = known.get(slot_i) or _slot_term(ts, slot_i)
-        deltas.append((slot_i, mk("sub", sub(term), old)))
     lines += w.section([guard, *(c for _, c in gfails)], ind)
     first = True
     for f, cond in gfails:
-        k = len(guard_table)
-        guard_table.append((t.index, f))
         lines.append(f"{ind}{'if' if first else 'elif'} {w.render(cond)}:")
-        lines.append(f"{ind}    guard_errors.append({k})")
+        lines += on_guard_error(numbers[id(f)], ind + "    ")
         first = False
     if guard is not TRUE or not first:
         lines.append(f"{ind}{'if' if first else 'elif'} {w.render(guard)}:")
         ind += "    "
-    lines += w.section([*(c for _, c in efails), *(d for _, d in deltas)], ind)
+    if on_enabled:
+        lines += on_enabled(ind)
+    efails = [(f, sub(f.cond)) for f in t.effect_failures]
+    news = {k: sub(v) for k, v in sorted(t.updates.items())}
+    lines += w.section([*(c for _, c in efails), *news.values()], ind)
     first = True
     for f, cond in efails:
-        k = len(effect_table)
-        effect_table.append((t.index, f))
         lines.append(f"{ind}{'if' if first else 'elif'} {w.render(cond)}:")
-        lines.append(f"{ind}    r.append(({t.index}, {-1 - k}))")
+        lines += on_effect_error(numbers[id(f)], ind + "    ")
         first = False
-    constant = 0
-    parts = ["s"]
-    for slot_i, d in deltas:
-        off = pk.offsets[slot_i]
+    if not first:
+        lines.append(f"{ind}else:")
+        ind += "    "
+    post: dict[int, str] = {}
+    constant, parts = 0, ["s"]
+    for k, term in news.items():
+        if term.is_const:
+            post[k] = repr(term.value)
+        else:
+            lines.append(f"{ind}u{k} = {w.render(term)}")
+            post[k] = f"u{k}"
+        old = known.get(k) or _slot_term(ts, k)
+        d = mk("sub", term, old)
+        off = pk.offsets[k]
         if d.is_const:
             constant += d.value << off
         else:
-            parts.append(f"({w.render(d)} << {off})" if off else w.render(d))
+            dt = f"({post[k]} - {w.render(old)})"
+            parts.append(f"({dt} << {off})" if off else dt)
     if constant:
         parts.append(str(constant))
-    succ = " + ".join(parts)
-    if first:
-        lines.append(f"{ind}r.append(({t.index}, {succ}))")
-    else:
-        lines.append(f"{ind}else:")
-        lines.append(f"{ind}    r.append(({t.index}, {succ}))")
-    if guard is TRUE and not gfails and len(lines) == (2 if t.pc else 1):
-        lines.append(f"{ind}pass")
+    lines += on_success(_Successor(known, news, post, " + ".join(parts)), ind)
     return lines
 
 
 INLINE_PROPERTY_BUDGET = 600  # transitions x properties up to which checks are inlined
 
 
-def _search_function(ts: TransitionSystem, pk: Packing, all_terms) -> list[str]:
+def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers) -> list[str]:
     """`run`: expand the states states[i:end] in order, discovering successors, with every
     transition and (within a budget) every property check inlined: no call, tuple or list
     per transition.  Rare events (violations, errors, deadlocks) call `event`, which returns
@@ -367,124 +390,14 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms) -> list[str]:
          "        s = states[i]"]
     L += _unpack_lines(pk, reads, "s", "v", "        ")
     L.append("        en = 0")
-    guard_no = effect_no = 0
     for t in ts.transitions:
-        ind = "        "
-        L.append(f"{ind}# {_comment(t.name)}")
-        known: dict[int, Term] = {}
-        if t.pc:
-            L.append(f"{ind}if v{t.pc[0]} == {t.pc[1]}:")
-            ind += "    "
-            known[t.pc[0]] = const(t.pc[1])
-
-        def sub(x: Term) -> Term:
-            return substitute(x, known) if known else x
-
         w = _Writer(f"t{t.index}_")
-        guard = sub(t.guard)
-        gconds = [sub(f.cond) for f in t.guard_failures]
-        L += w.section([guard, *gconds], ind)
-        first = True
-        for c in gconds:
-            L.append(f"{ind}{'if' if first else 'elif'} {w.render(c)}:")
-            L.append(f"{ind}    sp_active, tp_active, stop = event(0, i, {guard_no})")
-            L.append(f"{ind}    if stop:")
-            L.append(f"{ind}        return i, count + en, sp_active, tp_active, True")
-            guard_no += 1
-            first = False
-        if guard is not TRUE or not first:
-            L.append(f"{ind}{'if' if first else 'elif'} {w.render(guard)}:")
-            ind += "    "
-        L.append(f"{ind}en += 1")
-        econds = [sub(f.cond) for f in t.effect_failures]
-        news = {k: sub(v) for k, v in sorted(t.updates.items())}
-        L += w.section([*econds, *news.values()], ind)
-        first = True
-        for c in econds:
-            L.append(f"{ind}{'if' if first else 'elif'} {w.render(c)}:")
-            L.append(f"{ind}    sp_active, tp_active, stop = event(1, i, {t.index}, {effect_no})")
-            L.append(f"{ind}    if stop:")
-            L.append(f"{ind}        return i, count + en, sp_active, tp_active, True")
-            effect_no += 1
-            first = False
-        if not first:
-            L.append(f"{ind}else:")
-            ind += "    "
-        # the successor's slot values: u<k> for the changed ones
-        post: dict[int, str] = {}
-        constant = 0
-        parts = ["s"]
-        for k, term in news.items():
-            old = known.get(k) or _slot_term(ts, k)
-            if term.is_const:
-                post[k] = repr(term.value)
-            else:
-                L.append(f"{ind}u{k} = {w.render(term)}")
-                post[k] = f"u{k}"
-            d = mk("sub", term, old)
-            off = pk.offsets[k]
-            if d.is_const:
-                constant += d.value << off
-            else:
-                dt = f"({post[k]} - {w.render(old)})"
-                parts.append(f"({dt} << {off})" if off else dt)
-        if constant:
-            parts.append(str(constant))
-        L.append(f"{ind}n = {' + '.join(parts)}")
-        # What the successor's slots are: constants where known, u<k> where computed.
-        const_post = {k: v for k, v in news.items() if v.is_const}
-        named_post = {k: name for k, name in post.items() if not news[k].is_const}
-        if ts.transition_properties:
-            if inline:
-                pre = dict(known)
-                post_terms = {k: (const_post.get(k) or (known.get(k) or _slot_term(ts, k))
-                                  if k not in named_post else None)
-                              for k in range(len(ts.slots))}
-                post_terms = {k: v for k, v in post_terms.items() if v is not None}
-                tw = _Writer(f"p{t.index}_", None, named_post)
-                body = []
-                for k, p in enumerate(ts.transition_properties):
-                    term = substitute(p.term, pre, post_terms)
-                    fails = [(f, substitute(f.cond, pre, post_terms)) for f in p.failures]
-                    body += _inline_property(tw, k, term, fails, True, ind + "    ",
-                                             f"event(3, i, {t.index}, n, {k}, {{code}})")
-                if body:
-                    L.append(f"{ind}if tp_active:")
-                    L += body
-            else:
-                L.append(f"{ind}if tp_active:")
-                L.append(f"{ind}    ev = trans_props(s, n, tp_active)")
-                L.append(f"{ind}    if ev:")
-                L.append(f"{ind}        sp_active, tp_active, stop = event(4, i, {t.index}, n, ev)")
-                L.append(f"{ind}        if stop:")
-                L.append(f"{ind}            return i, count + en, sp_active, tp_active, True")
-        L.append(f"{ind}if n not in visited:")
-        L.append(f"{ind}    add(n)")
-        L.append(f"{ind}    push(n)")
-        L.append(f"{ind}    push_link(i * {nt} + {t.index})" if t.index else
-                 f"{ind}    push_link(i * {nt})")
-        if ts.state_properties:
-            if inline:
-                # the successor keeps a known pre-state value only where it is not updated
-                now = {**{k: v for k, v in known.items() if k not in news}, **const_post}
-                sw = _Writer(f"q{t.index}_", {k: f"u{k}" for k in named_post})
-                body = []
-                for k, p in enumerate(ts.state_properties):
-                    term = substitute(p.term, now)
-                    fails = [(f, substitute(f.cond, now)) for f in p.failures]
-                    body += _inline_property(sw, k, term, fails, p.kind == "invariant",
-                                             ind + "        ",
-                                             f"event(2, len(states) - 1, {k}, {{code}})")
-                if body:
-                    L.append(f"{ind}    if sp_active:")
-                    L += body
-            else:
-                L.append(f"{ind}    if sp_active:")
-                L.append(f"{ind}        ev = state_props(n, sp_active)")
-                L.append(f"{ind}        if ev:")
-                L.append(f"{ind}            sp_active, tp_active, stop = event(5, len(states) - 1, ev)")
-                L.append(f"{ind}            if stop:")
-                L.append(f"{ind}                return i, count + en, sp_active, tp_active, True")
+        L += _transition_code(
+            t, ts, pk, w, "        ", numbers,
+            on_guard_error=lambda k, ind: _event_lines(ind, f"event(0, i, {k})"),
+            on_effect_error=lambda k, ind, t=t: _event_lines(ind, f"event(1, i, {t.index}, {k})"),
+            on_success=lambda succ, ind, t=t: _discover(t, ts, succ, ind, nt, inline),
+            on_enabled=lambda ind: [f"{ind}en += 1"])
     L.append("        count += en")
     term_expr = "False"
     if ts.terminal is not None:
@@ -498,6 +411,61 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms) -> list[str]:
     L.append("        i += 1")
     L.append("    return i, count, sp_active, tp_active, False")
     L.append("")
+    return L
+
+
+def _discover(t, ts: TransitionSystem, succ: _Successor, ind: str, nt: int,
+              inline: bool) -> list[str]:
+    """In `run`, after a successful transition: its transition properties, then the
+    successor's discovery and its state properties (inlined, specialised to this
+    transition, within the budget)."""
+    L = [f"{ind}n = {succ.expr}"]
+    const_post = {k: v for k, v in succ.news.items() if v.is_const}
+    named_post = {k: name for k, name in succ.post.items() if not succ.news[k].is_const}
+    if ts.transition_properties:
+        if inline:
+            # post(k): a constant, the parent's slot where unchanged, u<k> where computed
+            post_terms = {k: const_post.get(k) or succ.known.get(k) or _slot_term(ts, k)
+                          for k in range(len(ts.slots)) if k not in named_post}
+            tw = _Writer(f"p{t.index}_", None, named_post)
+            body = []
+            for k, p in enumerate(ts.transition_properties):
+                term = substitute(p.term, succ.known, post_terms)
+                fails = [(f, substitute(f.cond, succ.known, post_terms)) for f in p.failures]
+                body += _inline_property(tw, k, term, fails, True, ind + "    ",
+                                         f"event(3, i, {t.index}, n, {k}, {{code}})")
+            if body:
+                L.append(f"{ind}if tp_active:")
+                L += body
+        else:
+            L.append(f"{ind}if tp_active:")
+            L.append(f"{ind}    ev = trans_props(s, n, tp_active)")
+            L.append(f"{ind}    if ev:")
+            L += _event_lines(ind + "        ", f"event(4, i, {t.index}, n, ev)")
+    L += [f"{ind}if n not in visited:",
+          f"{ind}    add(n)",
+          f"{ind}    push(n)",
+          f"{ind}    push_link(i * {nt} + {t.index})" if t.index else f"{ind}    push_link(i * {nt})"]
+    if ts.state_properties:
+        if inline:
+            # the successor keeps a known pre-state value only where it is not updated
+            now = {**{k: v for k, v in succ.known.items() if k not in succ.news}, **const_post}
+            sw = _Writer(f"q{t.index}_", {k: f"u{k}" for k in named_post})
+            body = []
+            for k, p in enumerate(ts.state_properties):
+                term = substitute(p.term, now)
+                fails = [(f, substitute(f.cond, now)) for f in p.failures]
+                body += _inline_property(sw, k, term, fails, p.kind == "invariant",
+                                         ind + "        ",
+                                         f"event(2, len(states) - 1, {k}, {{code}})")
+            if body:
+                L.append(f"{ind}    if sp_active:")
+                L += body
+        else:
+            L.append(f"{ind}    if sp_active:")
+            L.append(f"{ind}        ev = state_props(n, sp_active)")
+            L.append(f"{ind}        if ev:")
+            L += _event_lines(ind + "            ", "event(5, len(states) - 1, ev)")
     return L
 
 
