@@ -15,6 +15,14 @@ from .ir.system import TransitionSystem
 from .results import CheckResult
 
 
+def compile_spec(path: str | Path, overrides: dict[str, int] | None = None
+                 ) -> tuple[Model, TransitionSystem, CompiledSystem]:
+    """Front end, lowering and code generation: everything an engine needs."""
+    model = load_model(path, overrides or {})
+    ts = lower(model)
+    return model, ts, compile_system(ts)
+
+
 def check_model(model: Model, limits: Limits | None = None,
                 progress: Callable[[Progress], None] | None = None) -> CheckResult:
     ts = lower(model)

@@ -139,10 +139,7 @@ def main() -> None:
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, trace_dir,
           quiet, full, witnesses, no_timing) -> None:
     """Check every property of SPEC (a file, or a folder of *.yaml specs)."""
-    from .api import check_system
-    from .backends.python_codegen import compile_system
-    from .frontend.build import load_model
-    from .ir.lower import lower
+    from .api import check_system, compile_spec
 
     try:
         overrides = parse_consts(consts)
@@ -155,9 +152,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
     json_out: list[dict] = []
     for path in paths:
         try:
-            model = load_model(path, overrides)
-            ts = lower(model)
-            cs = compile_system(ts)
+            model, ts, cs = compile_spec(path, overrides)
         except SpecError as exc:
             print_diagnostics(exc.diagnostics)
             codes.append(2)
@@ -213,9 +208,7 @@ def replay(trace, spec_path, consts) -> None:
     is named), 2 the trace or spec cannot be read."""
     import json
 
-    from .backends.python_codegen import compile_system
-    from .frontend.build import load_model
-    from .ir.lower import lower
+    from .api import compile_spec
     from .replay import Replayer, TraceFormatError, render, trace_steps
 
     def fail(message: str, hint: str, pos=None) -> None:
@@ -251,9 +244,7 @@ def replay(trace, spec_path, consts) -> None:
     try:
         overrides = parse_consts(consts) if consts else {
             k: v for k, v in (obj.get("constants") or {}).items() if isinstance(v, int)}
-        model = load_model(spec_path, overrides)
-        ts = lower(model)
-        cs = compile_system(ts)
+        model, ts, cs = compile_spec(spec_path, overrides)
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)

@@ -186,22 +186,13 @@ def _unpack_lines(pk: Packing, slots: list[int], src: str, var: str, indent: str
     return out
 
 
-def _slots_read(terms) -> set[int]:
-    out = set()
-    for t in terms:
-        for x in walk(t):
-            if x.op == "slot":
-                out.add(x.args[0])
-    return out
+def _slots_read(terms, op: str = "slot") -> set[int]:
+    """The slots the terms read (of the current state, or of the next with op="post")."""
+    return {x.args[0] for t in terms for x in walk(t) if x.op == op}
 
 
 def _posts_read(terms) -> set[int]:
-    out = set()
-    for t in terms:
-        for x in walk(t):
-            if x.op == "post":
-                out.add(x.args[0])
-    return out
+    return _slots_read(terms, "post")
 
 
 @dataclass

@@ -411,30 +411,31 @@ class Lowerer:
         elems.append(merge(k_eq[-1], x, zero_like(x)))
         return SeqV(T.mk("add", seq.length, T.const(1)), elems)
 
-    def comprehension(self, e: S.Comprehension, env: Env, path: Term) -> Value:
-        # Enumerate the candidates: (is-selected term, env with the bound variables).
-        def expand(i: int, env_i: Env, taken: Term, path_i: Term):
+    def candidates(self, e: S.Comprehension, env: Env, path: Term, extra=lambda: T.TRUE):
+        """The comprehension's candidate elements in order: (selected, env binding the
+        clause variables).  A domain or filter is evaluated only where the clauses before
+        it selected the element and `extra()` (e.g. "still undecided") holds."""
+        def go(i: int, env_i: Env, taken: Term):
             if i == len(e.clauses):
-                yield taken, env_i, path_i
+                yield taken, env_i
                 return
             c = e.clauses[i]
-            dom = self.expr(c.domain, env_i, path_i)
+            dom = self.expr(c.domain, env_i, T.and_(path, extra(), taken))
             for inside, val in self.items(dom):
-                names = dict(env_i.names)
-                names[c.var] = val
-                env_j = replace(env_i, names=names)
+                env_j = replace(env_i, names={**env_i.names, c.var: val})
                 sel = T.and_(taken, inside)
                 if c.cond is not None:
-                    f = self.expr(c.cond, env_j, T.and_(path_i, sel)).t
-                    sel = T.and_(sel, f)
-                yield from expand(i + 1, env_j, sel, T.and_(path_i, inside))
+                    sel = T.and_(sel, self.expr(c.cond, env_j, T.and_(path, extra(), sel)).t)
+                yield from go(i + 1, env_j, sel)
 
+        return go(0, env, T.TRUE)
+
+    def comprehension(self, e: S.Comprehension, env: Env, path: Term) -> Value:
         kind = e.kind
         if kind in ("all", "any"):
             return Scalar(self._quantify(e, env, path), "bool")
-        cands = []
-        for sel, env_j, p in expand(0, env, T.TRUE, path):
-            cands.append((sel, self.expr(e.elem, env_j, T.and_(p, sel))))
+        cands = [(sel, self.expr(e.elem, env_j, T.and_(path, sel)))
+                 for sel, env_j in self.candidates(e, env, path)]
         if kind == "set":
             acc = Scalar(T.ZERO, "set", None, 0, 0)
             for sel, v in cands:
@@ -468,34 +469,15 @@ class Lowerer:
     def _quantify(self, e: S.Comprehension, env: Env, path: Term) -> Term:
         """all/any, evaluating each candidate only while the result is undecided."""
         is_all = e.kind == "all"
-        state = {"acc": T.TRUE if is_all else T.FALSE}
+        acc = T.TRUE if is_all else T.FALSE
 
         def undecided() -> Term:
-            return state["acc"] if is_all else T.not_(state["acc"])
+            return acc if is_all else T.not_(acc)
 
-        def walk(i: int, env_i: Env, taken: Term):
-            if i == len(e.clauses):
-                p = T.and_(path, undecided(), taken)
-                c = self.expr(e.elem, env_i, p).t
-                if is_all:
-                    state["acc"] = T.and_(state["acc"], T.or_(T.not_(taken), c))
-                else:
-                    state["acc"] = T.or_(state["acc"], T.and_(taken, c))
-                return
-            cl = e.clauses[i]
-            dom = self.expr(cl.domain, env_i, T.and_(path, undecided(), taken))
-            for inside, val in self.items(dom):
-                names = dict(env_i.names)
-                names[cl.var] = val
-                env_j = replace(env_i, names=names)
-                sel = T.and_(taken, inside)
-                if cl.cond is not None:
-                    f = self.expr(cl.cond, env_j, T.and_(path, undecided(), sel)).t
-                    sel = T.and_(sel, f)
-                walk(i + 1, env_j, sel)
-
-        walk(0, env, T.TRUE)
-        return state["acc"]
+        for sel, env_j in self.candidates(e, env, path, undecided):
+            c = self.expr(e.elem, env_j, T.and_(path, undecided(), sel)).t
+            acc = T.and_(acc, T.or_(T.not_(sel), c)) if is_all else T.or_(acc, T.and_(sel, c))
+        return acc
 
     # ------------------------------------------------------------ effects
     def block(self, stmts: list[S.Stmt], env: Env, path: Term) -> None:
