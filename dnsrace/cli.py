@@ -136,8 +136,11 @@ def main() -> None:
 @click.option("--witnesses", is_flag=True, help="Also show the witness of each reachable "
               "property (counterexamples are always shown).")
 @click.option("--no-timing", is_flag=True, help="Leave out seconds and states/s (for diffs).")
+@click.option("--engine", type=click.Choice(["bfs", "bmc", "kind"]), default="bfs",
+              show_default=True, help="bfs: explicit search; bmc: Z3 bounded model checking "
+              "to --max-depth (default 20); kind: Z3 k-induction up to k = --max-depth.")
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, trace_dir,
-          quiet, full, witnesses, no_timing) -> None:
+          quiet, full, witnesses, no_timing, engine) -> None:
     """Check every property of SPEC (a file, or a folder of *.yaml specs)."""
     from .api import check_system, compile_spec
 
@@ -163,8 +166,11 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                      "col": d.pos.col if d.pos else None, "hint": d.hint}
                     for d in exc.diagnostics]})
             continue
-        with _ProgressLine(not quiet, model.name) as progress:
-            result = check_system(model, ts, cs, limits, progress)
+        if engine != "bfs":
+            result = _check_symbolic(engine, model, ts, cs, max_depth, time_limit)
+        else:
+            with _ProgressLine(not quiet, model.name) as progress:
+                result = check_system(model, ts, cs, limits, progress)
         files = write_traces(result, trace_dir) if trace_dir else {}
         if fmt == "json":
             json_out.append(result.to_json())
@@ -174,6 +180,9 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
             click.echo(text_report.render(result, field_kinds(ts), quiet=quiet, show_full=full,
                                           timing=not no_timing, trace_files=files,
                                           witnesses=witnesses), nl=False)
+            if engine == "kind" and not quiet:
+                from .symbolic.report import cti_text
+                click.echo(cti_text(result, field_kinds(ts), full), nl=False)
         codes.append(result.exit_code)
         if result.stopped == "interrupted":
             break
@@ -181,6 +190,16 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
         payload = json_out[0] if len(json_out) == 1 and len(paths) == 1 else json_out
         click.echo(text_report.dumps(payload), nl=False)
     sys.exit(worst(codes))
+
+
+# ---- the Z3 engines (dnsrace.symbolic), chosen with `check --engine bmc|kind`
+def _check_symbolic(engine, model, ts, cs, max_depth, time_limit):
+    from .symbolic import check_bmc, check_kind
+    depth = 20 if max_depth is None else max_depth
+    if engine == "bmc":
+        return check_bmc(model, depth, time_limit, ts=ts, cs=cs)
+    return check_kind(model, depth, time_limit, ts=ts, cs=cs)
+# ---- end of the Z3 engines
 
 
 def write_traces(result, trace_dir: str) -> dict[str, str]:

@@ -255,6 +255,8 @@ def mk(op: str, *args: Term) -> Term:
                 return a
             if op in ("bor", "band") and a is b:
                 return a
+            if None in (a.lo, b.lo) or a.lo < 0 or b.lo < 0:
+                return _intern(op, args, None, None)  # bit ops on negatives: no bound
             hi = None
             if a.hi is not None and b.hi is not None:
                 hi = (1 << max(a.hi.bit_length(), b.hi.bit_length())) - 1

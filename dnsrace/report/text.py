@@ -78,10 +78,16 @@ def mark(p: PropertyResult) -> str:
 
 def summary_line(r: CheckResult, timing: bool = True) -> str:
     s = r.stats
-    line = f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}"
-    if timing:
-        rate = s.states / s.seconds if s.seconds > 0 else 0.0
-        line += f", {s.seconds:.2f} s, {rate:,.0f} states/s"
+    if r.engine in ("bmc", "kind"):
+        what = {"bmc": "bounded model checking", "kind": "k-induction"}[r.engine]
+        line = f"{what} (Z3) to depth {s.depth}"
+        if timing:
+            line += f", {s.seconds:.2f} s"
+    else:
+        line = f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}"
+        if timing:
+            rate = s.states / s.seconds if s.seconds > 0 else 0.0
+            line += f", {s.seconds:.2f} s, {rate:,.0f} states/s"
     if r.complete:
         line += "; complete"
     else:
