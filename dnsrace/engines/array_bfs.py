@@ -1,0 +1,515 @@
+"""The array engine: a level-synchronous breadth-first search over whole frontiers.
+
+Each level is a uint64 array of packed states (the explicit engine's `Packing`), kept in the
+order the per-state engine (`engines.bfs`) would discover them: every transition is
+evaluated over the whole frontier by numpy code (`backends.numpy_codegen`), the candidate
+successors are sorted and deduplicated (for each distinct key, the first (parent,
+transition) pair in the per-state engine's order wins), looked up in the sorted array of
+visited keys with `searchsorted`, and the new ones merged in.  Per level only an int32
+parent index and a small transition number are kept: 8 bytes of visited key plus 5-6 of
+links per state.
+
+Results are the per-state engine's, exactly: the same counts, verdicts and traces (each
+property's first shortest trace in the contract's order), because every event of a level
+(violation, error, witness, deadlock) is placed at its position in that order, (parent,
+transition, phase), and the events are then recorded one by one in that order, as
+`engines.bfs` would meet them.  The same order decides where `--stop-on-first` and
+`--max-states` cut a level, so that even a cut-short search counts what the per-state
+engine counts.  Every trace is rebuilt from the parent links and replayed through the
+explicit semantics (`python_codegen`'s `expand`, `state_props`, `trans_props`) before it
+is returned: a trace that does not replay is an internal error, never a wrong answer.
+
+`--time-limit` and the progress callback act between levels; Ctrl-C keeps the levels
+already finished.  Before each level the memory it needs is estimated from the level
+sizes so far; a search that would outgrow `memory_budget` stops with `memory-limit`
+(incomplete, so undecided properties are `unknown`) and says so in a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..backends.numpy_codegen import ArraySystem, ArrayUnsupported, compile_array_system
+from ..backends.python_codegen import CompiledSystem, compile_system
+from ..ir.system import TransitionSystem
+from ..results import CheckResult, Stats
+from .array_level import (LevelOut, StateOut, Visited, by_code, enabled_per_state,
+                          first_code_per_key)
+from .bfs import UNEXPECTED_WHEN_FOUND, Limits, Progress, _Best, build_properties
+
+CHUNK = 1024  # the per-state engine's chunk: where it checks --max-states
+_now = time.monotonic  # the clock for --time-limit and progress (tests replace it)
+
+
+class ArrayEngineError(RuntimeError):
+    """An internal inconsistency (a trace that does not replay): a bug, never a verdict."""
+
+
+def default_memory_budget() -> int:
+    """Half of the machine's physical memory."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+@dataclass
+class _Event:
+    pos: tuple        # (parent, transition, phase): the per-state engine's order
+    name: str         # the property it decides
+    length: int
+    end: tuple        # how the trace ends (see ArrayExploration.trace_path)
+    message: str | None = None
+
+
+# ---------------------------------------------------------------- the exploration
+
+
+class ArrayExploration:
+    """What a search found, shaped like `engines.bfs.Exploration` for `build_properties`:
+    stats, per property the best trace's end, and how the search stopped.  Traces are
+    rebuilt from the per-level links and replayed through the explicit semantics."""
+
+    def __init__(self, ts: TransitionSystem, cs: CompiledSystem, stats: Stats, best: dict,
+                 stopped: str | None, initial: list[int], parents: list, tids: list,
+                 visited: Visited, warnings: list[str]):
+        self.ts, self.cs = ts, cs
+        self.stats, self.best, self.stopped = stats, best, stopped
+        self.initial = initial      # packed initial states (level 0, in order)
+        self.parents = parents      # per level >= 1: parent index in the level before
+        self.tids = tids            # per level >= 1: the transition that found the state
+        self.visited = visited
+        self.warnings = warnings
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None
+
+    def level_sizes(self) -> list[int]:
+        return [len(self.initial)] + [p.shape[0] for p in self.parents]
+
+    def path_to(self, sid: tuple[int, int]) -> list[tuple[int, int]]:
+        """(transition, packed state) from an initial state to state `sid` = (level,
+        index), replayed through the explicit `expand`."""
+        level, j = sid
+        tids = []
+        while level > 0:
+            tids.append(int(self.tids[level - 1][j]))
+            j = int(self.parents[level - 1][j])
+            level -= 1
+        tids.reverse()
+        cur = self.initial[j]
+        path = [(-1, cur)]
+        for t in tids:
+            n = dict(self.cs.expand(cur, [])).get(t)
+            if n is None or n < 0:
+                raise ArrayEngineError(f"array engine: the trace to state {sid} does not "
+                                       f"replay: {self.ts.transitions[t].name} gives no "
+                                       "successor there")
+            path.append((t, n))
+            cur = n
+        if not self.visited.contains(cur):
+            raise ArrayEngineError(f"array engine: state {sid} replays to a state the search "
+                                   "never stored")
+        return path
+
+    def trace_path(self, end: tuple) -> list[tuple[int, int | None]]:
+        """The trace ending at `end`, checked: the event that ends it must happen there
+        under the explicit semantics."""
+        kind = end[0]
+        path = self.path_to(end[1])
+        s = path[-1][1]
+        cs = self.cs
+        if kind == "state":
+            check = end[2]
+            ok = True
+            if check[0] == "sp":
+                ok = (check[1], check[2]) in cs.state_props(s, 1 << check[1])
+            elif check[0] == "guard":
+                gerr: list[int] = []
+                cs.expand(s, gerr)
+                ok = check[1] in gerr
+            elif check[0] == "deadlock":
+                ok = not cs.expand(s, []) and not cs.terminal(s)
+            if not ok:
+                raise ArrayEngineError(f"array engine: the trace's last state does not show "
+                                       f"the event {check}")
+        elif kind == "fail":
+            _, _, tid, _, num = end
+            if dict(cs.expand(s, [])).get(tid) != -1 - num:
+                raise ArrayEngineError("array engine: the trace's last step does not fail "
+                                       "as recorded")
+            path.append((tid, None))
+        else:  # step
+            _, _, tid, n, check = end
+            if dict(cs.expand(s, [])).get(tid) != n or \
+                    (check[1], check[2]) not in cs.trans_props(s, n, 1 << check[1]):
+                raise ArrayEngineError("array engine: the trace's last step does not show "
+                                       "the transition property's event")
+            path.append((tid, n))
+        return path
+
+
+class _Search:
+    """The state of one search: the bookkeeping `engines.bfs.explore` keeps, per level."""
+
+    def __init__(self, ts: TransitionSystem, arr: ArraySystem, limits: Limits):
+        self.ts, self.arr, self.limits = ts, arr, limits
+        self.nt = max(len(ts.transitions), 1)
+        self.expected = {name: exp for name, _, exp in ts.property_order}
+        self.sp_names = [p.name for p in ts.state_properties]
+        self.tp_names = [p.name for p in ts.transition_properties]
+        self.sp_fallible = [bool(p.failures) for p in ts.state_properties]
+        self.tp_fallible = [bool(p.failures) for p in ts.transition_properties]
+        self.guard_table = [(t.index, f) for t in ts.transitions for f in t.guard_failures]
+        self.effect_table = [(t.index, f) for t in ts.transitions for f in t.effect_failures]
+        self.effect_kinds = [f.kind if f.kind in ("assertion", "type") else "error"
+                             for _, f in self.effect_table]
+        self.best: dict[str, _Best] = {}
+        self.unexpected = False
+        self.ntp = len(ts.transition_properties)
+        self.discover_phase = 2 + self.ntp
+        self.key_bits = max(sum(arr.packing.widths), 1)
+
+    # -- the per-state engine's record and active masks
+    def record(self, ev: _Event) -> None:
+        b = self.best.get(ev.name)
+        if b is None or ev.length < b.length:
+            self.best[ev.name] = _Best(ev.length, ev.end, ev.message)
+            if b is None and UNEXPECTED_WHEN_FOUND[self.expected[ev.name]]:
+                self.unexpected = True
+
+    def active_masks(self, level: int) -> tuple[int, int]:
+        err = self.best.get("error")
+        settled = err is not None and err.length <= level
+        sp = 0
+        for k, n in enumerate(self.sp_names):
+            if n not in self.best or (self.sp_fallible[k] and not settled):
+                sp |= 1 << k
+        tp = 0
+        for k, n in enumerate(self.tp_names):
+            if n not in self.best or (self.tp_fallible[k] and not settled):
+                tp |= 1 << k
+        return sp, tp
+
+    # -- events of a level, at their positions
+    def state_events(self, so: StateOut, level: int, pos_of) -> list[_Event]:
+        """Events of state properties on the states of `level` (just discovered);
+        `pos_of(j)` is state j's discovery position."""
+        out = []
+        base = self.discover_phase + 1
+        for k, j in so.fire.items():
+            out.append(_Event(pos_of(j, base + k), self.sp_names[k], level,
+                              ("state", (level, j), ("sp", k, 0))))
+        for k, (j, code) in so.fail.items():
+            fail = self.ts.state_properties[k].failures[-1 - code]
+            out.append(_Event(pos_of(j, base + k), "error", level,
+                              ("state", (level, j), ("sp", k, code)),
+                              f"{fail.message} (evaluating property {self.sp_names[k]})"))
+        return out
+
+    def expansion_events(self, lo: LevelOut, d: int, deadlocked: int | None) -> list[_Event]:
+        ts = self.ts
+        out = []
+        for i, t, num in lo.guard_first:
+            tid, fail = self.guard_table[num]
+            out.append(_Event((i, t, 0), "error", d, ("state", (d, i), ("guard", num)),
+                              f"{fail.message} (in the guard of {ts.transitions[tid].name})"))
+        for kind, firsts in lo.effect_first.items():
+            for i, t, num in firsts:
+                fail = self.effect_table[num][1]
+                out.append(_Event((i, t, 1), kind, d + 1,
+                                  ("fail", (d, i), t, fail.message, num), fail.message))
+        for k, firsts in lo.tp_fire.items():
+            for i, t, key in firsts:
+                out.append(_Event((i, t, 2 + k), self.tp_names[k], d + 1,
+                                  ("step", (d, i), t, key, ("tp", k, 0))))
+        for k, firsts in lo.tp_fail.items():
+            for i, t, key, code in firsts:
+                fail = ts.transition_properties[k].failures[-1 - code]
+                out.append(_Event((i, t, 2 + k), "error", d + 1,
+                                  ("step", (d, i), t, key, ("tp", k, code)),
+                                  f"{fail.message} (evaluating property {self.tp_names[k]})"))
+        if deadlocked is not None:
+            out.append(_Event((deadlocked, self.nt, 0), "deadlock", d,
+                              ("state", (d, deadlocked), ("deadlock",))))
+        return out
+
+
+def _estimate_bytes(n: int, growth: float, per_state_cands: float, visited: int,
+                    stored: int) -> int:
+    """Peak memory of expanding a frontier of n states: the candidates (key, code, sort
+    permutation, sorted copies: ~56 bytes each), the frontier's columns, the new level,
+    the visited set merged into its second buffer, and the links kept so far."""
+    cands = n * per_state_cands
+    new = n * growth
+    return int(56 * cands + 96 * n + 40 * new + 8 * 2 * (visited + new) + 6 * (stored + new))
+
+
+def explore(ts: TransitionSystem, limits: Limits | None = None,
+            progress: Callable[[Progress], None] | None = None, *,
+            cs: CompiledSystem | None = None, arr: ArraySystem | None = None,
+            memory_budget: int | None = None) -> ArrayExploration:
+    """Run the level-synchronous search (raises ArrayUnsupported when the spec does not
+    fit the array engine; see `check_model_array` for the fallback)."""
+    limits = limits or Limits()
+    cs = cs or compile_system(ts)
+    arr = arr or compile_array_system(ts)
+    budget = memory_budget if memory_budget is not None else default_memory_budget()
+    S = _Search(ts, arr, limits)
+    nt = S.nt
+    tid_dtype = np.uint8 if nt <= 256 else np.uint16 if nt <= 65536 else np.int32
+    pk = arr.packing
+    t0 = _now()
+    warnings: list[str] = []
+
+    # ---- level 0: the initial states, deduplicated in order
+    initial: list[int] = []
+    seen: set[int] = set()
+    for init in ts.initial:
+        s = pk.pack(init)
+        if s not in seen:
+            seen.add(s)
+            initial.append(s)
+    frontier = np.array(initial, dtype=np.uint64)
+    visited = Visited()
+    order = np.argsort(frontier)
+    visited.merge(frontier[order], np.zeros(frontier.shape[0], dtype=np.int64))
+    sp_active, _ = S.active_masks(0)
+    if sp_active and frontier.shape[0]:
+        so = StateOut(frontier.shape[0])
+        arr.state_props(frontier, sp_active, so)
+        for ev in sorted(S.state_events(so, 0, lambda j, ph: (j, 0, ph)), key=lambda e: e.pos):
+            S.record(ev)
+
+    parents: list[np.ndarray] = []
+    tids: list[np.ndarray] = []
+    total = frontier.shape[0]        # states discovered
+    level_start = 0                  # number of the current level's first state
+    expanded = 0                     # number of the first state not fully expanded
+    transitions = 0
+    d = 0
+    stopped: str | None = None
+    growth = 1.0
+    per_state = float(nt)
+    next_report = t0 + 0.5
+    try:
+        while frontier.shape[0]:
+            n = frontier.shape[0]
+            if limits.max_depth is not None and d >= limits.max_depth:
+                stopped = "max-depth"
+                break
+            if limits.max_states is not None and total >= limits.max_states:
+                stopped = "max-states"
+                break
+            need = _estimate_bytes(n, growth, per_state, visited.n, total)
+            if need > budget:
+                stopped = "memory-limit"
+                warnings.append(
+                    f"array engine: stopped before depth {d + 1}: expanding {n:,} states "
+                    f"would need about {need / 2**30:.1f} GiB, over the memory budget of "
+                    f"{budget / 2**30:.1f} GiB; raise the budget or use the per-state engine")
+                break
+            sp_active, tp_active = S.active_masks(d)
+            new_keys, new_parents, new_tids, counted, stop, i_ret = _expand(
+                S, frontier, d, total, sp_active, tp_active, visited, tid_dtype)
+            # commit the level (or its part before a cut)
+            transitions += counted
+            if new_keys.shape[0]:
+                parents.append(new_parents)
+                tids.append(new_tids)
+            total += new_keys.shape[0]
+            expanded = level_start + i_ret
+            if stop is not None:
+                stopped = stop
+                break
+            growth = max(new_keys.shape[0] / n, 0.5)
+            per_state = max(counted / n, 1.0)
+            level_start += n
+            frontier = new_keys
+            d += 1
+            now = _now()
+            if now >= next_report:
+                next_report = now + 0.5
+                if progress is not None:
+                    progress(Progress(total, transitions, d, total - expanded, now - t0))
+                if limits.time_limit is not None and now - t0 > limits.time_limit \
+                        and frontier.shape[0]:
+                    stopped = "time-limit"
+                    break
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    if stopped is None and frontier.shape[0] and limits.time_limit is not None and \
+            _now() - t0 > limits.time_limit:
+        stopped = "time-limit"
+    stats = Stats(total, transitions, len(parents), _now() - t0, total - expanded)
+    visited.release_spare()
+    return ArrayExploration(ts, cs, stats, S.best, stopped, initial, parents, tids, visited,
+                            warnings)
+
+
+def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_active: int,
+            visited: Visited, tid_dtype):
+    """Expand level d (frontier F, in discovery order).  Returns the new states kept (keys
+    in discovery order, parent indices, transitions), the transitions counted, and, when
+    the level was cut short, why and the index of the first state not fully expanded."""
+    ts, arr, limits, nt = S.ts, S.arr, S.limits, S.nt
+    n = F.shape[0]
+    lo = LevelOut(S.effect_kinds)
+    arr.expand_level(F, tp_active, lo)
+
+    en = None   # enabled pairs per state: for deadlocks, and for a cut inside the level
+    deadlocked = None
+    if ts.deadlock:
+        en = enabled_per_state(lo, n)
+        dl = (en == 0) & ~arr.terminal(F)
+        if dl.any():
+            deadlocked = int(np.argmax(dl))
+    nk, nc, npos, level_keys, level_codes = _new_states(S, lo, n, visited)
+
+    # the level's events, in the per-state engine's order
+    events = S.expansion_events(lo, d, deadlocked)
+    if sp_active and level_keys.shape[0]:
+        so = StateOut(level_keys.shape[0])
+        arr.state_props(level_keys, sp_active, so)
+
+        def pos_of(j, phase):
+            c = int(level_codes[j])
+            return (c // nt, c % nt, phase)
+
+        events += S.state_events(so, d + 1, pos_of)
+    events.sort(key=lambda e: e.pos)
+
+    # record them in order, up to a cut; --stop-on-first stops at the first that makes
+    # an outcome unexpected (or at the first at all, once one already has)
+    cut = None
+    if limits.max_states is not None and level_codes.shape[0] + total >= limits.max_states:
+        cut = _max_states_cut(level_codes // nt, n, total, limits.max_states)
+    stop_pos = None
+    for ev in events:
+        if cut is not None and ev.pos >= (cut, -1, 0):
+            break
+        S.record(ev)
+        if limits.stop_on_first and S.unexpected:
+            stop_pos = ev.pos
+            break
+
+    # what is kept: the states discovered, and the transitions counted, before the cut
+    if stop_pos is not None:
+        i, t, phase = stop_pos
+        keep = int(np.searchsorted(level_codes, i * nt + t + (
+            1 if phase >= S.discover_phase and t < nt else 0)))
+        en = enabled_per_state(lo, n) if en is None else en
+        counted = int(en[:i].sum())
+        for tt, ix in lo.enabled_by_t:   # state i's own transitions before the stop
+            if tt < t or (tt == t and phase >= 1):
+                p = int(np.searchsorted(ix, i))
+                counted += int(p < ix.shape[0] and ix[p] == i)
+        stop, i_ret = "stop-on-first", (i + 1 if t == nt else i)
+    elif cut is not None:
+        keep = int(np.searchsorted(level_codes, cut * nt))
+        en = enabled_per_state(lo, n) if en is None else en
+        counted = int(en[:cut].sum())
+        stop, i_ret = "max-states", cut
+    else:
+        keep = level_codes.shape[0]
+        counted = sum(ix.shape[0] for _, ix in lo.enabled_by_t)
+        stop, i_ret = None, n
+
+    kept_codes = level_codes[:keep]
+    if keep == level_codes.shape[0]:
+        visited.merge(nk, npos)
+    else:
+        m = nc.view(np.int64) < (int(kept_codes[-1]) + 1 if keep else 0)
+        visited.merge(nk[m], npos[m])
+    parents = (kept_codes // nt).astype(np.int32 if n < 2**31 else np.int64)
+    tid = (kept_codes % nt).astype(tid_dtype)
+    return level_keys[:keep], parents, tid, counted, stop, i_ret
+
+
+def _new_states(S: _Search, lo: LevelOut, n: int, visited: Visited):
+    """The level's new states: sorted by key (keys, codes, positions in the visited set)
+    and in discovery order (keys, codes).  For each distinct successor the smallest code
+    parent * n_transitions + transition wins: the per-state engine's first discovery."""
+    nt = S.nt
+    if not lo.succ:
+        nk = np.empty(0, dtype=np.uint64)
+        return nk, nk, np.empty(0, dtype=np.int64), nk, nk.view(np.int64)
+    code_bits = max(int(n * nt - 1).bit_length(), 1)
+    succ, lo.succ = lo.succ, []
+    uk, mc = first_code_per_key(
+        np.concatenate([k for _, _, k in succ]),
+        np.concatenate([ix.astype(np.uint64) * np.uint64(nt) + np.uint64(t)
+                        for t, ix, _ in succ]),
+        S.key_bits, code_bits)
+    del succ
+    pos, present = visited.lookup(uk)
+    fresh = ~present
+    nk, nc, npos = uk[fresh], mc[fresh], pos[fresh]
+    del uk, mc, pos, present, fresh
+    level_keys, level_codes = by_code(nk, nc, code_bits)
+    return nk, nc, npos, level_keys, level_codes.view(np.int64)
+
+
+def _max_states_cut(parents: np.ndarray, n: int, total: int, max_states: int) -> int | None:
+    """Where --max-states stops a level of n states whose new states have these parents
+    (ascending): the per-state engine expands CHUNK states between checks, one at a time
+    once within 8 * CHUNK of the limit, and stops before expanding a state once `total`
+    plus the states found reaches the limit.  None: the level is not cut."""
+    cum = np.concatenate([[0], np.cumsum(np.bincount(parents, minlength=n))])
+    i = 0
+    while i < n:
+        now = total + int(cum[i])
+        if now >= max_states:
+            return i
+        if now + 8 * CHUNK > max_states:
+            j = int(np.searchsorted(cum, max_states - total, side="left"))
+            return j if j < n else None
+        i = min(n, i + CHUNK)
+    return None
+
+
+# ---------------------------------------------------------------- the library entry point
+
+
+def check_model_array(model, limits: Limits | None = None,
+                      progress: Callable[[Progress], None] | None = None,
+                      memory_budget: int | None = None) -> CheckResult:
+    """Check a loaded model with the array engine (engine "array").  A spec the array
+    engine cannot take (a state wider than 64 bits, values beyond int64) is checked by the
+    per-state engine instead, with a one-line warning saying so."""
+    from ..ir.lower import lower
+
+    ts = lower(model)
+    return check_system_array(model, ts, compile_system(ts), limits, progress, memory_budget)
+
+
+def check_system_array(model, ts: TransitionSystem, cs: CompiledSystem,
+                       limits: Limits | None = None,
+                       progress: Callable[[Progress], None] | None = None,
+                       memory_budget: int | None = None) -> CheckResult:
+    """`check_model_array` for a model already lowered and compiled (what
+    `api.compile_spec` returns), like `api.check_system` for the per-state engine."""
+    from ..api import check_system
+    from ..explain import Explainer
+
+    try:
+        arr = compile_array_system(ts)
+    except ArrayUnsupported as exc:
+        result = check_system(model, ts, cs, limits, progress)
+        result.warnings.append(f"the array engine cannot check this spec ({exc}); "
+                               "the per-state engine checked it")
+        return result
+    found = explore(ts, limits, progress, cs=cs, arr=arr, memory_budget=memory_budget)
+    explainer = Explainer(model, ts, cs) if found.best else None
+    props = build_properties(ts, cs, found, explainer.stale_checks if explainer else None)
+    for p in props:
+        p.engine = "array"
+    return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "array",
+                       found.complete, found.stats, props, found.stopped,
+                       [w.message for w in model.warnings] + found.warnings)
