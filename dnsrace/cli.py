@@ -136,9 +136,10 @@ def main() -> None:
 @click.option("--witnesses", is_flag=True, help="Also show the witness of each reachable "
               "property (counterexamples are always shown).")
 @click.option("--no-timing", is_flag=True, help="Leave out seconds and states/s (for diffs).")
-@click.option("--engine", type=click.Choice(["bfs", "bmc", "kind"]), default="bfs",
-              show_default=True, help="bfs: explicit search; bmc: Z3 bounded model checking "
-              "to --max-depth (default 20); kind: Z3 k-induction up to k = --max-depth.")
+@click.option("--engine", type=click.Choice(["bfs", "array", "bmc", "kind"]), default="bfs",
+              show_default=True, help="bfs: explicit search, state by state; array: explicit "
+              "search on whole frontiers (numpy); bmc: Z3 bounded model checking to "
+              "--max-depth (default 20); kind: Z3 k-induction up to k = --max-depth.")
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, trace_dir,
           quiet, full, witnesses, no_timing, engine) -> None:
     """Check every property of SPEC (a file, or a folder of *.yaml specs)."""
@@ -166,11 +167,14 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                      "col": d.pos.col if d.pos else None, "hint": d.hint}
                     for d in exc.diagnostics]})
             continue
-        if engine != "bfs":
+        if engine in ("bmc", "kind"):
             result = _check_symbolic(engine, model, ts, cs, max_depth, time_limit)
         else:
+            search = check_system
+            if engine == "array":
+                from .engines.array_bfs import check_system_array as search
             with _ProgressLine(not quiet, model.name) as progress:
-                result = check_system(model, ts, cs, limits, progress)
+                result = search(model, ts, cs, limits, progress)
         files = write_traces(result, trace_dir) if trace_dir else {}
         if fmt == "json":
             json_out.append(result.to_json())
