@@ -42,7 +42,8 @@ import numpy as np
 
 from ..ir.system import TransitionSystem
 from ..ir.terms import FALSE, TRUE, Term, const, not_, substitute, walk
-from .python_codegen import Packing, _comment, packing
+from .loader import comment as _comment, load
+from .python_codegen import Packing, packing
 
 INT64_MAX = (1 << 63) - 1
 MAX_INLINE_DEPTH = 12
@@ -353,12 +354,6 @@ def _unpack(pk: Packing, k: int, src: str) -> str:
     return expr
 
 
-def _slot_term(ts: TransitionSystem, k: int) -> Term:
-    from ..ir.terms import slot
-    s = ts.slots[k]
-    return slot(k, s.lo, s.hi)
-
-
 @dataclass
 class ArraySystem:
     """The generated array functions of one spec, compiled once."""
@@ -559,12 +554,12 @@ def _transition_code(ts, pk, t, known, greads: set, gnum, enum, tables, ind) -> 
     efails = [(enum[id(f)], sub(f.cond)) for f in t.effect_failures]
     efails = [(num, c) for num, c in efails if c is not FALSE]
     news = {k: sub(v) for k, v in sorted(t.updates.items())}
-    olds = {k: (known.get(k) or _slot_term(ts, k)) for k in news}
+    olds = {k: (known.get(k) or ts.slot_term(k)) for k in news}
     const_post = {k: v for k, v in news.items() if v.is_const}
     named_post = {k for k, v in news.items() if not v.is_const}
     tprops = []
     for k, p in enumerate(ts.transition_properties):
-        post_terms = {s: const_post.get(s) or known.get(s) or _slot_term(ts, s)
+        post_terms = {s: const_post.get(s) or known.get(s) or ts.slot_term(s)
                       for s in range(len(ts.slots)) if s not in named_post}
         fires = substitute(not_(p.term), known, post_terms)
         conds = [substitute(f.cond, known, post_terms) for f in p.failures]
@@ -635,9 +630,8 @@ def _transition_code(ts, pk, t, known, greads: set, gnum, enum, tables, ind) -> 
 def compile_array_system(ts: TransitionSystem) -> ArraySystem:
     """Generate and compile the array functions; raises ArrayUnsupported."""
     source, pk = generate(ts)
-    namespace: dict = {"__builtins__": {"True": True, "False": False, "None": None}, **RUNTIME}
+    namespace = load(source, f"dnsrace-array:{ts.name}", {"True": True, "False": False,
+                                                           "None": None}, RUNTIME)
     # The source is produced by `generate` from IR terms only; no spec text reaches it.
-    code = compile(source, f"<dnsrace-array:{_comment(ts.name)}>", "exec")
-    exec(code, namespace)  # noqa: S102 - generated from the IR, see above
     return ArraySystem(source, pk, len(ts.transitions), namespace["expand_level"],
                        namespace["state_props"], namespace["terminal"])

@@ -19,11 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir.system import Failure, TransitionSystem
+from .loader import comment, load
 from ..ir.terms import FALSE, TRUE, Term, const, mk, not_, substitute, walk
 
-def _comment(text: str) -> str:
-    """Text safe to put in a generated comment (names are validated; this is a second guard)."""
-    return "".join(ch if ch.isprintable() and ch not in "\r\n" else "?" for ch in str(text))
+_comment = comment
+BUILTINS = {"abs": abs, "min": min, "max": max, "bool": bool, "len": len}
 
 
 _BIN = {"add": "+", "sub": "-", "mul": "*", "bor": "|", "band": "&", "eq": "==",
@@ -220,9 +220,9 @@ def generate(ts: TransitionSystem) -> Generated:
         all_terms += [t.guard, *(f.cond for f in t.guard_failures),
                       *(f.cond for f in t.effect_failures), *t.updates.values()]
         # a successor is the parent plus (new - old) per changed slot: the old value is read
-        all_terms += [_slot_term(ts, k) for k in t.updates]
+        all_terms += [ts.slot_term(k) for k in t.updates]
         if t.pc:
-            all_terms.append(_slot_term(ts, t.pc[0]))
+            all_terms.append(ts.slot_term(t.pc[0]))
     numbers: dict[int, int] = {}
     for t in ts.transitions:
         for f in t.guard_failures:
@@ -338,7 +338,7 @@ def _transition_code(t, ts: TransitionSystem, pk: Packing, w: _Writer, ind: str,
         else:
             lines.append(f"{ind}u{k} = {w.render(term)}")
             post[k] = f"u{k}"
-        old = known.get(k) or _slot_term(ts, k)
+        old = known.get(k) or ts.slot_term(k)
         d = mk("sub", term, old)
         off = pk.offsets[k]
         if d.is_const:
@@ -416,7 +416,7 @@ def _discover(t, ts: TransitionSystem, succ: _Successor, ind: str, nt: int,
     if ts.transition_properties:
         if inline:
             # post(k): a constant, the parent's slot where unchanged, u<k> where computed
-            post_terms = {k: const_post.get(k) or succ.known.get(k) or _slot_term(ts, k)
+            post_terms = {k: const_post.get(k) or succ.known.get(k) or ts.slot_term(k)
                           for k in range(len(ts.slots)) if k not in named_post}
             tw = _Writer(f"p{t.index}_", None, named_post)
             body = []
@@ -505,12 +505,6 @@ def _property_block(w: _Writer, k: int, term: Term, failures, event_when_false: 
     return out
 
 
-def _slot_term(ts: TransitionSystem, i: int) -> Term:
-    from ..ir.terms import slot
-    s = ts.slots[i]
-    return slot(i, s.lo, s.hi)
-
-
 @dataclass
 class CompiledSystem:
     """The generated functions, compiled once per spec."""
@@ -529,10 +523,7 @@ class CompiledSystem:
 
 def compile_system(ts: TransitionSystem) -> CompiledSystem:
     gen = generate(ts)
-    namespace: dict = {"__builtins__": {"abs": abs, "min": min, "max": max, "bool": bool, "len": len}}
-    # The source is produced by `generate` from IR terms only; no spec text reaches it.
-    code = compile(gen.source, f"<dnsrace:{_comment(ts.name)}>", "exec")
-    exec(code, namespace)  # noqa: S102 - generated from the IR, see above
+    namespace = load(gen.source, f"dnsrace:{ts.name}", BUILTINS)
     return CompiledSystem(gen, namespace["expand"], namespace["state_props"],
                           namespace["trans_props"], namespace["terminal"], namespace["run"])
 
@@ -547,8 +538,5 @@ def compile_predicates(ts: TransitionSystem, pk: Packing, terms: list[Term]) -> 
         lines += _unpack_lines(pk, _slots_read([term]), "s", "v", "    ")
         lines += w.section([term], "    ")
         lines.append(f"    return {w.render(term)}")
-    namespace: dict = {"__builtins__": {"abs": abs, "min": min, "max": max, "bool": bool, "len": len}}
-    # Generated from IR terms only, like `compile_system`.
-    exec(compile("\n".join(lines) + "\n", f"<dnsrace:{_comment(ts.name)}:predicates>", "exec"),
-         namespace)  # noqa: S102
+    namespace = load("\n".join(lines) + "\n", f"dnsrace:{ts.name}:predicates", BUILTINS)
     return [namespace[f"p{k}"] for k in range(len(terms))]

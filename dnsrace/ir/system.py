@@ -85,3 +85,9 @@ class TransitionSystem:
     @property
     def fields(self) -> list[Field]:
         return self.layout.fields
+
+    def slot_term(self, i: int) -> Term:
+        """The term reading slot i of the current state."""
+        from .terms import slot
+        s = self.slots[i]
+        return slot(i, s.lo, s.hi)
