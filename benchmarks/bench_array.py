@@ -38,7 +38,6 @@ import math
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,7 +58,8 @@ SIZES = {
 }
 
 sys.path.insert(0, str(HERE))
-from bench_explicit import _peak_rss_kib, _rss_now_kib, machine
+from bench_explicit import _peak_rss_kib, _rss_now_kib, machine  # noqa: E402
+from common import summarize  # noqa: E402
 
 # ---------------------------------------------------------------- one measurement (subprocess)
 
@@ -235,22 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                 if engine == "spin" and r["errors"]:
                     disagree.append(f"{label}: spin reports {r['errors']} errors")
 
-    head = (f"{'engine':10} {'size':10} {'states':>10} {'transitions':>11} {'median s':>9} "
-            f"{'states/s':>11} {'bytes/state':>11}")
-    print()
-    print(head)
-    print("-" * len(head))
-    summary: dict[tuple, tuple[float, float]] = {}
-    for label in sizes:
-        for engine in engines:
-            rs = runs[(engine, label)]
-            secs = statistics.median(r["seconds"] for r in rs)
-            bps = statistics.median(r["bytes_per_state"] for r in rs)
-            rate = rs[0]["states"] / secs
-            summary[(engine, label)] = (rate, bps)
-            print(f"{engine:10} {label:10} {rs[0]['states']:>10,} {rs[0]['transitions']:>11,} "
-                  f"{secs:>9.2f} {rate:>11,.0f} {bps:>11.0f}")
-    print()
+    summary = summarize(runs, sizes, engines, lambda label: label)
     print("ratios against the per-state engine (speed: states/s ratio, > 1 is faster; "
           "memory: bytes/state ratio, < 1 is smaller)")
     failures = []

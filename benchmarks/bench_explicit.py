@@ -24,11 +24,12 @@ import json
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from common import summarize  # benchmarks/common.py (the script's own folder)
 
 HERE = Path(__file__).resolve().parent
 SPEC = HERE.parent / "tests" / "contract" / "lease_handoff.yaml"
@@ -178,22 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                     disagree.append(f"WORKERS={size[0]} GRANTS={size[1]} {key}: "
                                     f"{r['engine']} {r[key]} != baseline {ref[key]}")
 
-    head = (f"{'engine':9} {'size':20} {'states':>9} {'transitions':>11} {'median s':>9} "
-            f"{'states/s':>10} {'bytes/state':>11}")
-    print()
-    print(head)
-    print("-" * len(head))
-    summary: dict[tuple, tuple[float, float]] = {}
-    for size in sizes:
-        for engine in ENGINES:
-            rs = runs[(engine, size)]
-            secs = statistics.median(r["seconds"] for r in rs)
-            bps = statistics.median(r["bytes_per_state"] for r in rs)
-            rate = rs[0]["states"] / secs
-            summary[(engine, size)] = (rate, bps)
-            print(f"{engine:9} {f'WORKERS={size[0]} GRANTS={size[1]}':20} {rs[0]['states']:>9,} "
-                  f"{rs[0]['transitions']:>11,} {secs:>9.2f} {rate:>10,.0f} {bps:>11.0f}")
-    print()
+    summary = summarize(runs, sizes, ENGINES,
+                        lambda size: f"WORKERS={size[0]} GRANTS={size[1]}")
     print("dnsrace / baseline (speed: states/s ratio, > 1 is faster; "
           "memory: bytes/state ratio, < 1 is smaller)")
     failures = []
