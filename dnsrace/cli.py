@@ -136,10 +136,11 @@ def main() -> None:
 @click.option("--witnesses", is_flag=True, help="Also show the witness of each reachable "
               "property (counterexamples are always shown).")
 @click.option("--no-timing", is_flag=True, help="Leave out seconds and states/s (for diffs).")
-@click.option("--engine", type=click.Choice(["bfs", "array", "bmc", "kind"]), default="bfs",
-              show_default=True, help="bfs: explicit search, state by state; array: explicit "
-              "search on whole frontiers (numpy); bmc: Z3 bounded model checking to "
-              "--max-depth (default 20); kind: Z3 k-induction up to k = --max-depth.")
+@click.option("--engine", type=click.Choice(["bfs", "array", "bmc", "kind", "pdr"]),
+              default="bfs", show_default=True, help="bfs: explicit search, state by state; "
+              "array: explicit search on whole frontiers (numpy); bmc: Z3 bounded model "
+              "checking to --max-depth (default 20); kind: Z3 k-induction up to k = "
+              "--max-depth; pdr: IC3/PDR proofs with Z3's Spacer, printing the invariant.")
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, trace_dir,
           quiet, full, witnesses, no_timing, engine) -> None:
     """Check every property of SPEC (a file, or a folder of *.yaml specs)."""
@@ -167,7 +168,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                      "col": d.pos.col if d.pos else None, "hint": d.hint}
                     for d in exc.diagnostics]})
             continue
-        if engine in ("bmc", "kind"):
+        if engine in ("bmc", "kind", "pdr"):
             result = _check_symbolic(engine, model, ts, cs, max_depth, time_limit)
         else:
             search = check_system
@@ -187,6 +188,12 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
             if engine == "kind" and not quiet:
                 from .symbolic.report import cti_text
                 click.echo(cti_text(result, field_kinds(ts), full), nl=False)
+            if engine == "pdr" and not quiet:
+                for p in result.properties:
+                    if getattr(p, "invariant_text", None):
+                        text = p.invariant_text.replace("\n", "\n  ")
+                        click.echo(f"\n{p.name}: proved; the inductive invariant Spacer found:"
+                                   f"\n  {text}")
         codes.append(result.exit_code)
         if result.stopped == "interrupted":
             break
@@ -198,10 +205,12 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
 
 # ---- the Z3 engines (dnsrace.symbolic), chosen with `check --engine bmc|kind`
 def _check_symbolic(engine, model, ts, cs, max_depth, time_limit):
-    from .symbolic import check_bmc, check_kind
+    from .symbolic import check_bmc, check_kind, check_pdr
     depth = 20 if max_depth is None else max_depth
     if engine == "bmc":
         return check_bmc(model, depth, time_limit, ts=ts, cs=cs)
+    if engine == "pdr":
+        return check_pdr(model, time_limit, ts=ts, cs=cs)
     return check_kind(model, depth, time_limit, ts=ts, cs=cs)
 # ---- end of the Z3 engines
 

@@ -78,8 +78,9 @@ def mark(p: PropertyResult) -> str:
 
 def summary_line(r: CheckResult, timing: bool = True) -> str:
     s = r.stats
-    if r.engine in ("bmc", "kind"):
-        what = {"bmc": "bounded model checking", "kind": "k-induction"}[r.engine]
+    if r.engine in ("bmc", "kind", "pdr"):
+        what = {"bmc": "bounded model checking", "kind": "k-induction",
+                "pdr": "IC3/PDR"}[r.engine]
         line = f"{what} (Z3) to depth {s.depth}"
         if timing:
             line += f", {s.seconds:.2f} s"

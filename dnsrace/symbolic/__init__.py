@@ -6,6 +6,9 @@ z3 is imported only inside this package.  Entry points (each returns a `CheckRes
                                                    within a bound; never `holds`
   check_kind(model, max_k, time_limit, lemmas)     k-induction proofs, with BMC for the
                                                    counterexamples
+  check_pdr(model, time_limit)                     IC3/PDR through Z3's Spacer: proofs with
+                                                   the inductive invariant found, BMC for
+                                                   the counterexamples
   check_spec(path, engine, ...)                    the same from a spec file
 
 Every trace is replayed through the explicit semantics before it is reported; one that does
@@ -18,9 +21,10 @@ from pathlib import Path
 
 from .bmc import check_bmc
 from .kind import CTI_LABEL, InductionResult, check_kind
+from .pdr import PdrResult, check_pdr
 from .validate import SymbolicInternalError
 
-ENGINES = ("bmc", "kind")
+ENGINES = ("bmc", "kind", "pdr")
 
 
 def check_spec(path: str | Path, engine: str = "bmc", constants: dict[str, int] | None = None,
@@ -34,6 +38,8 @@ def check_spec(path: str | Path, engine: str = "bmc", constants: dict[str, int] 
         return check_bmc(model, max_depth, time_limit)
     if engine == "kind":
         return check_kind(model, max_depth, time_limit, lemmas)
+    if engine == "pdr":
+        return check_pdr(model, time_limit)
     raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
@@ -41,8 +47,10 @@ __all__ = [
     "CTI_LABEL",
     "ENGINES",
     "InductionResult",
+    "PdrResult",
     "SymbolicInternalError",
     "check_bmc",
     "check_kind",
+    "check_pdr",
     "check_spec",
 ]

@@ -1,0 +1,491 @@
+"""IC3/PDR through Z3's Spacer: one system of constrained Horn clauses per property.
+
+For a property seen as a k-induction *target* (`kind.parts_of`: its bad states and bad
+steps), with an uninterpreted predicate Inv over the slots:
+
+  init     ranges(x) & Init(x)                          -> Inv(x)
+  step     Inv(x) & ranges(y) & T(x, y, act)            -> Inv(y)
+  query    Inv(x) & Bad(x)                              -> false
+           Inv(x) & ranges(y) & T(x, y, act) & BadStep(x, y) -> false   (transition props)
+
+Init, T, Bad and BadStep are the formulas of `encode.Encoding` (Int encoding by default: it
+suits Spacer's arithmetic better than bit-vectors).  Outcomes:
+
+  unsat    Spacer found an inductive invariant: the property holds (`unreachable` for a
+           `reachable` property); the invariant is attached, in the spec's expression
+           syntax over slot names, as `PdrResult.invariant_text`;
+  sat      a bad state or step is reachable: the shortest counterexample comes from BMC
+           (`bmc.Bmc`, replayed through the explicit semantics), run only for those
+           properties, to whatever depth it needs within the time limit;
+  unknown  Z3's reason (a time-out, say): `unknown`.
+
+Only concrete constants: a symbolic one is checked at its value (the same warning as BMC).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import z3
+
+from ..backends.python_codegen import CompiledSystem, compile_system
+from ..frontend.model import Model
+from ..frontend.types import BoolT, IntT, SymT
+from ..ir.layout import ScalarRep, rep_slots
+from ..ir.lower import lower
+from ..ir.system import TransitionSystem
+from ..results import CheckResult, PropertyResult, Stats
+from .bmc import (
+    DEFAULT_SOLVER,
+    Bmc,
+    SolverUnknown,
+    _short,
+    explainer_for,
+    properties,
+    warnings_for,
+)
+from .encode import Encoding, StateVars
+from .kind import is_step_part, parts_of, template
+
+DEFAULT_PDR_MODE = "int"
+DEFAULT_PDR_RELATION = "disjunctive"
+MAX_TRACE_DEPTH = 10_000
+BMC_RESERVE = 0.25   # the share of the time left kept for counterexample traces
+PREPASS_DEPTH = 20   # the first BMC pass: traces of at most this many steps
+PREPASS_SHARE = 0.15  # ... within this share of the time limit
+
+
+@dataclass
+class PdrResult(PropertyResult):
+    """A property's result from PDR, with the inductive invariant Spacer found when it was
+    proved (`invariant_text`, in the spec's expression syntax over slot names)."""
+
+    invariant_text: str | None = None
+
+    def to_json(self) -> dict:
+        out = super().to_json()
+        if self.invariant_text is not None:
+            out["invariant"] = self.invariant_text
+        return out
+
+
+class _Verdict:
+    def __init__(self, status: str, invariant=None, reason: str | None = None,
+                 seconds: float = 0.0):
+        self.status = status        # proved | reachable | unknown
+        self.invariant = invariant  # z3 expression over the template slots, or None
+        self.reason = reason
+        self.seconds = seconds
+
+
+def _prove(enc: Encoding, parts: list, name: str, timeout_ms: int | None,
+           use_qgen: bool = False) -> _Verdict:
+    """One CHC query for the target made of `parts`."""
+    t0 = time.monotonic()
+    X, Y, A = enc.X, enc.Y, enc.A
+    state_bad = [template(enc, p) for p in parts if not is_step_part(p)]
+    step_bad = [template(enc, p) for p in parts if is_step_part(p)]
+    sb = z3.simplify(z3.Or(*state_bad)) if state_bad else z3.BoolVal(False)
+    tb = z3.simplify(z3.Or(*step_bad)) if step_bad else z3.BoolVal(False)
+    if z3.is_false(sb) and z3.is_false(tb):
+        return _Verdict("proved", z3.BoolVal(True), seconds=time.monotonic() - t0)
+    sorts = [x.sort() for x in X]
+    inv = z3.Function(f"Inv_{name}", *sorts, z3.BoolSort())
+    s = z3.SolverFor("HORN")
+    s.set("engine", "spacer")
+    if use_qgen:
+        s.set("spacer.q3.use_qgen", True)
+    if timeout_ms is not None:
+        s.set("timeout", max(1, timeout_ms))
+    init = enc.initial(StateVars(list(X), []))
+    rng_x = enc.range_x
+    rng_y = z3.substitute(enc.range_x, *zip(X, Y)) if X else z3.BoolVal(True)
+    xy = list(X) + list(Y) + list(A)
+
+    def rule(body, head):
+        # every constant of the rule is a variable of the clause (unused ones are harmless)
+        f = z3.Implies(body, head)
+        return z3.ForAll(xy, f) if xy else f
+
+    s.add(rule(z3.And(rng_x, init), inv(*X)))
+    s.add(rule(z3.And(inv(*X), rng_y, enc.relation), inv(*Y)))
+    bad = []
+    if not z3.is_false(sb):
+        bad.append(z3.And(inv(*X), sb))
+    if not z3.is_false(tb):
+        bad.append(z3.And(inv(*X), rng_y, enc.relation, tb))
+    for b in bad:
+        s.add(rule(b, z3.BoolVal(False)))
+    r = s.check()
+    dt = time.monotonic() - t0
+    if r == z3.unsat:
+        # the clauses are unsatisfiable: a derivation of false, i.e. a reachable bad state
+        return _Verdict("reachable", seconds=dt)
+    if r == z3.sat:
+        # the clauses are satisfiable: Inv's interpretation is an inductive invariant
+        m = s.model()
+        body = _interp(m, inv, X)
+        problem = _confirm(body, rng_x, init, rng_y, enc, sb, tb, timeout_ms)
+        if problem is not None:
+            return _Verdict("unknown", reason=f"Spacer's invariant does not check: {problem}",
+                            seconds=time.monotonic() - t0)
+        return _Verdict("proved", body, seconds=time.monotonic() - t0)
+    return _Verdict("unknown", reason=_short(s.reason_unknown()), seconds=dt)
+
+
+def _confirm(inv, rng_x, init, rng_y, enc: Encoding, sb, tb, timeout_ms) -> str | None:
+    """Check Spacer's invariant independently, on quantifier-free queries: it contains the
+    initial states, is closed under the transition relation, and excludes every bad state
+    and step.  None when it does; else what fails."""
+    X, Y = enc.X, enc.Y
+    inv_y = z3.substitute(inv, *zip(X, Y)) if X else inv
+    checks = [("initial states", z3.And(rng_x, init, z3.Not(inv))),
+              ("induction", z3.And(rng_x, inv, rng_y, enc.relation, z3.Not(inv_y))),
+              ("bad states", z3.And(rng_x, inv, sb)),
+              ("bad steps", z3.And(rng_x, inv, rng_y, enc.relation, tb))]
+    for what, f in checks:
+        if z3.is_false(z3.simplify(f)):
+            continue
+        s = z3.Solver()
+        if timeout_ms is not None:
+            s.set("timeout", max(1000, timeout_ms))
+        s.add(f)
+        r = s.check()
+        if r == z3.sat:
+            return f"{what}: a counterexample"
+        if r != z3.unsat:
+            return f"{what}: {_short(s.reason_unknown())}"
+    return None
+
+
+def _interp(m, inv, X):
+    """Inv's interpretation in the model, over the template slots X."""
+    fi = m[inv]
+    if fi is None:
+        return z3.BoolVal(True)
+    if isinstance(fi, z3.FuncInterp):
+        e = fi.else_value()
+        # the else value is over Var(0..n-1)
+        return z3.substitute_vars(e, *X) if e is not None else z3.BoolVal(True)
+    if z3.is_quantifier(fi) and fi.is_lambda():
+        return z3.substitute_vars(fi.body(), *reversed(list(X)))
+    return fi
+
+
+# ----------------------------------------------------------------------------- text
+class _Printer:
+    """A Z3 formula over the template slots, in the spec's expression syntax."""
+
+    def __init__(self, ts: TransitionSystem, enc: Encoding):
+        self.ts, self.enc = ts, enc
+        self.by_name = {x.decl().name(): j for j, x in enumerate(enc.X)}
+        self.types: dict[int, object] = {}
+        for f in ts.layout.fields:
+            for rep in f.reps:
+                self._types(rep)
+        self.symbols = ts.layout.symbols.names
+
+    def _types(self, rep) -> None:
+        if isinstance(rep, ScalarRep):
+            self.types[rep.slot] = rep.type
+        elif hasattr(rep, "elems"):
+            for r in rep.elems:
+                self._types(r)
+            if hasattr(rep, "len_slot"):
+                self.types.setdefault(rep.len_slot, None)
+        else:
+            for s in rep_slots(rep):
+                self.types.setdefault(s, None)
+
+    def slot_name(self, j: int) -> str:
+        name = self.ts.slots[j].name
+        # "Enactor[1].pc" -> "Enactor.pc[1]" (the spec's way to name a process's field)
+        if "." in name and name.split(".", 1)[0].endswith("]"):
+            head, tail = name.split(".", 1)
+            proc, _, idx = head.partition("[")
+            rest = ""
+            if "[" in tail:
+                tail, _, rest = tail.partition("[")
+                rest = "[" + rest
+            return f"{proc}.{tail}[{idx}{rest}"
+        return name
+
+    def _slot_of(self, e):
+        if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            return self.by_name.get(e.decl().name())
+        return None
+
+    def _value(self, j: int | None, e) -> str:
+        """A numeral, as the value of slot j's type when it compares with one."""
+        if not (z3.is_int_value(e) or z3.is_bv_value(e)):
+            return self.text(e)
+        v = e.as_long() if z3.is_int_value(e) else e.as_signed_long()
+        ty = self.types.get(j) if j is not None else None
+        if isinstance(ty, SymT) and 0 <= v < len(self.symbols):
+            return self.symbols[v]
+        if isinstance(ty, BoolT) and v in (0, 1):
+            return "true" if v else "false"
+        return str(v)
+
+    def text(self, e, top: bool = False) -> str:
+        k = e.decl().kind() if z3.is_app(e) else None
+        ch = e.children() if z3.is_app(e) else []
+        if z3.is_true(e):
+            return "true"
+        if z3.is_false(e):
+            return "false"
+        j = self._slot_of(e)
+        if j is not None:
+            return self.slot_name(j)
+        if z3.is_int_value(e):
+            return str(e.as_long())
+        if z3.is_bv_value(e):
+            return str(e.as_signed_long())
+        if k == z3.Z3_OP_AND:
+            parts = [self.text(c) for c in ch]
+            if "false" in parts:
+                return "false"
+            parts = [p for p in parts if p != "true"] or ["true"]
+            return (" and\n" if top else " and ").join(
+                p if top else f"({p})" if " or " in p else p for p in parts)
+        if k == z3.Z3_OP_OR:
+            parts = [self.text(c) for c in ch]
+            if "true" in parts:
+                return "true"
+            parts = [p for p in parts if p != "false"] or ["false"]
+            return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+        if k == z3.Z3_OP_NOT:
+            c = ch[0]
+            if z3.is_app(c) and c.decl().kind() == z3.Z3_OP_EQ:
+                return self._cmp(c.children()[0], "!=", c.children()[1])
+            if z3.is_app(c) and c.decl().kind() in (z3.Z3_OP_LE, z3.Z3_OP_SLEQ):
+                return self._cmp(c.children()[0], ">", c.children()[1])
+            if z3.is_app(c) and c.decl().kind() in (z3.Z3_OP_GE, z3.Z3_OP_SGEQ):
+                return self._cmp(c.children()[0], "<", c.children()[1])
+            return f"not ({self.text(c)})"
+        if k == z3.Z3_OP_IMPLIES:
+            return f"({self.text(ch[0])} => {self.text(ch[1])})"
+        ops = {z3.Z3_OP_EQ: "==", z3.Z3_OP_LE: "<=", z3.Z3_OP_GE: ">=", z3.Z3_OP_LT: "<",
+               z3.Z3_OP_GT: ">", z3.Z3_OP_SLEQ: "<=", z3.Z3_OP_SGEQ: ">=",
+               z3.Z3_OP_SLT: "<", z3.Z3_OP_SGT: ">", z3.Z3_OP_DISTINCT: "!="}
+        if k in ops and len(ch) == 2:
+            if z3.is_bool(ch[0]) and k == z3.Z3_OP_EQ:
+                return f"({self.text(ch[0])}) == ({self.text(ch[1])})"
+            return self._cmp(ch[0], ops[k], ch[1])
+        if k == z3.Z3_OP_ITE:
+            return f"({self.text(ch[1])} if {self.text(ch[0])} else {self.text(ch[2])})"
+        arith = {z3.Z3_OP_ADD: " + ", z3.Z3_OP_SUB: " - ", z3.Z3_OP_MUL: " * ",
+                 z3.Z3_OP_BADD: " + ", z3.Z3_OP_BSUB: " - ", z3.Z3_OP_BMUL: " * ",
+                 z3.Z3_OP_IDIV: " // ", z3.Z3_OP_MOD: " % "}
+        if k in arith:
+            return "(" + arith[k].join(self._term(c) for c in ch).replace("+ -", "- ") + ")"
+        if k == z3.Z3_OP_UMINUS:
+            return f"-{self._term(ch[0])}"
+        return str(e).replace("\n", " ")
+
+    def _term(self, e) -> str:
+        # a product with -1 reads better as a negation
+        if z3.is_app(e) and e.decl().kind() == z3.Z3_OP_MUL and len(e.children()) == 2 \
+                and z3.is_int_value(e.children()[0]) and e.children()[0].as_long() == -1:
+            return f"-{self._term(e.children()[1])}"
+        return self.text(e)
+
+    def _domain(self, j: int) -> list[int] | None:
+        """The values slot j can hold in a well-typed state, when few."""
+        ty = self.types.get(j)
+        lo, hi = self.enc.bounds[j]
+        if isinstance(ty, BoolT):
+            return [0, 1]
+        if isinstance(ty, SymT) and ty.values is not None:
+            return sorted(self.ts.layout.symbols.id(v) for v in ty.values)
+        if isinstance(ty, IntT) and ty.finite:
+            lo, hi = max(lo, ty.lo), min(hi, ty.hi)
+        return list(range(lo, hi + 1)) if hi - lo < 64 else None
+
+    def _cmp(self, a, op: str, b) -> str:
+        ja, jb = self._slot_of(a), self._slot_of(b)
+        if ja is None and jb is not None:
+            a, b, ja, jb = b, a, jb, ja
+            op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
+        if ja is not None and z3.is_int_value(b):
+            got = self._against_value(ja, op, b.as_long())
+            if got is not None:
+                return got
+        lhs = self.text(a) if ja is None else self.slot_name(ja)
+        return f"{lhs} {op} {self._value(ja, b)}"
+
+    def _against_value(self, j: int, op: str, v: int) -> str | None:
+        """slot j `op` v, as the values it allows: true, false, a bool slot or its
+        negation, an equality, or membership in a few symbols."""
+        dom = self._domain(j)
+        if dom is None:
+            return None
+        test = {"==": lambda x: x == v, "!=": lambda x: x != v, "<": lambda x: x < v,
+                "<=": lambda x: x <= v, ">": lambda x: x > v, ">=": lambda x: x >= v}[op]
+        ok = [x for x in dom if test(x)]
+        name = self.slot_name(j)
+        if len(ok) == len(dom):
+            return "true"
+        if not ok:
+            return "false"
+        ty = self.types.get(j)
+        if isinstance(ty, BoolT):
+            return name if ok == [1] else f"not {name}"
+        show = (lambda x: self.symbols[x]) if isinstance(ty, SymT) else str
+        if len(ok) == 1:
+            return f"{name} == {show(ok[0])}"
+        if len(ok) == len(dom) - 1:
+            return f"{name} != {show(next(x for x in dom if x not in ok))}"
+        if isinstance(ty, SymT):
+            return f"{name} in {{{', '.join(show(x) for x in ok)}}}"
+        if ok == list(range(ok[0], ok[-1] + 1)):
+            if ok[0] == dom[0]:
+                return f"{name} <= {ok[-1]}"
+            if ok[-1] == dom[-1]:
+                return f"{name} >= {ok[0]}"
+        return None
+
+
+def invariant_text(ts: TransitionSystem, enc: Encoding, inv) -> str:
+    """The invariant in the spec's expression syntax over slot names (best effort: sets are
+    shown as their bitmasks, symbols by name where they are compared with a slot)."""
+    inv = z3.simplify(inv, som=False)
+    return _Printer(ts, enc).text(inv, top=True)
+
+
+# ----------------------------------------------------------------------------- check
+def check_pdr(model: Model, time_limit: float | None = None,
+              ts: TransitionSystem | None = None, cs: CompiledSystem | None = None,
+              mode: str = DEFAULT_PDR_MODE, relation: str = DEFAULT_PDR_RELATION,
+              use_qgen: bool = False, prepass_depth: int = PREPASS_DEPTH) -> CheckResult:
+    """IC3/PDR (Z3's Spacer) for every safety property: invariants, `reachable` properties
+    (proved unreachable), transition properties and the built-ins `assertion`, `type`,
+    `error` (and `deadlock` when the model checks it).
+
+    1. a short BMC pass (to `prepass_depth` steps, a small share of the time limit) finds
+       the shallow counterexamples and witnesses, which Spacer is slow to find;
+    2. Spacer on every other property, each with a fair share of the time left, then once
+       more, with all of it, on those it could not decide;
+    3. BMC, to whatever depth it takes, for the traces of the bad events Spacer reached.
+    Never `holds` without an inductive invariant from Spacer, checked again by a plain
+    solver (`_confirm`)."""
+    t0 = time.monotonic()
+    ts = ts or lower(model)
+    cs = cs or compile_system(ts)
+    deadline = None if time_limit is None else t0 + time_limit
+    kinds = {name: kind for name, kind, _ in ts.property_order}
+    stopped = None
+    found: dict = {}
+    bmc_depth = 0
+
+    def run_bmc(targets: set[str], depth: int, until: float | None):
+        """BMC for `targets` only; returns the reason it stopped early, or None."""
+        nonlocal bmc_depth
+        bmc = Bmc(model, ts, cs, Encoding(ts, "bv", "onehot"), DEFAULT_SOLVER, until,
+                  engine="pdr")
+        bmc.closed = {n for n in kinds if n not in targets}
+        why = None
+        try:
+            bmc.run(depth)
+        except SolverUnknown as exc:
+            why = exc.reason
+        for n, f in bmc.found.items():
+            found.setdefault(n, f)
+        bmc_depth = max(bmc_depth, bmc.depth)
+        return why
+
+    # 1. shallow counterexamples
+    if prepass_depth > 0:
+        until = None if deadline is None else t0 + PREPASS_SHARE * time_limit
+        try:
+            run_bmc(set(kinds), prepass_depth, until)
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+
+    # 2. Spacer
+    enc = Encoding(ts, mode, relation)
+    verdicts: dict[str, _Verdict] = {}
+    todo = []
+    for name, kind, _ in ts.property_order:
+        if name in found:
+            continue
+        try:
+            parts = parts_of(ts, name, kind)
+        except ValueError:
+            verdicts[name] = _Verdict("unknown", reason=f"PDR does not check {kind} "
+                                      "properties")
+            continue
+        if kind == "deadlock" and not ts.deadlock:
+            parts = []
+        todo.append((name, parts))
+    for rnd in (1, 2):
+        if stopped == "interrupted":
+            break
+        pending = [(n, ps) for n, ps in todo
+                   if n not in verdicts or (rnd == 2 and verdicts[n].status == "unknown"
+                                            and verdicts[n].reason in ("timeout", "canceled"))]
+        if rnd == 2 and deadline is None:
+            break
+        for k, (name, parts) in enumerate(pending):
+            timeout_ms = None
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0.05:
+                    verdicts.setdefault(name, _Verdict("unknown", reason="time limit reached"))
+                    stopped = "time-limit"
+                    continue
+                # round 1: a fair share of what is left, so that one hard property does
+                # not starve the others; some is kept for the traces
+                share = left * (1 - BMC_RESERVE)
+                timeout_ms = int(share / (len(pending) - k) * 1000) if rnd == 1 \
+                    else int(share * 1000)
+            try:
+                verdicts[name] = _prove(enc, parts, name, max(1, timeout_ms or 0) or None,
+                                        use_qgen)
+            except KeyboardInterrupt:
+                verdicts[name] = _Verdict("unknown", reason="interrupted")
+                stopped = "interrupted"
+                break
+
+    # 3. the traces of what Spacer found reachable
+    bad = {n for n, v in verdicts.items() if v.status == "reachable" and n not in found}
+    trace_reason = None
+    if bad and stopped != "interrupted":
+        try:
+            trace_reason = run_bmc(bad, MAX_TRACE_DEPTH, deadline)
+        except KeyboardInterrupt:
+            stopped, trace_reason = "interrupted", "interrupted"
+
+    def open_outcome(name, kind):
+        v = verdicts.get(name) or _Verdict("unknown", reason="interrupted")
+        if v.status == "proved":
+            return ("unreachable" if kind == "reachable" else "holds"), \
+                f"proved by PDR (Spacer) in {v.seconds:.2f}s"
+        if v.status == "reachable":
+            # Spacer found it reachable, but BMC gave no trace in time: no verdict without one
+            return "unknown", ("PDR found a counterexample, but BMC could not produce its "
+                               f"trace in time ({trace_reason or 'depth limit'}; "
+                               f"depth {bmc_depth})")
+        return "unknown", f"Z3 (Spacer) could not decide: {v.reason}"
+
+    props = properties(ts, found, "pdr", open_outcome, explainer_for(model, ts, cs, found))
+    out = []
+    for p in props:
+        v = verdicts.get(p.name)
+        text = None
+        if p.trace is None and v is not None and v.status == "proved" \
+                and v.invariant is not None:
+            text = invariant_text(ts, enc, v.invariant)
+        out.append(PdrResult(p.name, p.kind, p.expected, p.outcome, p.trace, p.about,
+                             p.message, "bmc" if p.trace is not None else "pdr", text))
+    complete = all(p.outcome != "unknown" for p in out)
+    if not complete and stopped is None:
+        timed = deadline is not None and time.monotonic() >= deadline - 0.1
+        timed = timed or any(v.reason in ("timeout", "canceled", "time limit reached")
+                             for v in verdicts.values() if v.status == "unknown")
+        stopped = "time-limit" if timed else "solver-unknown"
+    stats = Stats(0, 0, max(bmc_depth, 0), time.monotonic() - t0, 0)
+    return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "pdr",
+                       complete, stats, out, None if complete else stopped,
+                       warnings_for(model))
