@@ -42,6 +42,7 @@ import numpy as np
 
 from ..ir.system import TransitionSystem
 from ..ir.terms import FALSE, TRUE, Term, const, not_, substitute, walk
+from .cse import terms_to_hoist
 from .loader import comment as _comment, load
 from .python_codegen import Packing, packing
 
@@ -160,35 +161,15 @@ class _Writer:
         self.count = 0
 
     def section(self, roots: list[Term], indent: str) -> list[str]:
-        uses: dict[int, int] = {}
-        order: list[Term] = []
-        for r in roots:
-            order.extend(walk(r))
-        nodes = {id(t): t for t in order}
-        for t in nodes.values():
-            for a in t.args:
-                if isinstance(a, Term):
-                    uses[id(a)] = uses.get(id(a), 0) + 1
+        """Lines defining temporaries that `roots` share; call before rendering them."""
         lines = []
-        depth: dict[int, int] = {}
-        seen = set()
-        for t in order:
-            if id(t) in seen:
-                continue
-            seen.add(id(t))
-            if t.op in ("const", "slot", "post") or id(t) in self.names:
-                depth[id(t)] = 0
-                continue
-            d = 1 + max((depth.get(id(a), 0) for a in t.args if isinstance(a, Term)), default=0)
-            if uses.get(id(t), 0) > 1 or d > MAX_INLINE_DEPTH:
-                expr, kind = self.render(t)
-                if kind != "c":
-                    name = f"{self.prefix}{self.count}"
-                    self.count += 1
-                    lines.append(f"{indent}{name} = {expr}")
-                    self.names[id(t)] = (name, kind)
-                d = 0
-            depth[id(t)] = d
+        for t in terms_to_hoist(roots, set(self.names), MAX_INLINE_DEPTH):
+            expr, kind = self.render(t)
+            if kind != "c":                      # constants stay inline
+                name = f"{self.prefix}{self.count}"
+                self.count += 1
+                lines.append(f"{indent}{name} = {expr}")
+                self.names[id(t)] = (name, kind)
         return lines
 
     # -- coercions

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir.system import Failure, TransitionSystem
+from .cse import terms_to_hoist
 from .loader import comment, load
 from ..ir.terms import FALSE, TRUE, Term, const, mk, not_, substitute, walk
 
@@ -28,7 +29,6 @@ BUILTINS = {"abs": abs, "min": min, "max": max, "bool": bool, "len": len}
 
 _BIN = {"add": "+", "sub": "-", "mul": "*", "bor": "|", "band": "&", "eq": "==",
         "ne": "!=", "lt": "<", "le": "<="}
-MAX_INLINE_DEPTH = 30
 
 
 @dataclass
@@ -77,38 +77,12 @@ class _Writer:
 
     def section(self, roots: list[Term], indent: str) -> list[str]:
         """Lines defining temporaries that `roots` share; call before rendering them."""
-        uses: dict[int, int] = {}
-        nodes: dict[int, Term] = {}
-        for r in roots:
-            for t in walk(r):
-                nodes[id(t)] = t
-        for t in nodes.values():
-            for a in t.args:
-                if isinstance(a, Term):
-                    uses[id(a)] = uses.get(id(a), 0) + 1
-        for r in roots:
-            uses[id(r)] = uses.get(id(r), 0) + 1
         lines = []
-        depth: dict[int, int] = {}
-        order = []
-        for r in roots:
-            order.extend(walk(r))
-        seen = set()
-        for t in order:
-            if id(t) in seen:
-                continue
-            seen.add(id(t))
-            if t.op in ("const", "slot", "post") or id(t) in self.names:
-                depth[id(t)] = 0
-                continue
-            d = 1 + max((depth.get(id(a), 0) for a in t.args if isinstance(a, Term)), default=0)
-            if uses.get(id(t), 0) > 1 or d > MAX_INLINE_DEPTH:
-                name = f"{self.prefix}{self.count}"
-                self.count += 1
-                lines.append(f"{indent}{name} = {self.render(t)}")
-                self.names[id(t)] = name
-                d = 0
-            depth[id(t)] = d
+        for t in terms_to_hoist(roots, set(self.names)):
+            name = f"{self.prefix}{self.count}"
+            self.count += 1
+            lines.append(f"{indent}{name} = {self.render(t)}")
+            self.names[id(t)] = name
         return lines
 
     def render(self, t: Term) -> str:
