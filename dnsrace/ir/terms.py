@@ -35,6 +35,11 @@ OPS: dict[str, int | None] = {
     "popcount": 1,
     "lowbit": 1,    # index of the lowest set bit (0 for an empty mask)
     "highbit": 1,   # index of the highest set bit (0 for an empty mask)
+    # Only in the parametric IR (`ir.parametric`), which keeps symbolic constants unknown:
+    "param": 0,     # args: (name,)             a symbolic constant
+    "bound": 0,     # args: (key,)              a bound variable: a loop's or a set's index
+    "elem": 1,      # args: (slot, index)       element `index` of array slot `slot` (0/1)
+    "exists": 2,    # args: (bound, body)       some integer value of `bound` makes body true
 }
 
 
@@ -46,8 +51,10 @@ class Term:
     hi: int | None
 
     def __repr__(self) -> str:
-        if self.op in ("const", "slot", "post"):
+        if self.op in ("const", "slot", "post", "param", "bound"):
             return f"{self.op}({self.args[0]})"
+        if self.op == "elem":
+            return f"elem({self.args[0]}, {self.args[1]!r})"
         return f"{self.op}({', '.join(map(repr, self.args))})"
 
     @property
@@ -64,7 +71,7 @@ _TABLE: dict[tuple, Term] = {}
 
 
 def _intern(op: str, args: tuple, lo, hi) -> Term:
-    key = (op, tuple(a if isinstance(a, int) else id(a) for a in args))
+    key = (op, tuple(a if isinstance(a, (int, str)) else id(a) for a in args))
     t = _TABLE.get(key)
     if t is None:
         t = Term(op, args, lo, hi)
@@ -98,6 +105,73 @@ def _leaf(op: str, i: int, lo, hi) -> Term:
         t = Term(op, (i,), lo, hi)
         _TABLE[key] = t
     return t
+
+
+def param(name: str, lo: int | None = None, hi: int | None = None) -> Term:
+    """A symbolic constant (parametric IR only); lo/hi: what its `assume` guarantees."""
+    return _leaf("param", name, lo, hi)
+
+
+def bound(key, lo: int | None = None, hi: int | None = None) -> Term:
+    """A bound variable (parametric IR only): a loop's variable, or the index of an array
+    slot's pointwise value; `key` makes it unique."""
+    return _leaf("bound", key, lo, hi)
+
+
+def elem(slot_index: int, index: Term) -> Term:
+    """Membership of `index` in the set held by array slot `slot_index` (parametric IR)."""
+    return _intern("elem", (slot_index, index), 0, 1)
+
+
+LEAVES = ("const", "slot", "post", "param", "bound")
+
+
+def exists(var: Term, body: Term) -> Term:
+    """Some integer value of the bound variable `var` makes `body` true (parametric IR).
+
+    Simplified as it is built: distributed over `or`, dropped where `var` does not occur,
+    and eliminated by the one-point rule where a conjunct fixes `var` (`var == t`, t free
+    of var): then `body[var := t]`, which is quantifier-free."""
+    assert var.op == "bound"
+    if not occurs(var, body):
+        return body
+    if body.op == "or":
+        return or_(*(exists(var, b) for b in body.args))
+    conj = body.args if body.op == "and" else (body,)
+    for c in conj:
+        # (a or b) and rest: (a and rest) or (b and rest), one quantifier each
+        if c.op == "or" and occurs(var, c) and len(c.args) <= 8:
+            rest = [x for x in conj if x is not c]
+            return or_(*(exists(var, and_(d, *rest)) for d in c.args))
+    for c in conj:
+        if c.op == "eq":
+            a, b = c.args
+            for x, t in ((a, b), (b, a)):
+                if x is var and not occurs(var, t):
+                    return substitute_leaves(body, {id(var): t})
+    # Only bounds on var (lo <= var, var <= hi, strict or not): some integer lies between
+    # every lower and every upper bound (Fourier-Motzkin, exact for unit coefficients).
+    los, his, rest = [], [], []
+    for c in conj:
+        if not occurs(var, c):
+            rest.append(c)
+            continue
+        if c.op in ("le", "lt"):
+            a, b = c.args
+            k = 1 if c.op == "lt" else 0
+            if b is var and not occurs(var, a):
+                los.append(mk("add", a, const(k)))
+                continue
+            if a is var and not occurs(var, b):
+                his.append(mk("sub", b, const(k)))
+                continue
+        return _intern("exists", (var, body), 0, 1)
+    return and_(*rest, *(mk("le", lo, hi) for lo in los for hi in his))
+
+
+def occurs(leaf: Term, t: Term) -> bool:
+    """Does the leaf term occur in t?"""
+    return t is leaf or (t.op not in LEAVES and any(x is leaf for x in walk(t)))
 
 
 def _span(*ts: Term):
@@ -148,7 +222,7 @@ _FOLD = {
 
 def mk(op: str, *args: Term) -> Term:
     """Build a term, folding constants and simplifying where that is obviously right."""
-    if all(a.is_const for a in args) and op in _FOLD:
+    if op in _FOLD and all(a.is_const for a in args):
         return const(_FOLD[op](*(a.value for a in args)))
     match op:
         case "add":
@@ -221,6 +295,13 @@ def mk(op: str, *args: Term) -> Term:
                 return const(unit)
             if len(flat) == 1:
                 return flat[0]
+            for p in flat:
+                # a and not a: false;  a or not a: true (also for a conjunction/disjunction
+                # whose every part is already among the operands)
+                if p.op == "not":
+                    q = p.args[0]
+                    if q in flat or (q.op == op and all(x in flat for x in q.args)):
+                        return const(zero)
             return _intern(op, tuple(flat), 0, 1)
         case "ite":
             c, a, b = args
@@ -289,6 +370,10 @@ def mk(op: str, *args: Term) -> Term:
                               "highbit": m.bit_length() - 1 if m else 0}[op])
             hi = a.hi.bit_length() if a.hi is not None else None
             return _intern(op, args, 0, hi)
+        case "elem":
+            return elem(*args)
+        case "exists":
+            return exists(*args)
     raise AssertionError(f"unknown term op {op}")
 
 
@@ -331,7 +416,7 @@ def walk(t: Term):
         node, done = stack.pop()
         if id(node) in seen:
             continue
-        if done or node.op in ("const", "slot", "post"):
+        if done or node.op in LEAVES:
             seen.add(id(node))
             out.append(node)
             continue
@@ -346,22 +431,34 @@ def substitute(t: Term, mapping: dict[int, Term],
                post_mapping: dict[int, Term] | None = None) -> Term:
     """t with `slot(i)` replaced by mapping[i] (and `post(i)` by post_mapping[i]),
     re-simplified."""
-    memo: dict[int, Term] = {}
     post_mapping = post_mapping or {}
 
-    def go(x: Term) -> Term:
-        got = memo.get(id(x))
-        if got is not None:
-            return got
+    def leaf(x: Term) -> Term:
         if x.op == "slot":
-            out = mapping.get(x.args[0], x)
-        elif x.op == "post":
-            out = post_mapping.get(x.args[0], x)
-        elif x.op == "const":
-            out = x
-        else:
-            out = mk(x.op, *(go(a) for a in x.args))
-        memo[id(x)] = out
-        return out
+            return mapping.get(x.args[0], x)
+        if x.op == "post":
+            return post_mapping.get(x.args[0], x)
+        return x
 
-    return go(t)
+    return rewrite(t, leaf)
+
+
+def substitute_leaves(t: Term, mapping: dict[int, Term]) -> Term:
+    """t with each leaf whose id is in mapping replaced by mapping[id], re-simplified."""
+    return rewrite(t, lambda x: mapping.get(id(x), x))
+
+
+def rewrite(t: Term, leaf, node=None) -> Term:
+    """Rebuild t bottom-up: leaves through `leaf(x)`, and every other node through
+    `node(x, new_args)` when given (returning None keeps the default rebuild)."""
+    memo: dict[int, Term] = {}
+    for x in walk(t):
+        if x.op in LEAVES:
+            out = leaf(x)
+        else:
+            args = tuple(memo[id(a)] if isinstance(a, Term) else a for a in x.args)
+            out = node(x, args) if node is not None else None
+            if out is None:
+                out = x if all(a is b for a, b in zip(args, x.args)) else mk(x.op, *args)
+        memo[id(x)] = out
+    return memo[id(t)]
