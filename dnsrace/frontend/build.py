@@ -74,6 +74,9 @@ class _Builder:
         self.globals = Scope({})
         self.checker = Checker(rep, self.defines, self.globals)
         self.declared: dict[str, tuple[str, Pos]] = {}  # global name -> (what, where)
+        # where a symbolic constant was evaluated to its value to fix a structure (an array
+        # size, a count, a domain, an initial value): the parametric IR refuses those
+        self.symbolic_uses: list[tuple[Pos, tuple[str, ...]]] = []
 
     # ------------------------------------------------------------ small helpers
     def err(self, code, msg, pos, hint=None):
@@ -132,11 +135,23 @@ class _Builder:
             self.err("DR301", "an integer is needed here", e.pos,
                      "write an integer expression over constants, e.g. N - 1")
             return None
+        names = self.symbolic_names(e)
+        if names:
+            self.symbolic_uses.append((e.pos, names))
         if want == "bool" and not isinstance(v, bool):
             self.err("DR301", "a condition (true or false) is needed here", e.pos,
                      "write a comparison over constants, e.g. N >= 1")
             return None
         return v
+
+    def symbolic_names(self, e: S.Expr) -> tuple[str, ...]:
+        """The symbolic constants a constant expression names."""
+        out = []
+        for x in S.walk(e):
+            if isinstance(x, S.Name) and x.id in self.constants \
+                    and self.constants[x.id].symbolic and x.id not in out:
+                out.append(x.id)
+        return tuple(out)
 
     def broken(self, name: str) -> None:
         """Bind a name whose declaration failed (and was reported), so that its uses are not
@@ -238,7 +253,8 @@ class _Builder:
         return Model(name=name, source=self.source, sha256=self.sha256, description=desc,
                      constants=self.constants, enums=self.enums, symbols=self.symbols,
                      defines=self.defines, variables=variables, processes=processes,
-                     actions=actions, properties=properties, deadlock=deadlock)
+                     actions=actions, properties=properties, deadlock=deadlock,
+                     symbolic_uses=self.symbolic_uses)
 
     def read_constants(self, node: YMap | None) -> None:
         items = node.items if node else []
@@ -297,7 +313,9 @@ class _Builder:
         for c in self.constants.values():
             if c.assume is None:
                 continue
+            mark = len(self.symbolic_uses)
             v = self.const_value(c.assume, self.globals, want="bool")
+            del self.symbolic_uses[mark:]
             if v is False:
                 self.err("DR307", f"constant {c.name} = {c.value} does not satisfy its assume "
                          f"`{c.assume_text}`", c.assume.pos,
@@ -519,14 +537,17 @@ class _Builder:
             self.err("DR302", f"'{body}' is not a type", at,
                      "types are bool, int, LO..HI, an enumeration, set of T, seq of T max N, [N]T")
             return None
+        mark = len(self.symbolic_uses)
         lo = self.const_value(e.left, self.globals)
         hi = self.const_value(e.right, self.globals)
+        del self.symbolic_uses[mark:]   # a range's bounds may stay symbolic
         if lo is None or hi is None:
             return None
         if hi < lo:
             self.err("DR302", f"the range {lo}..{hi} is empty", at, "write LO..HI with LO <= HI")
             return None
-        return IntT(lo, hi)
+        return IntT(lo, hi, e.left if self.symbolic_names(e.left) else None,
+                    e.right if self.symbolic_names(e.right) else None)
 
     def _parse(self, text: str, node: YScalar, start: int) -> S.Expr | None:
         try:
@@ -564,6 +585,9 @@ class _Builder:
     def init_values(self, t: Type, node, what: str) -> list | None:
         """The initial values of a variable of declared type t (several for `any`)."""
         if isinstance(node, YScalar) and node.value == "any":
+            if isinstance(t, IntT) and (t.lo_expr is not None or t.hi_expr is not None):
+                self.symbolic_uses.append((node.pos, self.symbolic_names(
+                    t.lo_expr or t.hi_expr) or ("?",)))
             vals = all_values(t)
             if vals is None:
                 self.err("DR303", f"`init: any` needs a finite type, and {what} is {t}", node.pos,
@@ -698,6 +722,9 @@ class _Builder:
             self.err("DR301", "a parameter's domain must be a set", e.pos,
                      "e.g. `0..N-1`, `{1, 3}` or an enumeration's name")
             return None
+        names = self.symbolic_names(e)
+        if names:
+            self.symbolic_uses.append((e.pos, names))
         vals = sorted(dom, key=consteval.order_key) if isinstance(dom, frozenset) else list(dom)
         return vals, e.type.elem if isinstance(e.type, (SetT, SeqT)) else ANY
 

@@ -157,6 +157,8 @@ class Model:
     properties: list[Property]
     deadlock: bool
     warnings: list = field(default_factory=list)
+    # (where, names): a symbolic constant evaluated to fix a structure (see `ir.parametric`)
+    symbolic_uses: list = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -164,6 +166,10 @@ class Model:
 
     def process(self, name: str) -> Process:
         return next(p for p in self.processes if p.name == name)
+
+    @property
+    def symbolic(self) -> list[Constant]:
+        return [c for c in self.constants.values() if c.symbolic]
 
     def constant_values(self) -> dict[str, int]:
         return {c.name: c.value for c in self.constants.values()}

@@ -7,7 +7,7 @@ int, bool, symbol, set, seq and array, as the contract says; bounds are checked 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class Sym(str):
@@ -29,6 +29,10 @@ class BoolT:
 class IntT:
     lo: int | None = None
     hi: int | None = None
+    # The bounds as written, where they name a symbolic constant (for the parametric IR);
+    # not part of the type's identity.
+    lo_expr: object = field(default=None, compare=False, repr=False)
+    hi_expr: object = field(default=None, compare=False, repr=False)
 
     @property
     def finite(self) -> bool:
