@@ -7,7 +7,8 @@ the registry below, grouped by the stage that finds it:
     DR2xx  expressions and effects (syntax, names, types)
     DR3xx  the model (constants, types, processes, properties)
     DR4xx  the command line
-    DR5xx  lowering limits (what a back end cannot represent)
+    DR5xx  lowering limits (what a back end cannot represent; DR502: what cannot stay
+           symbolic for the proof engines)
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ CODES: dict[str, str] = {
     "DR401": "bad-option",
     # lowering
     "DR501": "unbounded",
+    "DR502": "symbolic",
 }
 
 

@@ -707,9 +707,10 @@ def _jsonable(v):
     return v
 
 
-def lower(model: Model) -> TransitionSystem:
-    """The transition IR of a typed model."""
-    lw = Lowerer(model)
+def lower(model: Model, lw: Lowerer | None = None) -> TransitionSystem:
+    """The transition IR of a typed model (`lw`: the lowerer to use; `ir.parametric` passes
+    its own)."""
+    lw = lw or Lowerer(model)
     transitions: list[Transition] = []
 
     def add(name, pc, params, guard_expr, effect, next_spec, process, instance, origin):
