@@ -89,6 +89,9 @@ class CheckResult:
     properties: list[PropertyResult]
     stopped: str | None = None  # why the search stopped early: a limit, or an interrupt
     warnings: list[str] = field(default_factory=list)
+    # the symbolic constants a proof engine kept unknown -> their assume ("" if none):
+    # its proofs hold for every value they allow
+    symbolic: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -125,6 +128,8 @@ class CheckResult:
         }
         if self.stopped:
             out["stopped"] = self.stopped
+        if self.symbolic:
+            out["symbolic"] = dict(self.symbolic)
         return out
 
     def trace_file(self, prop: PropertyResult) -> dict:

@@ -157,12 +157,22 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
     """The report; counterexamples are shown as tables, witnesses only when asked."""
     out = [f"{r.spec_name} ({r.spec_path})", f"  {summary_line(r, timing)}"]
     if r.constants:
-        out.append("  constants: " + ", ".join(f"{k}={v}" for k, v in r.constants.items()))
+        out.append("  constants: " + ", ".join(
+            f"{k}={v}" + (" (symbolic)" if k in r.symbolic else "")
+            for k, v in r.constants.items()))
+    if r.symbolic:
+        assumes = [a for a in r.symbolic.values() if a]
+        out.append(f"  proofs hold for every {', '.join(r.symbolic)}"
+                   + (f" with {', '.join(assumes)}" if assumes else "")
+                   + "; traces use the values above")
     if not quiet:
         width = max(len(p.name) for p in r.properties)
         kw = max(len(_kind(p)) for p in r.properties)
         for p in r.properties:
-            out.append(f"  {mark(p):<4} {p.name:<{width}}  {_kind(p):<{kw}}  {verdict(p)}")
+            v = verdict(p)
+            if r.symbolic and p.engine == "pdr" and p.outcome in ("holds", "unreachable"):
+                v += f" (every {', '.join(r.symbolic)})"
+            out.append(f"  {mark(p):<4} {p.name:<{width}}  {_kind(p):<{kw}}  {v}")
     else:
         for p in r.properties:
             if not p.as_expected:

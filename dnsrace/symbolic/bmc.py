@@ -267,14 +267,16 @@ def properties(ts: TransitionSystem, found: dict[str, Found], engine: str,
     return out
 
 
-def warnings_for(model: Model) -> list[str]:
-    """The model's warnings, and one per symbolic constant: the transition IR has every
-    constant folded in, so these engines check it at its value, like the explicit ones."""
+def warnings_for(model: Model, engine: str = "bmc") -> list[str]:
+    """The model's warnings, and one per symbolic constant for the engines that use its
+    value (BMC and k-induction; PDR keeps it unknown, see `ir.parametric`)."""
     out = [w.message for w in model.warnings]
+    if engine == "pdr":
+        return out
     for c in model.constants.values():
         if c.symbolic:
-            out.append(f"constant {c.name} is symbolic, but the Z3 engines do not treat it as "
-                       f"an unknown yet: checked at its value {c.value} only")
+            out.append(f"constant {c.name} is symbolic; {engine} checks it at its value "
+                       f"{c.value} only (PDR keeps it unknown)")
     return out
 
 

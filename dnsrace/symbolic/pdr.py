@@ -358,7 +358,8 @@ def invariant_text(ts: TransitionSystem, enc: Encoding, inv) -> str:
 def check_pdr(model: Model, time_limit: float | None = None,
               ts: TransitionSystem | None = None, cs: CompiledSystem | None = None,
               mode: str = DEFAULT_PDR_MODE, relation: str = DEFAULT_PDR_RELATION,
-              use_qgen: bool = False, prepass_depth: int = PREPASS_DEPTH) -> CheckResult:
+              use_qgen: bool = False, prepass_depth: int = PREPASS_DEPTH,
+              symbolic: bool = True) -> CheckResult:
     """IC3/PDR (Z3's Spacer) for every safety property: invariants, `reachable` properties
     (proved unreachable), transition properties and the built-ins `assertion`, `type`,
     `error` (and `deadlock` when the model checks it).
@@ -373,6 +374,11 @@ def check_pdr(model: Model, time_limit: float | None = None,
     t0 = time.monotonic()
     ts = ts or lower(model)
     cs = cs or compile_system(ts)
+    ps = None
+    if model.symbolic and symbolic:
+        # the symbolic constants stay unknown for Spacer (a SpecError when they cannot)
+        from ..ir.parametric import lower_parametric
+        ps = lower_parametric(model)
     deadline = None if time_limit is None else t0 + time_limit
     kinds = {name: kind for name, kind, _ in ts.property_order}
     stopped = None
@@ -404,7 +410,11 @@ def check_pdr(model: Model, time_limit: float | None = None,
             stopped = "interrupted"
 
     # 2. Spacer
-    enc = Encoding(ts, mode, relation)
+    if ps is not None:
+        from . import parametric
+        enc = parametric.ParamEncoding(ps)
+    else:
+        enc = Encoding(ts, mode, relation)
     verdicts: dict[str, _Verdict] = {}
     todo = []
     for name, kind, _ in ts.property_order:
@@ -441,8 +451,11 @@ def check_pdr(model: Model, time_limit: float | None = None,
                 timeout_ms = int(share / (len(pending) - k) * 1000) if rnd == 1 \
                     else int(share * 1000)
             try:
-                verdicts[name] = _prove(enc, parts, name, max(1, timeout_ms or 0) or None,
-                                        use_qgen)
+                ms = None if timeout_ms is None else max(1, timeout_ms)
+                if ps is not None:
+                    verdicts[name] = parametric.prove(enc, parts, name, ms)
+                else:
+                    verdicts[name] = _prove(enc, parts, name, ms, use_qgen)
             except KeyboardInterrupt:
                 verdicts[name] = _Verdict("unknown", reason="interrupted")
                 stopped = "interrupted"
@@ -457,11 +470,23 @@ def check_pdr(model: Model, time_limit: float | None = None,
         except KeyboardInterrupt:
             stopped, trace_reason = "interrupted", "interrupted"
 
+    for_every = at_values = ""
+    if ps is not None:
+        names = ", ".join(ps.params)
+        for_every = f", for every {names}" + (f" with {ps.describe()}" if ps.assume_texts
+                                              else "")
+        at_values = ", ".join(f"{n}={v}" for n, v in ps.values.items())
+
     def open_outcome(name, kind):
         v = verdicts.get(name) or _Verdict("unknown", reason="interrupted")
         if v.status == "proved":
             return ("unreachable" if kind == "reachable" else "holds"), \
-                f"proved by PDR (Spacer) in {v.seconds:.2f}s"
+                f"proved by PDR (Spacer) in {v.seconds:.2f}s" + for_every
+        if v.status == "reachable" and ps is not None:
+            return "unknown", ("PDR found a counterexample for some value of the symbolic "
+                               f"constants, but BMC found none at {at_values} "
+                               f"({trace_reason or 'depth limit'}; depth {bmc_depth}); "
+                               "try other values with --const")
         if v.status == "reachable":
             # Spacer found it reachable, but BMC gave no trace in time: no verdict without one
             return "unknown", ("PDR found a counterexample, but BMC could not produce its "
@@ -476,7 +501,8 @@ def check_pdr(model: Model, time_limit: float | None = None,
         text = None
         if p.trace is None and v is not None and v.status == "proved" \
                 and v.invariant is not None:
-            text = invariant_text(ts, enc, v.invariant)
+            text = parametric.invariant_text(enc, v.invariant) if ps is not None \
+                else invariant_text(ts, enc, v.invariant)
         out.append(PdrResult(p.name, p.kind, p.expected, p.outcome, p.trace, p.about,
                              p.message, "bmc" if p.trace is not None else "pdr", text))
     complete = all(p.outcome != "unknown" for p in out)
@@ -488,4 +514,6 @@ def check_pdr(model: Model, time_limit: float | None = None,
     stats = Stats(0, 0, max(bmc_depth, 0), time.monotonic() - t0, 0)
     return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "pdr",
                        complete, stats, out, None if complete else stopped,
-                       warnings_for(model))
+                       warnings_for(model, "pdr" if ps is not None else "pdr-values"),
+                       {c.name: c.assume_text for c in model.symbolic} if ps is not None
+                       else {})

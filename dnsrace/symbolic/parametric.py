@@ -1,0 +1,455 @@
+"""PDR (Spacer) on the parametric IR: proofs for every value of the symbolic constants.
+
+The clauses are those of `pdr` (init, step, query) over an uninterpreted Inv, with three
+additions for what `ir.parametric` keeps symbolic:
+
+  * every symbolic constant is an argument of Inv that no step changes, and the initial
+    clause requires its `assume`; a proof therefore holds for every value the assumes allow;
+  * an array slot (a set over a symbolic range) is not one argument but a *cell*: an index
+    i and the membership v of i in the set.  Inv(x, i, v) says "in a reachable state x,
+    element i of the set is v", for every i at once (the cell morphing of Monniaux and
+    Gonnord, SAS 2016).  A step updates the cell pointwise, v' = upd(i).  Reading the set
+    at another index t (`record[e] in deleted`) adds a premise Inv(x, t, w) and uses w, with
+    w = v when t = i.  This over-approximates the reachable states, so a proof is sound; a
+    counterexample from it is only a hint, and is confirmed (or not) by BMC at the values;
+  * `exists` left in a formula is Skolemised where it occurs positively in a query (it
+    becomes a variable of the clause); a failure condition that holds one is left out of a
+    step's "succeeds" conjuncts (more successors: still sound).  Any other `exists` makes the
+    property `unknown`, with that reason.
+A proof's invariant is checked again by a plain solver (with the same reads expanded) before
+dnsrace says `holds`, and printed in the spec's syntax with the cell as `all(... for g in
+LO..HI)`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import z3
+
+from ..ir import terms as T
+from ..ir.parametric import ParametricSystem
+from ..ir.terms import Term
+from .encode import Intervals, Translator
+from .kind import is_step_part
+
+UNBOUNDED = 1 << 62
+
+
+class Unsupported(Exception):
+    """The parametric system holds something these clauses cannot say."""
+
+
+class _Intervals(Intervals):
+    def _node(self, t: Term):
+        if t.op in ("param", "bound"):
+            return (-UNBOUNDED if t.lo is None else t.lo, UNBOUNDED if t.hi is None else t.hi)
+        if t.op in ("elem", "exists"):
+            return 0, 1
+        if t.op in ("slot", "post"):
+            return (-UNBOUNDED if t.lo is None else t.lo, UNBOUNDED if t.hi is None else t.hi)
+        return super()._node(t)
+
+
+class _Clause(Translator):
+    """Terms of one clause: the state's slots, the params, the cells, and the reads of array
+    slots at other indices (each a fresh Bool with a premise Inv(x, t, w))."""
+
+    def __init__(self, enc: "ParamEncoding", cur: list, post: list | None, cells: dict,
+                 positive: bool):
+        super().__init__("int", enc.iv, cur, post)
+        self.enc = enc
+        self.cells = cells          # array slot -> (index var, value var) of this side
+        self.reads: dict[int, tuple[int, object, object]] = {}  # id(term) -> (slot, t, w)
+        self.skolem: dict[int, object] = {}
+        self.positive = positive    # may exists be Skolemised here?
+
+    def _node(self, t: Term):
+        op, a = t.op, t.args
+        if op == "param":
+            return False, self.enc.P[a[0]]
+        if op == "bound":
+            for k, arr in self.enc.ps.arrays.items():
+                if t is arr.cell:
+                    return False, self.cells[k][0]
+            got = self.skolem.get(id(t))
+            if got is None:
+                raise Unsupported("a quantifier over a symbolic range in a step")
+            return False, got
+        if op == "elem":
+            k, idx = a
+            if idx is self.enc.ps.arrays[k].cell:
+                return True, self.cells[k][1]
+            got = self.reads.get(id(t))
+            if got is None:
+                w = z3.Bool(f"w{len(self.enc.fresh)}")
+                self.enc.fresh.append(w)
+                got = (k, self._int(idx), w)
+                self.reads[id(t)] = got
+            return True, got[2]
+        if op == "exists":
+            raise AssertionError("exists is Skolemised before translation")
+        return super()._node(t)
+
+    def formula(self, t: Term):
+        """t as a Bool; its `exists` Skolemised when this clause allows it."""
+        return self.as_bool(self._skolemise(t))
+
+    def _skolemise(self, t: Term) -> Term:
+        if not any(x.op == "exists" for x in T.walk(t)):
+            return t
+        if not self.positive:
+            raise Unsupported("a quantifier over a symbolic range remains in a step")
+
+        def go(x: Term, pos: bool) -> Term:
+            if x.op == "exists":
+                if not pos:
+                    raise Unsupported("a universal quantifier over a symbolic range "
+                                      "(`all` over it, or a set comparison)")
+                var, body = x.args
+                v = T.bound(("sk", len(self.enc.fresh)))
+                z = z3.Int(f"sk{len(self.enc.fresh)}")
+                self.enc.fresh.append(z)
+                self.skolem[id(v)] = z
+                return go(T.substitute_leaves(body, {id(var): v}), pos)
+            if x.op in ("and", "or"):
+                return T.mk(x.op, *(go(y, pos) for y in x.args))
+            if x.op == "not":
+                return T.not_(go(x.args[0], not pos))
+            if any(y.op == "exists" for y in T.walk(x)):
+                raise Unsupported("a quantifier over a symbolic range inside an expression")
+            return x
+        return go(t, True)
+
+
+class ParamEncoding:
+    def __init__(self, ps: ParametricSystem):
+        self.ps = ps
+        ts = ps.ts
+        self.ts = ts
+        self.iv = _Intervals(ts)
+        self.fresh: list = []
+        self.P = {name: z3.Int(name) for name in ps.params}
+        n = len(ts.slots)
+        self.X = [z3.Int(f"x{j}") for j in range(n)]
+        self.Y = [z3.Int(f"y{j}") for j in range(n)]
+        self.cx = {k: (z3.Int(f"i{k}"), z3.Bool(f"vx{k}")) for k in ps.arrays}
+        self.cy = {k: (self.cx[k][0], z3.Bool(f"vy{k}")) for k in ps.arrays}
+        # Inv's arguments: scalar slots, params, cells
+        self.scalar = [j for j in range(n) if j not in ps.arrays]
+        self.bounds = [(-UNBOUNDED if s.lo is None else s.lo,
+                        UNBOUNDED if s.hi is None else s.hi) for s in ts.slots]
+        for j in ps.bounds:
+            self.bounds[j] = (-UNBOUNDED, UNBOUNDED)
+
+    def args(self, S: list, cells: dict) -> list:
+        out = [S[j] for j in self.scalar] + list(self.P.values())
+        for k in sorted(cells):
+            out += list(cells[k])
+        return out
+
+    def clause(self, post: bool = False, positive: bool = False) -> _Clause:
+        return _Clause(self, self.X, self.Y if post else None, self.cx, positive)
+
+    def ranges(self, c: _Clause, S: list) -> list:
+        """The slots of S (X or Y) within their bounds, symbolic ones included."""
+        out = []
+        for j in self.scalar:
+            if j in self.ps.bounds:
+                lo, hi = self.ps.bounds[j]
+                out += [c.as_int(lo) <= S[j], S[j] <= c.as_int(hi)]
+            else:
+                lo, hi = self.bounds[j]
+                out += [S[j] >= lo, S[j] <= hi]
+        return out
+
+    def reads_premises(self, inv, c: _Clause, S: list, cells: dict) -> list:
+        """Inv at each index the clause read an array slot at, and their consistency."""
+        out = []
+        by_slot: dict[int, list] = {}
+        for k, idx, w in c.reads.values():
+            alt = dict(cells)
+            alt[k] = (idx, w)
+            out.append(inv(*self.args(S, alt)))
+            i, v = cells[k]
+            out.append(z3.Implies(idx == i, w == v))
+            by_slot.setdefault(k, []).append((idx, w))
+        for rs in by_slot.values():
+            for n, (a, wa) in enumerate(rs):
+                for b, wb in rs[n + 1:]:
+                    out.append(z3.Implies(a == b, wa == wb))
+        return out
+
+
+@dataclass
+class Verdict:
+    status: str            # proved | reachable | unknown
+    invariant: object = None
+    reason: str | None = None
+    seconds: float = 0.0
+
+
+def _transition(enc: ParamEncoding, c: _Clause, t, drop: list) -> object:
+    """t succeeds and the successor is its update (over X, Y and the cells)."""
+    parts = []
+    if t.pc is not None:
+        parts.append(enc.X[t.pc[0]] == t.pc[1])
+    for f in t.guard_failures:
+        if _has_exists(f.cond):
+            drop.append(f.message)   # over-approximation: see the module's text
+            continue
+        parts.append(z3.Not(c.formula(f.cond)))
+    parts.append(c.formula(t.guard))
+    for f in t.effect_failures:
+        if _has_exists(f.cond):
+            drop.append(f.message)
+            continue
+        parts.append(z3.Not(c.formula(f.cond)))
+    for j in enc.scalar:
+        u = t.updates.get(j)
+        parts.append(enc.Y[j] == (enc.X[j] if u is None else c.as_int(u)))
+    for k in enc.ps.arrays:
+        u = t.updates.get(k)
+        parts.append(enc.cy[k][1] == (enc.cx[k][1] if u is None else c.formula(u)))
+    return z3.And(*parts)
+
+
+def _has_exists(t: Term) -> bool:
+    return any(x.op == "exists" for x in T.walk(t))
+
+
+def bad_terms(ps: ParametricSystem, part) -> list[tuple[Term, object]]:
+    """The state terms (with a pc condition, if any) whose truth is the part's bad event:
+    [(term, pc or None)].  Effect failures come with their transition's enabledness."""
+    ts = ps.ts
+    what, arg = part
+    out = []
+    if what == "sp":
+        p = ts.state_properties[arg]
+        fail = T.or_(*(f.cond for f in p.failures))
+        hit = T.not_(p.term) if p.kind == "invariant" else p.term
+        out.append((T.and_(T.not_(fail), hit), None, None))
+    elif what == "sp_error":
+        for p in ts.state_properties:
+            for f in p.failures:
+                out.append((f.cond, None, None))
+    elif what == "guard_error":
+        for t in ts.transitions:
+            for f in t.guard_failures:
+                out.append((f.cond, t.pc, None))
+    elif what == "effect":
+        for t in ts.transitions:
+            for j, f in enumerate(t.effect_failures):
+                kind = f.kind if f.kind in ("assertion", "type") else "error"
+                if kind != arg:
+                    continue
+                earlier = [g.cond for g in t.effect_failures[:j]]
+                gfail = [g.cond for g in t.guard_failures]
+                first = T.and_(f.cond, *(T.not_(x) for x in earlier + gfail))
+                out.append((T.and_(t.guard, first), t.pc, None))
+    elif what == "deadlock":
+        en = []
+        for t in ts.transitions:
+            g = T.and_(t.guard, *(T.not_(f.cond) for f in t.guard_failures))
+            en.append(T.and_(T.eq(ts.slot_term(t.pc[0]), T.const(t.pc[1])), g)
+                      if t.pc is not None else g)
+        term = T.not_(T.or_(*en))
+        if ts.terminal is not None:
+            term = T.and_(T.not_(ts.terminal), term)
+        out.append((term, None, None))
+    else:
+        raise Unsupported(f"{what} properties")
+    return out
+
+
+def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
+          options: dict | None = None) -> Verdict:
+    t0 = time.monotonic()
+    if not enc.ps.ts.transition_properties:
+        parts = [p for p in parts if p[0] != "tp_error"]
+    if any(is_step_part(p) for p in parts):
+        return Verdict("unknown", reason="transition properties are not checked with "
+                       "symbolic constants yet")
+    try:
+        bads = [b for p in parts for b in bad_terms(enc.ps, p)]
+    except Unsupported as exc:
+        return Verdict("unknown", reason=str(exc))
+    if not bads:
+        return Verdict("proved", z3.BoolVal(True))
+    ps = enc.ps
+    sorts = [a.sort() for a in enc.args(enc.X, enc.cx)]
+    inv = z3.Function(f"Inv_{name}", *sorts, z3.BoolSort())
+    s = z3.SolverFor("HORN")
+    s.set("engine", "spacer")
+    s.set("spacer.q3.use_qgen", True)
+    for k, v in (options or {}).items():
+        s.set(k, v)
+    if timeout_ms is not None:
+        s.set("timeout", max(1, timeout_ms))
+    rules = []
+    dropped: list[str] = []
+    try:
+        # init
+        c = enc.clause()
+        init = z3.Or(*[z3.And(*[enc.X[j] == c.as_int(st[j]) for j in enc.scalar],
+                              *[enc.cx[k][1] == c.formula(st[k]) for k in ps.arrays])
+                       for st in ps.initial])
+        rules.append((z3.And(c.formula(ps.assume), *enc.ranges(c, enc.X), init),
+                      inv(*enc.args(enc.X, enc.cx))))
+        # steps: one clause for the transitions that read no set at another index, one per
+        # transition that does
+        plain = []
+        for t in ps.ts.transitions:
+            c = enc.clause(post=True)
+            tr = _transition(enc, c, t, dropped)
+            if c.reads:
+                body = [inv(*enc.args(enc.X, enc.cx)),
+                        *enc.reads_premises(inv, c, enc.X, enc.cx), *enc.ranges(c, enc.X), tr]
+                rules.append((z3.And(*body, *_ranges_y(enc, c)), inv(*enc.args(enc.Y, enc.cy))))
+            else:
+                plain.append((c, tr))
+        if plain:
+            c0 = plain[0][0]
+            body = [inv(*enc.args(enc.X, enc.cx)), *enc.ranges(c0, enc.X),
+                    z3.Or(*[tr for _, tr in plain])]
+            rules.append((z3.And(*body, *_ranges_y(enc, c0)), inv(*enc.args(enc.Y, enc.cy))))
+        # queries
+        queries = []
+        for term, pc, _ in bads:
+            c = enc.clause(positive=True)
+            f = c.formula(term)
+            body = [inv(*enc.args(enc.X, enc.cx)), *enc.ranges(c, enc.X), f]
+            if pc is not None:
+                body.append(enc.X[pc[0]] == pc[1])
+            body += enc.reads_premises(inv, c, enc.X, enc.cx)
+            queries.append(z3.And(*body))
+    except Unsupported as exc:
+        return Verdict("unknown", reason=str(exc), seconds=time.monotonic() - t0)
+    allv = list(dict.fromkeys([*enc.X, *enc.Y, *enc.P.values(),
+                               *[v for k in ps.arrays for v in (*enc.cx[k], enc.cy[k][1])],
+                               *enc.fresh]))
+    for body, head in rules:
+        s.add(z3.ForAll(allv, z3.Implies(body, head)))
+    for q in queries:
+        s.add(z3.ForAll(allv, z3.Implies(q, z3.BoolVal(False))))
+    r = s.check()
+    dt = time.monotonic() - t0
+    if r == z3.unsat:
+        return Verdict("reachable", seconds=dt)
+    if r == z3.sat:
+        body = _interp(s.model(), inv, enc.args(enc.X, enc.cx))
+        problem = _confirm(enc, inv, body, rules, queries, timeout_ms)
+        if problem is not None:
+            return Verdict("unknown", reason=f"Spacer's invariant does not check: {problem}",
+                           seconds=time.monotonic() - t0)
+        return Verdict("proved", body, seconds=time.monotonic() - t0)
+    return Verdict("unknown", reason=str(s.reason_unknown()).splitlines()[0][:120],
+                   seconds=dt)
+
+
+def _ranges_y(enc: ParamEncoding, c: _Clause) -> list:
+    return enc.ranges(c, enc.Y)
+
+
+def _interp(m, inv, args):
+    fi = m[inv]
+    if fi is None:
+        return z3.BoolVal(True)
+    if isinstance(fi, z3.FuncInterp):
+        e = fi.else_value()
+        return z3.substitute_vars(e, *args) if e is not None else z3.BoolVal(True)
+    if z3.is_quantifier(fi) and fi.is_lambda():
+        return z3.substitute_vars(fi.body(), *reversed(list(args)))
+    return fi
+
+
+def _confirm(enc, inv, body, rules, queries, timeout_ms) -> str | None:
+    """Every clause holds with Inv := the invariant, by a plain solver: no Spacer trust."""
+    args = enc.args(enc.X, enc.cx)
+
+    def as_fun(e):
+        # replace each application Inv(a...) by body[args := a]
+        apps = []
+
+        def collect(x):
+            if z3.is_app(x) and x.decl().eq(inv):
+                apps.append(x)
+                return
+            for ch in (x.children() if z3.is_app(x) else []):
+                collect(ch)
+        collect(e)
+        subs = [(app, z3.substitute(body, *zip(args, app.children()))) for app in
+                dict.fromkeys(apps)]
+        return z3.substitute(e, *subs) if subs else e
+
+    checks = [("a clause", z3.And(as_fun(b), z3.Not(as_fun(h)))) for b, h in rules]
+    checks += [("a bad state", as_fun(q)) for q in queries]
+    for what, f in checks:
+        sv = z3.Solver()
+        if timeout_ms is not None:
+            sv.set("timeout", max(1000, timeout_ms))
+        sv.add(f)
+        r = sv.check()
+        if r == z3.sat:
+            return f"{what}: a counterexample"
+        if r != z3.unsat:
+            return f"{what}: {sv.reason_unknown()}"
+    return None
+
+
+def invariant_text(enc: ParamEncoding, inv) -> str:
+    """The invariant in the spec's syntax; a cell's index reads as `g`, quantified over the
+    set's declared range."""
+    from .pdr import _Printer
+
+    ps = enc.ps
+    names = {}
+    for k, arr in ps.arrays.items():
+        names[enc.cx[k][0].decl().name()] = ("index", k)
+        names[enc.cx[k][1].decl().name()] = ("value", k)
+
+    class Printer(_Printer):
+        def text(self, e, top=False):
+            if z3.is_const(e) and e.decl().name() in names:
+                what, k = names[e.decl().name()]
+                var = _var(k)
+                return var if what == "index" else f"{var} in {self.slot_name(k)}"
+            return super().text(e, top)
+
+    def _var(k):
+        return "g" if len(ps.arrays) == 1 else f"g{k}"
+
+    pr = Printer(ps.ts, enc)
+    text = pr.text(z3.simplify(inv, som=False), top=True)
+    used = [k for k in ps.arrays if any(z3.is_const(x) and x.decl().name() in
+                                         (enc.cx[k][0].decl().name(), enc.cx[k][1].decl().name())
+                                         for x in _consts(inv))]
+    for k in used:
+        arr = ps.arrays[k]
+        lo, hi = _show(arr.lo), _show(arr.hi)
+        text = f"all({text} for {_var(k)} in {lo}..{hi})"
+    return text
+
+
+def _consts(e):
+    seen, out, stack = set(), [], [e]
+    while stack:
+        x = stack.pop()
+        if x.get_id() in seen:
+            continue
+        seen.add(x.get_id())
+        if z3.is_const(x):
+            out.append(x)
+        stack.extend(x.children() if z3.is_app(x) else [])
+    return out
+
+
+def _show(t: Term) -> str:
+    if t.is_const:
+        return str(t.value)
+    if t.op == "param":
+        return t.args[0]
+    if t.op in ("add", "sub"):
+        return f"{_show(t.args[0])} {'+' if t.op == 'add' else '-'} {_show(t.args[1])}"
+    return repr(t)
