@@ -49,3 +49,40 @@ def check(path: str | Path, constants: dict[str, int] | None = None,
     """Check the spec at `path`; raises `SpecError` when it is invalid."""
     model = load_model(path, constants or {})
     return check_model(model, Limits(max_states, max_depth, time_limit, stop_on_first))
+
+
+def prove_what_held(model: Model, ts: TransitionSystem, cs: CompiledSystem,
+                    explored: CheckResult, time_limit: float | None = None) -> CheckResult:
+    """`--engine all`: after a complete explicit search, try to prove by PDR every property
+    that held (or was unreachable), for every value of the symbolic constants.  A property
+    PDR proves is reported as decided by "pdr" (with its invariant); the others keep the
+    explicit engine's verdict, with PDR's reason.  Counts are the explicit search's."""
+    from dataclasses import replace
+
+    from .symbolic import check_pdr
+
+    explicit = explored
+    if not (explicit.complete and explicit.stopped is None):
+        return replace(explicit, engine="all")
+    held = {p.name for p in explicit.properties if p.outcome in ("holds", "unreachable")}
+    if not held:
+        return replace(explicit, engine="all")
+    proof = check_pdr(model, time_limit, ts=ts, cs=cs)
+    by_name = {p.name: p for p in proof.properties}
+    props, warnings = [], list(explicit.warnings)
+    for p in explicit.properties:
+        q = by_name.get(p.name)
+        if p.name not in held or q is None:
+            props.append(p)
+        elif q.outcome == p.outcome:
+            props.append(q)
+        elif q.outcome == "unknown":
+            props.append(replace(p, message=f"PDR: {q.message}" if q.message else p.message))
+        else:
+            warnings.append(f"engines disagree on {p.name}: {explicit.engine} says "
+                            f"{p.outcome}, pdr says {q.outcome}; this is a bug in dnsrace, "
+                            "please report it with the spec")
+            props.append(p)
+    proved = any(p.engine == "pdr" for p in props)
+    return replace(explicit, engine="all", properties=props, warnings=warnings,
+                   symbolic=proof.symbolic if proved else {})

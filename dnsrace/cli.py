@@ -136,13 +136,19 @@ def main() -> None:
 @click.option("--witnesses", is_flag=True, help="Also show the witness of each reachable "
               "property (counterexamples are always shown).")
 @click.option("--no-timing", is_flag=True, help="Leave out seconds and states/s (for diffs).")
-@click.option("--engine", type=click.Choice(["bfs", "array", "bmc", "kind", "pdr"]),
-              default="bfs", show_default=True, help="bfs: explicit search, state by state; "
+@click.option("--engine",
+              type=click.Choice(["auto", "bfs", "array", "bmc", "kind", "pdr", "all"]),
+              default="auto", show_default=True, help="auto: array when the spec fits it, "
+              "else bfs; bfs: explicit search, state by state; "
               "array: explicit search on whole frontiers (numpy); bmc: Z3 bounded model "
               "checking to --max-depth (default 20); kind: Z3 k-induction up to k = "
-              "--max-depth; pdr: IC3/PDR proofs with Z3's Spacer, printing the invariant.")
+              "--max-depth; pdr: IC3/PDR proofs with Z3's Spacer, printing the invariant, for "
+              "every value of the symbolic constants; all: bfs, then pdr on what held.")
+@click.option("--device", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True,
+              help="Where the array engine runs: numpy on the CPU, or CuPy on an NVIDIA GPU "
+              "(pip install 'dnsrace[gpu]').")
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, trace_dir,
-          quiet, full, witnesses, no_timing, engine) -> None:
+          quiet, full, witnesses, no_timing, engine, device) -> None:
     """Check every property of SPEC (a file, or a folder of *.yaml specs)."""
     from .api import check_system, compile_spec
 
@@ -153,6 +159,17 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
     limits = Limits(max_states, max_depth, time_limit, stop_on_first)
+    xp = None
+    if device == "gpu":
+        from .engines.device import DeviceUnavailable, array_module
+        try:
+            if engine not in ("auto", "array"):
+                raise DeviceUnavailable(f"--device gpu runs the array engine, not {engine}: "
+                                        "use --engine array")
+            xp = array_module("gpu")
+        except DeviceUnavailable as exc:
+            click.echo(f"dnsrace: {exc}", err=True)
+            sys.exit(2)
     codes: list[int] = []
     json_out: list[dict] = []
     for path in paths:
@@ -168,14 +185,26 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                      "col": d.pos.col if d.pos else None, "hint": d.hint}
                     for d in exc.diagnostics]})
             continue
-        if engine in ("bmc", "kind", "pdr"):
-            result = _check_symbolic(engine, model, ts, cs, max_depth, time_limit)
-        else:
-            search = check_system
-            if engine == "array":
-                from .engines.array_bfs import check_system_array as search
-            with _ProgressLine(not quiet, model.name) as progress:
-                result = search(model, ts, cs, limits, progress)
+        try:
+            if engine in ("bmc", "kind", "pdr"):
+                result = _check_symbolic(engine, model, ts, cs, max_depth, time_limit)
+            else:
+                search = check_system
+                if engine in ("auto", "array"):   # auto: array, or bfs silently
+                    from functools import partial
+
+                    from .engines.array_bfs import check_system_array
+                    search = partial(check_system_array, xp=xp,
+                                     note_fallback=engine == "array" or xp is not None)
+                with _ProgressLine(not quiet, model.name) as progress:
+                    result = search(model, ts, cs, limits, progress)
+                if engine == "all":
+                    from .api import prove_what_held
+                    result = prove_what_held(model, ts, cs, result, time_limit)
+        except SpecError as exc:   # what an engine cannot take (e.g. a symbolic array size)
+            print_diagnostics(exc.diagnostics)
+            codes.append(2)
+            continue
         files = write_traces(result, trace_dir) if trace_dir else {}
         if fmt == "json":
             json_out.append(result.to_json())
@@ -188,7 +217,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
             if engine == "kind" and not quiet:
                 from .symbolic.report import cti_text
                 click.echo(cti_text(result, field_kinds(ts), full), nl=False)
-            if engine == "pdr" and not quiet:
+            if engine in ("pdr", "all") and not quiet:
                 for p in result.properties:
                     if getattr(p, "invariant_text", None):
                         text = p.invariant_text.replace("\n", "\n  ")
