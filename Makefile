@@ -1,11 +1,12 @@
 # dnsrace: `make run` checks the shipped specs, `make test` runs the whole suite,
-# `make bench` runs the benchmarks.  Each target creates the virtual environment first.
+# `make bench` runs the benchmarks (`make bench-symbolic`: the Z3 engines against BFS).
+# Each target creates the virtual environment first.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench bench-symbolic lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +22,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_explicit.py
+
+bench-symbolic: $(STAMP)
+	$(PY) benchmarks/bench_symbolic.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
