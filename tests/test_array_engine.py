@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 import tempfile
+import types
 from pathlib import Path
 
 import numpy as np
@@ -28,18 +32,28 @@ from dnsrace.backends.numpy_codegen import (
     ArrayUnsupported,
     _Writer,
     compile_array_system,
+    runtime,
+    slot_ranges,
 )
 from dnsrace.backends.python_codegen import compile_system
 from dnsrace.cli import field_kinds
 from dnsrace.engines import array_bfs
 from dnsrace.engines.array_bfs import ArrayEngineError, check_model_array
-from dnsrace.engines.array_level import by_code, first_code_per_key
+from dnsrace.engines.array_level import (
+    Visited,
+    by_code,
+    first_code_per_key,
+    first_code_per_mixed,
+    mix,
+    unmix,
+)
 from dnsrace.engines.bfs import Limits
+from dnsrace.engines.device import DeviceUnavailable, array_module
 from dnsrace.frontend.build import load_model
 from dnsrace.ir import terms as T
 from dnsrace.ir.lower import lower
 from dnsrace.replay import Replayer, trace_steps
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run_cli
 from tests.reference.specgen import specs
 
 CORPUS = sorted([*ROOT.glob("specs/*.yaml"), *ROOT.glob("tests/models/*.yaml"),
@@ -61,6 +75,26 @@ LIMITS = {
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+class HostArrays(types.ModuleType):
+    """numpy under another name: the engine then takes the code paths it takes for CuPy
+    (no `ufunc.reduceat`, lexsorts, no `bitwise_count`, runtime helpers built for the
+    module), and runs them on the CPU.  This is how CI checks the GPU path."""
+
+    HIDDEN = ("bitwise_count",)
+
+    def __init__(self):
+        super().__init__("host_arrays")
+
+    def __getattr__(self, name):
+        if name in self.HIDDEN:
+            raise AttributeError(name)
+        return getattr(np, name)
+
+
+XP = HostArrays()
+
 
 
 def signature(r) -> tuple:
@@ -263,12 +297,70 @@ def test_numpy_op_matches_its_definition(name):
         assert g == _py(term, env), f"{name} at {env}:\n{src}"
 
 
+@pytest.mark.parametrize("xp", [np, XP], ids=["numpy", "xp"])
+@pytest.mark.parametrize("w,lo,off", [(3, 0, 5), (1, 0, 0), (4, -3, 20), (5, 2, 33)])
+def test_packed_select_and_store_match_their_definition(xp, w, lo, off):
+    """_pselect reads item i of k slots packed side by side; _pstore is the change of
+    writing e there (0 when i is outside 0..k-1), as a[i] and a[i] = e define them."""
+    rt = runtime(xp)
+    k, n = 4, 400
+    rng = np.random.default_rng(w * 100 + off)
+    vals = rng.integers(lo, lo + (1 << w), (n, k))
+    other = rng.integers(0, 1 << off, n, dtype=np.uint64) if off else np.zeros(n, np.uint64)
+    src = other.copy()
+    for j in range(k):
+        src |= (vals[:, j] - lo).astype(np.uint64) << np.uint64(off + j * w)
+    idx = rng.integers(-2, k + 2, n)
+    e = rng.integers(lo, lo + (1 << w), n)
+    mask = (1 << w) - 1
+    got = rt["_pselect"](src, idx, off, w, mask, lo, k, False)
+    d = rt["_pstore"](src, idx, e, off, w, mask, lo, k, False)
+    for r in range(n):
+        i = int(idx[r])
+        inside = 0 <= i < k
+        assert int(got[r]) == (int(vals[r, i]) if inside else 0)
+        want = vals[r].copy()
+        if inside:
+            want[i] = e[r]
+        packed = int(other[r])
+        for j in range(k):
+            packed |= (int(want[j]) - lo) << (off + j * w)
+        assert (int(src[r]) + int(d[r])) % (1 << 64) == packed
+    inside = (idx >= 0) & (idx < k)
+    checked = rt["_pselect"](src[inside], idx[inside], off, w, mask, lo, k, True)
+    assert checked.tolist() == got[inside].tolist()
+
+
+def test_select_of_many_items_gathers_from_a_stack():
+    term = T.mk("select", A, B, _c(7), M, T.mk("add", B, _c(1)), A)
+    slots = [900, 901, 902]
+    rows = list(itertools.product(*(VALUES[k] for k in slots)))
+    f, src = _numpy_fn(term, slots)
+    cols = [np.array([r[j] for r in rows], dtype=np.int64) for j in range(len(slots))]
+    for r, g in zip(rows, f(*cols, len(rows)).tolist()):
+        assert g == _py(term, dict(zip(slots, r))), src
+
+
+def test_the_array_packing_is_narrower_than_the_explicit_one():
+    """Slots narrowed to their reachable ranges: the race's program counters take 2 bits
+    (4 steps), the Planner's, which never changes, none; still every state agrees."""
+    ts = lower(load_model(RACE))
+    explicit, narrow = compile_system(ts).packing, compile_array_system(ts).packing
+    names = [s.name for s in ts.slots]
+    assert sum(narrow.widths) < sum(explicit.widths)
+    assert narrow.widths[names.index("Planner[0].pc")] == 0
+    assert narrow.widths[names.index("Enactor[0].pc")] == 2
+    ranges = dict(zip(names, slot_ranges(ts)))
+    assert ranges["newest"] == (1, 4) and ranges["Enactor[2].plan"] == (1, 4)
+
+
 # ---------------------------------------------------------------------- dedupe primitives
 
 
+@pytest.mark.parametrize("xp", [np, XP], ids=["numpy", "xp"])
 @pytest.mark.parametrize("key_bits,code_bits", [(30, 20), (50, 20), (54, 20), (60, 20)],
                          ids=["one-number", "groups-of-uint8", "groups-of-uint16", "argsort"])
-def test_first_code_per_key_on_every_path(key_bits, code_bits):
+def test_first_code_per_key_on_every_path(key_bits, code_bits, xp):
     rng = np.random.default_rng(key_bits)
     pool = rng.integers(0, 1 << key_bits, 300, dtype=np.uint64)
     keys = rng.choice(pool, 5000)
@@ -276,12 +368,45 @@ def test_first_code_per_key_on_every_path(key_bits, code_bits):
     want: dict[int, int] = {}
     for k, c in zip(keys.tolist(), codes.tolist()):
         want[k] = min(c, want.get(k, c))
-    uk, mc = first_code_per_key(keys, codes, key_bits, code_bits)
+    uk, mc = first_code_per_key(keys, codes, key_bits, code_bits, xp)
     assert uk.tolist() == sorted(want)
     assert mc.tolist() == [want[k] for k in sorted(want)]
-    ok, oc = by_code(uk, mc, code_bits)
+    ok, oc = by_code(uk, mc, code_bits, xp)
     assert oc.tolist() == sorted(mc.tolist())
     assert [want[k] for k in ok.tolist()] == oc.tolist()
+
+
+@pytest.mark.parametrize("xp", [np, XP], ids=["numpy", "xp"])
+@pytest.mark.parametrize("collide", [False, True], ids=["spread", "colliding-top-bits"])
+def test_first_code_per_mixed(xp, collide):
+    """The mixed order: distinct mixed keys ascending, each with its smallest code, also
+    when many distinct keys share their mixed top bits (the runs the sort must repair)."""
+    rng = np.random.default_rng(7)
+    if collide:   # mixed keys that differ only in their low 16 bits: one long run
+        ys = (np.uint64(0xABCDEF) << np.uint64(40)) + rng.integers(0, 1 << 16, 200,
+                                                                   dtype=np.uint64)
+        pool = unmix(ys)
+    else:
+        pool = rng.integers(0, 1 << 62, 300, dtype=np.uint64)
+    keys = rng.choice(pool, 6000)
+    codes = rng.permutation(1 << 20)[:6000].astype(np.uint64)
+    want: dict[int, int] = {}
+    for k, c in zip(mix(keys).tolist(), codes.tolist()):
+        want[k] = min(c, want.get(k, c))
+    uy, mc = first_code_per_mixed(keys.copy(), codes.copy(), xp)
+    assert uy.tolist() == sorted(want)
+    assert mc.tolist() == [want[y] for y in sorted(want)]
+    assert unmix(mix(keys)).tolist() == keys.tolist()
+
+
+def test_visited_switches_to_the_mixed_order_and_still_finds_its_keys():
+    v = Visited()
+    keys = np.array([5, 1, 9, 1 << 40], dtype=np.uint64)
+    pos, _ = v.lookup(np.sort(keys))
+    v.merge(np.sort(keys), pos)
+    v.use_mixed()
+    assert v.mixed and all(v.contains(int(k)) for k in keys) and not v.contains(6)
+    assert v.keys.tolist() == sorted(mix(keys).tolist())
 
 
 # ---------------------------------------------------------------------- the engine's own paths
@@ -379,3 +504,128 @@ def test_a_trace_that_does_not_replay_is_an_internal_error():
             found.trace_path(best.end)
     finally:
         tids[j] = t
+
+
+# ---------------------------------------------------------------------- the array module (--device)
+
+
+
+
+@pytest.mark.parametrize("path", SMALL + [RACE], ids=lambda p: p.name)
+def test_the_xp_code_path_agrees_with_the_per_state_engine(path):
+    per_state = check(path)
+    via_xp = check_model_array(load_model(path), xp=XP)
+    assert_same(per_state, via_xp, f"{path.name} through a non-numpy array module")
+
+
+def test_the_xp_code_path_under_limits_and_in_the_mixed_order(monkeypatch):
+    monkeypatch.setattr(array_bfs, "KEY_CODE_BITS", 0)   # every level in the mixed order
+    for path in (RACE, ROOT / "tests" / "models" / "bakery.yaml"):
+        for limits in (Limits(), Limits(stop_on_first=True), Limits(max_states=9000)):
+            per_state = check(path, None, limits.max_states, limits.max_depth, None,
+                              limits.stop_on_first)
+            assert_same(per_state, check_model_array(load_model(path), limits, xp=XP),
+                        f"{path.name} {limits}")
+
+
+def test_the_generated_code_names_no_module_but_the_one_it_is_given():
+    ts = lower(load_model(RACE))
+    arr = compile_array_system(ts, XP)
+    assert arr.xp is XP
+    assert "numpy" not in arr.source and "import" not in arr.source
+    assert arr.expand_level.__globals__["np"] is XP
+
+
+def test_device_gpu_without_cupy_exits_2_with_one_line_that_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)     # `import cupy` raises ImportError
+    code, out, err = run_cli("check", str(RACE), "--device", "gpu")
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert "CuPy" in lines[0] and "not installed" in lines[0]
+    assert "pip install 'dnsrace[gpu]'" in lines[0]
+
+
+def test_device_gpu_without_a_gpu_exits_2(monkeypatch):
+    def no_device():
+        raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+
+    fake = types.ModuleType("cupy")
+    fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=no_device))
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    code, out, err = run_cli("check", str(RACE), "--engine", "array", "--device", "gpu")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "no usable GPU" in err and "cudaErrorNoDevice" in err and "--device cpu" in err
+    with pytest.raises(DeviceUnavailable, match="no usable GPU"):
+        array_module("gpu")
+
+
+def test_device_gpu_needs_the_array_engine():
+    code, _, err = run_cli("check", str(RACE), "--engine", "bfs", "--device", "gpu")
+    assert code == 2 and "--device gpu runs the array engine" in err
+
+
+def test_device_cpu_is_numpy():
+    assert array_module("cpu") is np
+    code, out, _ = run_cli("check", str(RACE), "--device", "cpu", "--format", "json",
+                           "--no-timing")
+    assert code == 0 and json.loads(out)["engine"] == "array"
+
+
+# ---------------------------------------------------------------------- the default engine
+
+
+def test_the_default_engine_is_array_and_the_result_names_it():
+    code, out, _ = run_cli("check", str(RACE), "--format", "json")
+    obj = json.loads(out)
+    assert code == 0 and obj["engine"] == "array"
+    assert {p["engine"] for p in obj["properties"]} == {"array"}
+
+
+@pytest.mark.parametrize("text", [WIDE, UNBOUNDED], ids=["wide-state", "unbounded-int"])
+def test_the_default_engine_falls_back_to_bfs_silently(tmp_path, text):
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    _, out, _ = run_cli("check", str(path), "--format", "json")
+    assert json.loads(out)["engine"] == "bfs"
+    _, out, _ = run_cli("check", str(path), "--engine", "array", "--format", "json")
+    assert json.loads(out)["engine"] == "bfs"
+    auto, explicit = (run_cli("check", str(path), "--no-timing", *e)
+                      for e in ([], ["--engine", "array"]))
+    assert "array engine" not in auto[1] + auto[2]
+    assert "array engine cannot check this spec" in explicit[1] + explicit[2]
+
+
+def test_the_default_and_explicit_engines_print_the_same_report():
+    outs = [run_cli("check", str(RACE), "--no-timing", *e)[1]
+            for e in ([], ["--engine", "bfs"], ["--engine", "array"])]
+    assert outs[0] == outs[1] == outs[2]
+
+
+# ---------------------------------------------------------------------- benchmarks
+
+
+def test_bench_gpu_says_no_gpu_and_exits_0_without_one():
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_gpu.py")],
+                          check=False, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if "no GPU" not in proc.stdout:
+        pytest.skip("this machine has a GPU: bench_gpu.py is a benchmark, not a test, here")
+    assert proc.returncode == 0 and proc.stdout.startswith("no GPU: ")
+
+
+def test_bench_gpu_runs_its_sizes_on_a_stand_in_device(monkeypatch, capsys):
+    """bench_gpu.py's logic, with the host-array stand-in as its 'GPU' and a budget that
+    ends it after the first size."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench_gpu
+    finally:
+        sys.path.pop(0)
+    from dnsrace.engines import device
+    monkeypatch.setattr(device, "array_module", lambda name="cpu": XP)
+    assert bench_gpu.main(["--time-budget", "0.1", "--cpu-max-states", "1000000"]) == 0
+    out = capsys.readouterr().out
+    assert "827,275" in out and "stopped before E3 P6 EP3" in out
+    assert "speed-up" in out and "GPU states/s against the frontier" in out

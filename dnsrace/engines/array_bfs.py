@@ -27,22 +27,31 @@ sizes so far; a search that would outgrow `memory_budget` stops with `memory-lim
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from typing import Callable
-
-import numpy as np
 
 from ..backends.numpy_codegen import ArraySystem, ArrayUnsupported, compile_array_system
 from ..backends.python_codegen import CompiledSystem, compile_system
 from ..ir.system import TransitionSystem
 from ..results import CheckResult, Stats
-from .array_level import (LevelOut, StateOut, Visited, by_code, enabled_per_state,
-                          first_code_per_key)
+from .array_level import (
+    LevelOut,
+    StateOut,
+    Visited,
+    by_code,
+    enabled_per_state,
+    first_code_per_key,
+    first_code_per_mixed,
+    unmix,
+)
 from .bfs import UNEXPECTED_WHEN_FOUND, Limits, Progress, _Best, build_properties
+from .device import memory_budget as device_memory_budget
+from .device import numpy as np
+from .device import to_numpy
 
 CHUNK = 1024  # the per-state engine's chunk: where it checks --max-states
+KEY_CODE_BITS = 64  # past this many bits of (key, code), levels sort in the mixed order
 _now = time.monotonic  # the clock for --time-limit and progress (tests replace it)
 
 
@@ -50,12 +59,9 @@ class ArrayEngineError(RuntimeError):
     """An internal inconsistency (a trace that does not replay): a bug, never a verdict."""
 
 
-def default_memory_budget() -> int:
-    """Half of the machine's physical memory."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
-    except (ValueError, OSError, AttributeError):
-        return 8 << 30
+def default_memory_budget(xp=np) -> int:
+    """Half of the machine's physical memory (on a GPU: most of its free memory)."""
+    return device_memory_budget(xp)
 
 
 @dataclass
@@ -77,18 +83,27 @@ class ArrayExploration:
 
     def __init__(self, ts: TransitionSystem, cs: CompiledSystem, stats: Stats, best: dict,
                  stopped: str | None, initial: list[int], parents: list, tids: list,
-                 visited: Visited, warnings: list[str]):
+                 visited: Visited, warnings: list[str], levels: list, arr: ArraySystem):
         self.ts, self.cs = ts, cs
         self.stats, self.best, self.stopped = stats, best, stopped
         self.initial = initial      # packed initial states (level 0, in order)
+        self.arr = arr              # its keys pack states tighter: see key_of, state_of
         self.parents = parents      # per level >= 1: parent index in the level before
         self.tids = tids            # per level >= 1: the transition that found the state
         self.visited = visited
         self.warnings = warnings
+        self.levels = levels        # per level expanded: (depth, states, new states, seconds)
 
     @property
     def complete(self) -> bool:
         return self.stopped is None
+
+    def key_of(self, state: int) -> int:
+        """The array engine's key of a state packed as the explicit engine packs it."""
+        return self.arr.packing.pack(self.cs.packing.unpack(state))
+
+    def state_of(self, key: int) -> int:
+        return self.cs.packing.pack(self.arr.packing.unpack(key))
 
     def level_sizes(self) -> list[int]:
         return [len(self.initial)] + [p.shape[0] for p in self.parents]
@@ -113,7 +128,7 @@ class ArrayExploration:
                                        "successor there")
             path.append((t, n))
             cur = n
-        if not self.visited.contains(cur):
+        if not self.visited.contains(self.key_of(cur)):
             raise ArrayEngineError(f"array engine: state {sid} replays to a state the search "
                                    "never stored")
         return path
@@ -146,7 +161,8 @@ class ArrayExploration:
                                        "as recorded")
             path.append((tid, None))
         else:  # step
-            _, _, tid, n, check = end
+            _, _, tid, key, check = end
+            n = self.state_of(key)
             if dict(cs.expand(s, [])).get(tid) != n or \
                     (check[1], check[2]) not in cs.trans_props(s, n, 1 << check[1]):
                 raise ArrayEngineError("array engine: the trace's last step does not show "
@@ -254,13 +270,15 @@ def _estimate_bytes(n: int, growth: float, per_state_cands: float, visited: int,
 def explore(ts: TransitionSystem, limits: Limits | None = None,
             progress: Callable[[Progress], None] | None = None, *,
             cs: CompiledSystem | None = None, arr: ArraySystem | None = None,
-            memory_budget: int | None = None) -> ArrayExploration:
+            memory_budget: int | None = None, xp=None) -> ArrayExploration:
     """Run the level-synchronous search (raises ArrayUnsupported when the spec does not
-    fit the array engine; see `check_model_array` for the fallback)."""
+    fit the array engine; see `check_model_array` for the fallback).  `xp`: the array
+    module (numpy, the default, or CuPy; `arr`'s when given)."""
     limits = limits or Limits()
     cs = cs or compile_system(ts)
-    arr = arr or compile_array_system(ts)
-    budget = memory_budget if memory_budget is not None else default_memory_budget()
+    arr = arr or compile_array_system(ts, xp)
+    xp = arr.xp
+    budget = memory_budget if memory_budget is not None else default_memory_budget(xp)
     S = _Search(ts, arr, limits)
     nt = S.nt
     tid_dtype = np.uint8 if nt <= 256 else np.uint16 if nt <= 65536 else np.int32
@@ -269,20 +287,22 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
     warnings: list[str] = []
 
     # ---- level 0: the initial states, deduplicated in order
-    initial: list[int] = []
+    initial: list[int] = []     # as the explicit engine packs them, for traces
+    keys: list[int] = []
     seen: set[int] = set()
     for init in ts.initial:
         s = pk.pack(init)
         if s not in seen:
             seen.add(s)
-            initial.append(s)
-    frontier = np.array(initial, dtype=np.uint64)
-    visited = Visited()
-    order = np.argsort(frontier)
-    visited.merge(frontier[order], np.zeros(frontier.shape[0], dtype=np.int64))
+            keys.append(s)
+            initial.append(cs.packing.pack(init))
+    frontier = xp.asarray(np.array(keys, dtype=np.uint64))
+    visited = Visited(xp)
+    order = xp.argsort(frontier)
+    visited.merge(frontier[order], xp.zeros(frontier.shape[0], dtype=np.int64))
     sp_active, _ = S.active_masks(0)
     if sp_active and frontier.shape[0]:
-        so = StateOut(frontier.shape[0])
+        so = StateOut(frontier.shape[0], xp)
         arr.state_props(frontier, sp_active, so)
         for ev in sorted(S.state_events(so, 0, lambda j, ph: (j, 0, ph)), key=lambda e: e.pos):
             S.record(ev)
@@ -298,6 +318,7 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
     growth = 1.0
     per_state = float(nt)
     next_report = t0 + 0.5
+    levels: list[tuple[int, int, int, float]] = []
     try:
         while frontier.shape[0]:
             n = frontier.shape[0]
@@ -316,10 +337,12 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
                     f"{budget / 2**30:.1f} GiB; raise the budget or use the per-state engine")
                 break
             sp_active, tp_active = S.active_masks(d)
+            t_level = time.perf_counter()
             new_keys, new_parents, new_tids, counted, stop, i_ret = _expand(
                 S, frontier, d, total, sp_active, tp_active, visited, tid_dtype)
             # commit the level (or its part before a cut)
             transitions += counted
+            levels.append((d, n, new_keys.shape[0], time.perf_counter() - t_level))
             if new_keys.shape[0]:
                 parents.append(new_parents)
                 tids.append(new_tids)
@@ -350,7 +373,7 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
     stats = Stats(total, transitions, len(parents), _now() - t0, total - expanded)
     visited.release_spare()
     return ArrayExploration(ts, cs, stats, S.best, stopped, initial, parents, tids, visited,
-                            warnings)
+                            warnings, levels, arr)
 
 
 def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_active: int,
@@ -360,7 +383,8 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
     the level was cut short, why and the index of the first state not fully expanded."""
     ts, arr, limits, nt = S.ts, S.arr, S.limits, S.nt
     n = F.shape[0]
-    lo = LevelOut(S.effect_kinds)
+    xp = arr.xp
+    lo = LevelOut(S.effect_kinds, xp)
     arr.expand_level(F, tp_active, lo)
 
     en = None   # enabled pairs per state: for deadlocks, and for a cut inside the level
@@ -368,14 +392,14 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
     if ts.deadlock:
         en = enabled_per_state(lo, n)
         dl = (en == 0) & ~arr.terminal(F)
-        if dl.any():
-            deadlocked = int(np.argmax(dl))
+        if bool(dl.any()):
+            deadlocked = int(dl.argmax())
     nk, nc, npos, level_keys, level_codes = _new_states(S, lo, n, visited)
 
     # the level's events, in the per-state engine's order
     events = S.expansion_events(lo, d, deadlocked)
     if sp_active and level_keys.shape[0]:
-        so = StateOut(level_keys.shape[0])
+        so = StateOut(level_keys.shape[0], xp)
         arr.state_props(level_keys, sp_active, so)
 
         def pos_of(j, phase):
@@ -389,7 +413,7 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
     # an outcome unexpected (or at the first at all, once one already has)
     cut = None
     if limits.max_states is not None and level_codes.shape[0] + total >= limits.max_states:
-        cut = _max_states_cut(level_codes // nt, n, total, limits.max_states)
+        cut = _max_states_cut(to_numpy(level_codes) // nt, n, total, limits.max_states)
     stop_pos = None
     for ev in events:
         if cut is not None and ev.pos >= (cut, -1, 0):
@@ -402,17 +426,17 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
     # what is kept: the states discovered, and the transitions counted, before the cut
     if stop_pos is not None:
         i, t, phase = stop_pos
-        keep = int(np.searchsorted(level_codes, i * nt + t + (
-            1 if phase >= S.discover_phase and t < nt else 0)))
+        keep = _search(xp, level_codes, i * nt + t + (
+            1 if phase >= S.discover_phase and t < nt else 0))
         en = enabled_per_state(lo, n) if en is None else en
         counted = int(en[:i].sum())
         for tt, ix in lo.enabled_by_t:   # state i's own transitions before the stop
             if tt < t or (tt == t and phase >= 1):
-                p = int(np.searchsorted(ix, i))
-                counted += int(p < ix.shape[0] and ix[p] == i)
+                p = _search(xp, ix, i)
+                counted += int(p < ix.shape[0] and int(ix[p]) == i)
         stop, i_ret = "stop-on-first", (i + 1 if t == nt else i)
     elif cut is not None:
-        keep = int(np.searchsorted(level_codes, cut * nt))
+        keep = _search(xp, level_codes, cut * nt)
         en = enabled_per_state(lo, n) if en is None else en
         counted = int(en[:cut].sum())
         stop, i_ret = "max-states", cut
@@ -438,22 +462,35 @@ def _new_states(S: _Search, lo: LevelOut, n: int, visited: Visited):
     parent * n_transitions + transition wins: the per-state engine's first discovery."""
     nt = S.nt
     if not lo.succ:
-        nk = np.empty(0, dtype=np.uint64)
-        return nk, nk, np.empty(0, dtype=np.int64), nk, nk.view(np.int64)
+        nk = S.arr.xp.empty(0, dtype=np.uint64)
+        return nk, nk, S.arr.xp.empty(0, dtype=np.int64), nk, nk.view(np.int64)
     code_bits = max(int(n * nt - 1).bit_length(), 1)
     succ, lo.succ = lo.succ, []
-    uk, mc = first_code_per_key(
-        np.concatenate([k for _, _, k in succ]),
-        np.concatenate([ix.astype(np.uint64) * np.uint64(nt) + np.uint64(t)
-                        for t, ix, _ in succ]),
-        S.key_bits, code_bits)
+    xp = S.arr.xp
+    # the candidates, held only by this list, so that the sort can free them as it goes
+    cands = [xp.concatenate([k for _, _, k in succ]),
+             xp.concatenate([ix.astype(np.uint64) * np.uint64(nt) + np.uint64(t)
+                             for t, ix, _ in succ])]
     del succ
+    if S.key_bits + code_bits > KEY_CODE_BITS:   # (key, code) no longer fits one number
+        visited.use_mixed()
+    if visited.mixed:
+        uk, mc = first_code_per_mixed(cands.pop(0), cands.pop(0), xp)
+    else:
+        uk, mc = first_code_per_key(cands.pop(0), cands.pop(0), S.key_bits, code_bits, xp)
     pos, present = visited.lookup(uk)
     fresh = ~present
     nk, nc, npos = uk[fresh], mc[fresh], pos[fresh]
     del uk, mc, pos, present, fresh
-    level_keys, level_codes = by_code(nk, nc, code_bits)
+    level_keys, level_codes = by_code(nk, nc, code_bits, xp)
+    if visited.mixed:
+        level_keys = unmix(level_keys, xp)
     return nk, nc, npos, level_keys, level_codes.view(np.int64)
+
+
+def _search(xp, a, value: int) -> int:
+    """Where `value` would go in the sorted array `a` (numpy's searchsorted, side left)."""
+    return int(xp.searchsorted(a, xp.asarray([value], dtype=a.dtype))[0])
 
 
 def _max_states_cut(parents: np.ndarray, n: int, total: int, max_states: int) -> int | None:
@@ -479,33 +516,43 @@ def _max_states_cut(parents: np.ndarray, n: int, total: int, max_states: int) ->
 
 def check_model_array(model, limits: Limits | None = None,
                       progress: Callable[[Progress], None] | None = None,
-                      memory_budget: int | None = None) -> CheckResult:
-    """Check a loaded model with the array engine (engine "array").  A spec the array
+                      memory_budget: int | None = None, *, xp=None,
+                      note_fallback: bool = True, levels: list | None = None) -> CheckResult:
+    """Check a loaded model with the array engine (engine "array"), on the array module
+    `xp` (numpy by default; CuPy for a GPU, see `engines.device`).  A spec the array
     engine cannot take (a state wider than 64 bits, values beyond int64) is checked by the
-    per-state engine instead, with a one-line warning saying so."""
+    per-state engine instead, with a one-line warning saying so (`note_fallback`; the
+    default engine, `auto`, falls back silently).  `levels`, when given, receives one
+    (depth, states, new states, seconds) per level expanded."""
     from ..ir.lower import lower
 
     ts = lower(model)
-    return check_system_array(model, ts, compile_system(ts), limits, progress, memory_budget)
+    return check_system_array(model, ts, compile_system(ts), limits, progress, memory_budget,
+                              xp=xp, note_fallback=note_fallback, levels=levels)
 
 
 def check_system_array(model, ts: TransitionSystem, cs: CompiledSystem,
                        limits: Limits | None = None,
                        progress: Callable[[Progress], None] | None = None,
-                       memory_budget: int | None = None) -> CheckResult:
+                       memory_budget: int | None = None, *, xp=None,
+                       note_fallback: bool = True, levels: list | None = None
+                       ) -> CheckResult:
     """`check_model_array` for a model already lowered and compiled (what
     `api.compile_spec` returns), like `api.check_system` for the per-state engine."""
     from ..api import check_system
     from ..explain import Explainer
 
     try:
-        arr = compile_array_system(ts)
+        arr = compile_array_system(ts, xp)
     except ArrayUnsupported as exc:
         result = check_system(model, ts, cs, limits, progress)
-        result.warnings.append(f"the array engine cannot check this spec ({exc}); "
-                               "the per-state engine checked it")
+        if note_fallback:
+            result.warnings.append(f"the array engine cannot check this spec ({exc}); "
+                                   "the per-state engine checked it")
         return result
     found = explore(ts, limits, progress, cs=cs, arr=arr, memory_budget=memory_budget)
+    if levels is not None:
+        levels.extend(found.levels)
     explainer = Explainer(model, ts, cs) if found.best else None
     props = build_properties(ts, cs, found, explainer.stale_checks if explainer else None)
     for p in props:
