@@ -1,15 +1,20 @@
-"""Benchmark: the array engine against the per-state engine (and SPIN) on the DNS race.
+"""Benchmark: the array engine against SPIN (and the per-state engine) on the DNS race.
 
-The model is specs/dynamodb_dns_race.yaml at three sizes: its defaults (66,436 states),
---const PLANS=5 (260,906 states) and --const ENACTORS=4 (2,118,825 states).  Engines:
+The model is benchmarks/models/dns_race.yaml, the DNS race at 3 Enactors, 5 plans and 3
+endpoints (one atomic step per endpoint write), at three sizes:
 
-  per-state   dnsrace.api.check: the explicit engine (engines/bfs.py, generated Python)
+  E3 P5 EP3             its constants                       827,275 states
+  PLANS=6               --const PLANS=6                   2,657,196 states
+  PLANS=6 ENDPOINTS=4   --const PLANS=6 --const ENDPOINTS=4  8,645,180 states
+
+Engines, in the same run:
+
   array       dnsrace.engines.array_bfs.check_model_array: numpy over whole frontiers
-  array-avx2  the same, with numpy's AVX-512 code paths off (NPY_DISABLE_CPU_FEATURES);
-              only on a CPU where numpy uses them: its AVX-512 sort can be slower than its
-              AVX2 sort (PERF-NOTES.md), so both are shown
-  spin        SPIN on benchmarks/dynamodb_dns_race.pml, the Promela twin (one d_step per
+              (numpy loaded as dnsrace loads it: see engines/device.py for AVX-512)
+  spin        SPIN on benchmarks/models/dns_race.pml, the Promela twin (one d_step per
               dnsrace transition), `gcc -O2 -DNOREDUCE -DSAFETY`; when spin and gcc exist
+  bfs         dnsrace.api.check, the per-state engine (generated Python); smallest size only
+  array-avx512  (--with-avx512) the array engine with numpy's default CPU features
 
 Each dnsrace measurement runs in its own fresh subprocess:
   seconds      time.perf_counter around the whole check (loading and compiling the spec
@@ -17,17 +22,20 @@ Each dnsrace measurement runs in its own fresh subprocess:
                grammar loading are not counted)
   bytes/state  (peak RSS after the search - RSS just before it) / states
 SPIN: seconds is the wall time of `./pan` (compiled once per size, not counted); bytes/state
-is pan's peak RSS / states, its fixed allocations included (they dominate at the smallest
-size); pan is given a hash table of about 2 slots per state (-w).
+is pan's peak RSS / states; pan is given a hash table of about 2 slots per state (-w).
 
-Every engine must reach exactly the pinned counts; the dnsrace engines must also agree on
-every verdict and trace length, and SPIN's `states, stored` must equal dnsrace's states (its
-`transitions` is dnsrace's + 1: it counts the root).  Exit status: 0 when all agree and the
-array engine is faster than the per-state engine at every size; 1 when it is not; 2 when a
+The counts are pinned: every engine must reach exactly these states, transitions and depth,
+the dnsrace engines must agree on every verdict and trace length, and SPIN's `states,
+stored` must equal dnsrace's states (its `transitions` is dnsrace's + 1: it counts the
+root).  After the table: the ratios, and the scaling of the array engine's states/s with
+the frontier's size, level by level, in the last run at the largest size.
+
+Exit status: 0 when all agree and, at every size, the array engine is at least as fast as
+SPIN and stores at most 64 bytes per state (the issue's mark); 1 when it is not; 2 when a
 run fails or the engines disagree.
 
     .venv/bin/python benchmarks/bench_array.py             # three sizes, 3 runs each
-    .venv/bin/python benchmarks/bench_array.py --quick     # default size, 1 run (smoke test)
+    .venv/bin/python benchmarks/bench_array.py --quick     # smallest size, 1 run (smoke test)
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import math
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,27 +55,31 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-SPEC = ROOT / "specs" / "dynamodb_dns_race.yaml"
-TWIN = HERE / "dynamodb_dns_race.pml"
-NO_AVX512 = "X86_V4 AVX512_ICL AVX512_SPR"
+SPEC = HERE / "models" / "dns_race.yaml"
+TWIN = HERE / "models" / "dns_race.pml"
+MAX_BYTES_PER_STATE = 64
 
 # label -> (constants, (states, transitions, depth))
 SIZES = {
-    "defaults": ({}, (66_436, 206_550, 30)),
-    "PLANS=5": ({"PLANS": 5}, (260_906, 823_891, 31)),
-    "ENACTORS=4": ({"ENACTORS": 4}, (2_118_825, 8_503_106, 36)),
+    "E3 P5 EP3": ({}, (827_275, 2_567_599, 38)),
+    "PLANS=6": ({"PLANS": 6}, (2_657_196, 8_348_368, 39)),
+    "PLANS=6 ENDPOINTS=4": ({"PLANS": 6, "ENDPOINTS": 4}, (8_645_180, 26_799_616, 46)),
 }
+SMALLEST = "E3 P5 EP3"
 
-sys.path.insert(0, str(HERE))
-from bench_explicit import _peak_rss_kib, _rss_now_kib, machine  # noqa: E402
-from common import summarize  # noqa: E402
+sys.path.insert(0, str(HERE))   # bench_explicit.py: the script's own folder
+from bench_explicit import _peak_rss_kib, _rss_now_kib, machine
 
 # ---------------------------------------------------------------- one measurement (subprocess)
+
 
 def measure(engine: str, label: str) -> dict:
     sys.path.insert(0, str(ROOT))
     from dnsrace.backends.numpy_codegen import compile_array_system
     from dnsrace.backends.python_codegen import compile_system
+    from dnsrace.engines.device import (
+        SORT_NOTE,  # first: numpy loads as dnsrace loads it
+    )
     from dnsrace.frontend.build import load_model
     from dnsrace.ir.lower import lower
 
@@ -74,14 +87,15 @@ def measure(engine: str, label: str) -> dict:
     ts = lower(load_model(SPEC, consts))   # warm up: imports, grammar, both code generators
     compile_system(ts)
     compile_array_system(ts)
+    levels: list = []
     before = _rss_now_kib()
     t0 = time.perf_counter()
-    if engine == "per-state":
+    if engine == "bfs":
         from dnsrace.api import check
         result = check(SPEC, consts)
     else:
         from dnsrace.engines.array_bfs import check_model_array
-        result = check_model_array(load_model(SPEC, consts))
+        result = check_model_array(load_model(SPEC, consts), levels=levels)
         if result.engine != "array":
             raise SystemExit(f"{engine}: the array engine did not run: {result.warnings}")
     seconds = time.perf_counter() - t0
@@ -97,27 +111,20 @@ def measure(engine: str, label: str) -> dict:
                 for p in result.properties}
     return {"engine": engine, "size": label, "states": st.states,
             "transitions": st.transitions, "depth": st.depth, "seconds": seconds,
-            "bytes_per_state": (peak - before) * 1024 / st.states, "verdicts": verdicts}
+            "bytes_per_state": (peak - before) * 1024 / st.states, "verdicts": verdicts,
+            "levels": levels, "numpy": SORT_NOTE}
 
 
 def run_fresh(engine: str, label: str) -> dict:
     env = dict(os.environ)
-    if engine == "array-avx2":
-        env["NPY_DISABLE_CPU_FEATURES"] = NO_AVX512
+    if engine == "array-avx512":
+        env["NPY_DISABLE_CPU_FEATURES"] = ""   # set, so dnsrace leaves numpy's defaults
     cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", engine, label]
     proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"bench: {engine} {label} failed (exit {proc.returncode})")
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def numpy_uses_avx512() -> bool:
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as feats
-    except ImportError:
-        return False
-    return bool(feats.get("AVX512F")) or bool(feats.get("AVX512_SKX"))
 
 
 # ---------------------------------------------------------------- SPIN
@@ -138,7 +145,7 @@ class Spin:
     def build(self, label: str) -> str:
         if label in self.built:
             return self.built[label]
-        d = Path(self.workdir) / label.replace("=", "_")
+        d = Path(self.workdir) / re.sub(r"\W+", "_", label)
         d.mkdir()
         defines = [f"-D{k}={v}" for k, v in SIZES[label][0].items()]
         subprocess.run(["spin", *defines, "-a", str(TWIN)], cwd=d, check=True,
@@ -164,42 +171,84 @@ class Spin:
         errors = re.search(r"errors: (\d+)", out)
         if not (stored and trans and errors) or "max search depth too small" in out:
             raise SystemExit(f"spin {label}: unexpected pan output:\n{out}")
-        peak_kib = usage.ru_maxrss
         n = int(stored.group(1))
         return {"engine": "spin", "size": label, "states": n,
                 "transitions": int(trans.group(1)) - 1, "depth": None,
                 "errors": int(errors.group(1)), "seconds": seconds,
-                "bytes_per_state": peak_kib * 1024 / n, "verdicts": None}
+                "bytes_per_state": usage.ru_maxrss * 1024 / n, "verdicts": None}
 
 
 # ---------------------------------------------------------------- the report
 
+def check_agreement(runs: dict, sizes: list[str], engines: dict[str, list[str]]) -> list[str]:
+    """What differs between the engines: counts against the pins, SPIN's stored states
+    against dnsrace's states, verdicts and trace lengths between the dnsrace engines."""
+    bad = []
+    for label in sizes:
+        states, transitions, depth = SIZES[label][1]
+        ref = runs[("array", label)][0]
+        for engine in engines[label]:
+            for r in runs[(engine, label)]:
+                if (r["states"], r["transitions"]) != (states, transitions):
+                    bad.append(f"{label}: {engine} counts {r['states']:,} states, "
+                               f"{r['transitions']:,} transitions; pinned {states:,}, "
+                               f"{transitions:,}")
+                if engine == "spin":
+                    if r["errors"]:
+                        bad.append(f"{label}: spin reports {r['errors']} errors")
+                    continue
+                if r["depth"] != depth or r["verdicts"] != ref["verdicts"]:
+                    bad.append(f"{label}: {engine} depth or verdicts differ from array's")
+    return bad
+
+
+def scaling_table(levels: list, label: str) -> None:
+    """Per level of one array run: frontier width, new states, seconds, states/s."""
+    print(f"scaling of the array engine with the frontier ({label}, last run; levels of "
+          "at least 1,000 states; states/s = frontier states expanded per second)")
+    print(f"  {'depth':>5} {'frontier':>10} {'new':>10} {'ms':>8} {'states/s':>12}")
+    for d, width, new, secs in levels:
+        if width < 1000:
+            continue
+        rate = width / secs if secs > 0 else float("inf")
+        print(f"  {d:>5} {width:>10,} {new:>10,} {secs * 1e3:>8.1f} {rate:>12,.0f}")
+    buckets: dict[int, list] = {}
+    for _, width, _, secs in levels:
+        if width >= 1000:
+            b = int(math.log10(width))
+            buckets.setdefault(b, []).append((width, secs))
+    print("  by frontier size: " + "; ".join(
+        f"10^{b}..10^{b + 1}: {sum(w for w, _ in v) / sum(s for _, s in v):,.0f} states/s"
+        for b, v in sorted(buckets.items()) if sum(s for _, s in v) > 0))
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per engine and size (default 3)")
-    ap.add_argument("--quick", action="store_true", help="smoke run: defaults only, one run")
+    ap.add_argument("--quick", action="store_true", help="smoke run: smallest size, one run")
     ap.add_argument("--no-spin", action="store_true", help="leave SPIN out")
+    ap.add_argument("--no-bfs", action="store_true", help="leave the per-state engine out")
+    ap.add_argument("--with-avx512", action="store_true",
+                    help="also run the array engine with numpy's default CPU features")
     ap.add_argument("--measure", nargs=2, metavar=("ENGINE", "SIZE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.measure:
         print(json.dumps(measure(*args.measure)))
         return 0
 
-    sizes = ["defaults"] if args.quick else list(SIZES)
+    sizes = [SMALLEST] if args.quick else list(SIZES)
     repeat = 1 if args.quick else args.repeat
     if repeat < 1:
         ap.error("--repeat must be at least 1")
-    engines = ["per-state", "array"]
-    if numpy_uses_avx512():
-        engines.append("array-avx2")
     spin_missing = "left out (--no-spin)" if args.no_spin else Spin.available()
-    if spin_missing is None:
-        engines.append("spin")
-    print(f"dnsrace array engine vs per-state engine ({SPEC.relative_to(ROOT)})")
+    engines = {}
+    for label in sizes:
+        engines[label] = ["array"] + (["array-avx512"] if args.with_avx512 else []) + \
+            (["spin"] if spin_missing is None else []) + \
+            (["bfs"] if label == SMALLEST and not args.no_bfs else [])
+    print(f"dnsrace array engine vs SPIN ({SPEC.relative_to(ROOT)})")
     print(machine())
-    import numpy
-    print(f"numpy {numpy.__version__}; array-avx2 = NPY_DISABLE_CPU_FEATURES=\"{NO_AVX512}\""
-          if "array-avx2" in engines else f"numpy {numpy.__version__}")
     if spin_missing:
         print(f"spin: {spin_missing}")
     else:
@@ -214,61 +263,74 @@ def main(argv: list[str] | None = None) -> int:
         spin = Spin(scratch)
         for label in sizes:
             for k in range(repeat):
-                for engine in engines:   # alternate, so that background load hits all
+                for engine in engines[label]:   # alternate, so that background load hits all
                     r = spin.run(label) if engine == "spin" else run_fresh(engine, label)
                     runs.setdefault((engine, label), []).append(r)
-                    print(f"  run {k + 1}/{repeat} {engine:10} {label:10}: "
+                    print(f"  run {k + 1}/{repeat} {engine:12} {label:19}: "
                           f"{r['seconds']:.2f} s, {r['bytes_per_state']:.0f} B/state",
                           flush=True)
+    print(f"numpy: {runs[('array', sizes[0])][0]['numpy']}")
 
-    disagree = []
-    for label in sizes:
-        ref = runs[("per-state", label)][0]
-        for engine in engines:
-            for r in runs[(engine, label)]:
-                keys = ("states", "transitions") if engine == "spin" else \
-                    ("states", "transitions", "depth", "verdicts")
-                for key in keys:
-                    if r[key] != ref[key]:
-                        disagree.append(f"{label} {key}: {engine} {r[key]} != per-state "
-                                        f"{ref[key]}")
-                if engine == "spin" and r["errors"]:
-                    disagree.append(f"{label}: spin reports {r['errors']} errors")
-
-    summary = summarize(runs, sizes, engines, lambda label: label)
-    print("ratios against the per-state engine (speed: states/s ratio, > 1 is faster; "
-          "memory: bytes/state ratio, < 1 is smaller)")
+    disagree = check_agreement(runs, sizes, engines)
+    all_engines = [e for e in ("array", "array-avx512", "spin", "bfs")
+                   if any(e in engines[s] for s in sizes)]
+    summary = _summarize(runs, sizes, all_engines)
     failures = []
+    print("ratios (speed: states/s against the other engine, > 1: the array engine is faster; "
+          "memory: bytes/state ratio, < 1: it stores less)")
     for label in sizes:
-        base_rate, base_bps = summary[("per-state", label)]
-        parts = []
-        for engine in engines[1:]:
-            rate, bps = summary[(engine, label)]
-            parts.append(f"{engine} speed x{rate / base_rate:.2f} memory x{bps / base_bps:.2f}")
-        print(f"  {label:10} " + "; ".join(parts))
-        if summary[("array", label)][0] <= base_rate:
-            failures.append(f"{label}: the array engine is not faster than the per-state engine")
-    if "spin" in engines:
-        print("array against SPIN (> 1: the array engine is faster)")
-        for label in sizes:
-            rate, _ = summary[("array", label)]
-            srate, _ = summary[("spin", label)]
-            line = f"  {label:10} array x{rate / srate:.2f}"
-            if "array-avx2" in engines:
-                line += f", array-avx2 x{summary[('array-avx2', label)][0] / srate:.2f}"
-            print(line)
+        rate, bps = summary[("array", label)]
+        parts = [f"array {rate:,.0f} states/s, {bps:.0f} B/state"]
+        for other in engines[label][1:]:
+            orate, obps = summary[(other, label)]
+            parts.append(f"vs {other}: speed x{rate / orate:.2f}, memory x{bps / obps:.2f}")
+        print(f"  {label:19} " + "; ".join(parts))
+        if "spin" in engines[label] and rate < summary[("spin", label)][0]:
+            failures.append(f"{label}: the array engine is slower than SPIN")
+        if bps > MAX_BYTES_PER_STATE:
+            failures.append(f"{label}: the array engine stores {bps:.0f} bytes per state, "
+                            f"over {MAX_BYTES_PER_STATE}")
     print()
+    largest = sizes[-1]
+    scaling_table(runs[("array", largest)][-1]["levels"], largest)
     if disagree:
         print("FAIL: the engines disagree:\n  " + "\n  ".join(disagree))
         return 2
     if failures:
         print("FAIL:\n  " + "\n  ".join(failures))
         return 1
-    agree = "dnsrace engines agree on every count, verdict and trace length" + \
-        ("; SPIN's stored states equal dnsrace's states at every size" if "spin" in engines
-         else "")
-    print(f"OK: {agree}; the array engine is faster than the per-state engine at every size.")
+    spin_ok = all("spin" in engines[s] for s in sizes)
+    print("OK: every engine reaches the pinned counts"
+          + ("; SPIN's stored states equal dnsrace's states at every size" if spin_ok else "")
+          + "; the array engine stores at most "
+          f"{MAX_BYTES_PER_STATE} bytes per state"
+          + (" and is at least as fast as SPIN at every size." if spin_ok else "."))
     return 0
+
+
+def _summarize(runs: dict, sizes: list[str], engines: list[str]) -> dict:
+    """One table row per (size, engine) that ran, with medians over the runs (the table
+    of `common.summarize`, which needs every engine at every size); returns
+    {(engine, size): (states/s, bytes/state)}."""
+    head = (f"{'engine':12} {'size':19} {'states':>10} {'transitions':>11} "
+            f"{'median s':>9} {'states/s':>11} {'bytes/state':>11}")
+    print()
+    print(head)
+    print("-" * len(head))
+    out = {}
+    for label in sizes:
+        for engine in engines:
+            rs = runs.get((engine, label))
+            if not rs:
+                continue
+            secs = statistics.median(r["seconds"] for r in rs)
+            bps = statistics.median(r["bytes_per_state"] for r in rs)
+            rate = rs[0]["states"] / secs
+            out[(engine, label)] = (rate, bps)
+            print(f"{engine:12} {label:19} {rs[0]['states']:>10,} {rs[0]['transitions']:>11,} "
+                  f"{secs:>9.2f} {rate:>11,.0f} {bps:>11.0f}")
+    print()
+    return out
 
 
 if __name__ == "__main__":

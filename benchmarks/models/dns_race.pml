@@ -1,8 +1,8 @@
-/* Twin of specs/dynamodb_dns_race.yaml, for benchmarks/bench_array.py.
- * Build with `spin -a dynamodb_dns_race.pml` (ENACTORS=3, PLANS=4, ENDPOINTS=2, KEEP=2,
- * the spec's defaults) or e.g. `spin -DPLANS=5 -a ...`, `spin -DENACTORS=4 -a ...`
- * (ENACTORS 1..4, ENDPOINTS 1..2, PLANS 1..8), then
- * `gcc -O2 -DNOREDUCE -DSAFETY -o pan pan.c && ./pan -m1000000`.
+/* Twin of benchmarks/models/dns_race.yaml (the DNS race of specs/dynamodb_dns_race.yaml at
+ * 3 Enactors, 5 plans, 3 endpoints), for benchmarks/bench_array.py.  Build with
+ * `spin -a dns_race.pml` (ENACTORS=3, PLANS=5, ENDPOINTS=3, KEEP=2, the model's defaults) or
+ * e.g. `spin -DPLANS=6 -DENDPOINTS=4 -a dns_race.pml` (ENACTORS 1..4, PLANS 1..8), then
+ * `gcc -O2 -DNOREDUCE -DSAFETY -o pan pan.c && ./pan -w22`.
  *
  * Built like the twins in tests/models/promela/ (see tests/models/README.md): the whole
  * system is ONE active process whose body is a loop of d_steps, one per dnsrace transition
@@ -23,10 +23,10 @@
 #define ENACTORS 3
 #endif
 #ifndef PLANS
-#define PLANS 4
+#define PLANS 5
 #endif
 #ifndef ENDPOINTS
-#define ENDPOINTS 2
+#define ENDPOINTS 3
 #endif
 #ifndef KEEP
 #define KEEP 2
