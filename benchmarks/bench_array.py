@@ -46,7 +46,6 @@ import math
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,6 +67,7 @@ SIZES = {
 SMALLEST = "E3 P5 EP3"
 
 sys.path.insert(0, str(HERE))   # bench_explicit.py: the script's own folder
+from common import summarize  # noqa: E402  (benchmarks/common.py)
 from bench_explicit import _peak_rss_kib, _rss_now_kib, machine
 
 # ---------------------------------------------------------------- one measurement (subprocess)
@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     disagree = check_agreement(runs, sizes, engines)
     all_engines = [e for e in ("array", "array-avx512", "spin", "bfs")
                    if any(e in engines[s] for s in sizes)]
-    summary = _summarize(runs, sizes, all_engines)
+    summary = summarize(runs, sizes, all_engines, str)
     failures = []
     print("ratios (speed: states/s against the other engine, > 1: the array engine is faster; "
           "memory: bytes/state ratio, < 1: it stores less)")
@@ -306,31 +306,6 @@ def main(argv: list[str] | None = None) -> int:
           f"{MAX_BYTES_PER_STATE} bytes per state"
           + (" and is at least as fast as SPIN at every size." if spin_ok else "."))
     return 0
-
-
-def _summarize(runs: dict, sizes: list[str], engines: list[str]) -> dict:
-    """One table row per (size, engine) that ran, with medians over the runs (the table
-    of `common.summarize`, which needs every engine at every size); returns
-    {(engine, size): (states/s, bytes/state)}."""
-    head = (f"{'engine':12} {'size':19} {'states':>10} {'transitions':>11} "
-            f"{'median s':>9} {'states/s':>11} {'bytes/state':>11}")
-    print()
-    print(head)
-    print("-" * len(head))
-    out = {}
-    for label in sizes:
-        for engine in engines:
-            rs = runs.get((engine, label))
-            if not rs:
-                continue
-            secs = statistics.median(r["seconds"] for r in rs)
-            bps = statistics.median(r["bytes_per_state"] for r in rs)
-            rate = rs[0]["states"] / secs
-            out[(engine, label)] = (rate, bps)
-            print(f"{engine:12} {label:19} {rs[0]['states']:>10,} {rs[0]['transitions']:>11,} "
-                  f"{secs:>9.2f} {rate:>11,.0f} {bps:>11.0f}")
-    print()
-    return out
 
 
 if __name__ == "__main__":

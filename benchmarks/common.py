@@ -6,7 +6,7 @@ import statistics
 
 
 def summarize(runs: dict, sizes, engines, label) -> dict:
-    """Print one row per (size, engine) with medians over the runs; return
+    """Print one row per (size, engine) that ran, with medians over the runs; return
     {(engine, size): (states/s, bytes/state)}.  `label(size)` names a size."""
     width = max(len(label(s)) for s in sizes)
     ew = max(len(e) for e in engines)
@@ -18,7 +18,9 @@ def summarize(runs: dict, sizes, engines, label) -> dict:
     summary: dict[tuple, tuple[float, float]] = {}
     for size in sizes:
         for engine in engines:
-            rs = runs[(engine, size)]
+            rs = runs.get((engine, size))
+            if not rs:
+                continue
             secs = statistics.median(r["seconds"] for r in rs)
             bps = statistics.median(r["bytes_per_state"] for r in rs)
             rate = rs[0]["states"] / secs

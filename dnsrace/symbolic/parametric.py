@@ -33,6 +33,7 @@ from ..ir.parametric import ParametricSystem
 from ..ir.terms import Term
 from .encode import Intervals, Translator
 from .kind import is_step_part
+from .pdr import _interp
 
 UNBOUNDED = 1 << 62
 
@@ -153,8 +154,9 @@ class ParamEncoding:
         return _Clause(self, self.X, self.Y if post else None, self.cx, positive)
 
     def ranges(self, c: _Clause, S: list) -> list:
-        """The slots of S (X or Y) within their bounds, symbolic ones included."""
-        out = []
+        """The slots of S (X or Y) within their bounds, symbolic ones included, and the
+        assumes (the params never change, so every clause may rely on them)."""
+        out = [c.formula(self.ps.assume)]
         for j in self.scalar:
             if j in self.ps.bounds:
                 lo, hi = self.ps.bounds[j]
@@ -350,18 +352,6 @@ def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
 
 def _ranges_y(enc: ParamEncoding, c: _Clause) -> list:
     return enc.ranges(c, enc.Y)
-
-
-def _interp(m, inv, args):
-    fi = m[inv]
-    if fi is None:
-        return z3.BoolVal(True)
-    if isinstance(fi, z3.FuncInterp):
-        e = fi.else_value()
-        return z3.substitute_vars(e, *args) if e is not None else z3.BoolVal(True)
-    if z3.is_quantifier(fi) and fi.is_lambda():
-        return z3.substitute_vars(fi.body(), *reversed(list(args)))
-    return fi
 
 
 def _confirm(enc, inv, body, rules, queries, timeout_ms) -> str | None:
