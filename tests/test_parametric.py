@@ -6,8 +6,12 @@ cannot stay symbolic."""
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from dnsrace.api import check
 from dnsrace.frontend.build import load_model
@@ -200,3 +204,68 @@ def test_what_cannot_stay_symbolic_is_refused_with_a_position(tmp_path, case):
     assert f"{path}:" in err and "Traceback" not in err
     # the explicit engines still check it at the value
     assert run_cli("check", str(path))[0] in (0, 1)
+
+
+# ---------------------------------------------------------------- generated parametric specs
+# Small specs over a symbolic N (a counter, a set over 1..N filled by a lifted loop, a flag
+# set inside it) with random thresholds: PDR's proof for every N must never contradict BFS
+# at any value, and its violations must be BFS's, as short.
+
+@st.composite
+def parametric_specs(draw):
+    c1 = draw(st.integers(0, 4))
+    c2 = draw(st.integers(0, 3))
+    keep = draw(st.integers(0, 2))
+    value = draw(st.integers(1, 4))
+    flag_cond = draw(st.sampled_from(["g == x", "g <= x - K", "g + 1 == x", "g == 1"]))
+    inv = draw(st.sampled_from([
+        "x <= N", f"x < {c1 + 1}", "not f or x >= 1", f"not f or x > {c2}",
+        "all(g <= x for g in 1..N if g in s)", f"all(g > {c2} or g <= x for g in s)",
+        "x - K < N or not f"]))
+    return f"""
+dnsrace: 1
+name: gen-param
+constants:
+  N: {{value: {value}, symbolic: true, assume: "N >= 1"}}
+  K: {keep}
+variables:
+  x: {{type: "0..N", init: 0}}
+  s: {{type: "set of 1..N", init: "{{}}"}}
+  f: {{type: bool, init: false}}
+actions:
+  - name: up
+    guard: x < N
+    effect: x += 1
+  - name: sweep
+    effect: |
+      for g in 1..N:
+          if {flag_cond} and g not in s:
+              s |= {{g}}
+              f = true
+  - name: reset
+    guard: x > {c2}
+    effect: f = false
+invariants:
+  inv: "{inv}"
+"""
+
+
+@settings(max_examples=20, deadline=None, database=None,
+          phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow])
+@given(parametric_specs())
+def test_parametric_pdr_is_never_wrong_on_generated_specs(text):
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "spec.yaml"
+        path.write_text(text)
+        r = check_pdr(load_model(path), time_limit=20)
+        got = r.property("inv")
+        value = load_model(path).constants["N"].value
+        at_value = check(path).property("inv")
+        if got.outcome == "holds":
+            for n in range(1, 7):   # true for every N: BFS agrees at each value tried
+                assert outcomes(check(path, {"N": n}))["inv"] == "holds", (text, n)
+        elif got.outcome == "violated":
+            assert at_value.outcome == "violated", text
+            assert got.trace.length == at_value.trace.length, text
+        assert not (at_value.outcome == "violated" and got.outcome == "holds"), (text, value)
