@@ -269,3 +269,29 @@ def test_parametric_pdr_is_never_wrong_on_generated_specs(text):
             assert at_value.outcome == "violated", text
             assert got.trace.length == at_value.trace.length, text
         assert not (at_value.outcome == "violated" and got.outcome == "holds"), (text, value)
+
+
+# ---------------------------------------------------------------- --engine all
+def test_engine_all_explores_then_proves_for_every_value():
+    code, out, _ = run_cli("check", str(SPECS / "dns_fix_cleanup_in_use.yaml"), "--engine",
+                           "all", "--time-limit", "120", "--format", "json")
+    assert code == 0, out
+    doc = json.loads(out)
+    assert doc["engine"] == "all" and doc["complete"] and doc["passed"]
+    assert doc["stats"]["states"] == 64_699            # the explicit search's counts
+    assert doc["symbolic"] == {"PLANS": "PLANS >= 1", "KEEP": "KEEP >= 1"}
+    got = {p["name"]: p for p in doc["properties"]}
+    assert got["no_empty_record"]["engine"] == "pdr"   # decided for every value by PDR
+    assert got["no_empty_record"]["invariant"]
+    assert got["newest_applied"]["outcome"] == "reachable"
+    assert got["newest_applied"]["engine"] != "pdr"     # a witness: the explicit search's
+
+
+def test_engine_all_keeps_a_violation_from_the_search():
+    code, out, _ = run_cli("check", str(SPECS / "dynamodb_dns_race.yaml"), "--engine", "all",
+                           "--time-limit", "60", "--format", "json")
+    doc = json.loads(out)
+    got = {p["name"]: p for p in doc["properties"]}
+    assert got["no_empty_record"]["outcome"] == "violated"
+    assert got["no_empty_record"]["trace"]["length"] == 11
+    assert doc["engine"] == "all" and code == 0
