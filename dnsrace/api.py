@@ -52,7 +52,8 @@ def check(path: str | Path, constants: dict[str, int] | None = None,
 
 
 def prove_what_held(model: Model, ts: TransitionSystem, cs: CompiledSystem,
-                    explored: CheckResult, time_limit: float | None = None) -> CheckResult:
+                    explored: CheckResult, time_limit: float | None = None,
+                    progress=None) -> CheckResult:
     """`--engine all`: after a complete explicit search, try to prove by PDR every property
     that held (or was unreachable), for every value of the symbolic constants.  A property
     PDR proves is reported as decided by "pdr" (with its invariant); the others keep the
@@ -67,7 +68,7 @@ def prove_what_held(model: Model, ts: TransitionSystem, cs: CompiledSystem,
     held = {p.name for p in explicit.properties if p.outcome in ("holds", "unreachable")}
     if not held:
         return replace(explicit, engine="all")
-    proof = check_pdr(model, time_limit, ts=ts, cs=cs)
+    proof = check_pdr(model, time_limit, ts=ts, cs=cs, progress=progress)
     by_name = {p.name: p for p in proof.properties}
     props, warnings = [], list(explicit.warnings)
     for p in explicit.properties:

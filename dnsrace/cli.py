@@ -104,6 +104,14 @@ class _ProgressLine:
         if self.live is not None:
             self.live.__exit__(*exc)
 
+    def say(self, text: str) -> None:
+        """Free text from an engine without state counts (the Z3 ones)."""
+        if self.live is None:
+            return
+        import time
+        self.start = getattr(self, "start", None) or time.monotonic()
+        self.live.update(f"{self.label}: {text}, {time.monotonic() - self.start:.0f} s")
+
     def __call__(self, p: Progress) -> None:
         if self.live is None:
             return
@@ -187,7 +195,9 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
             continue
         try:
             if engine in ("bmc", "kind", "pdr"):
-                result = _check_symbolic(engine, model, ts, cs, max_depth, time_limit)
+                with _ProgressLine(not quiet, model.name) as progress:
+                    result = _check_symbolic(engine, model, ts, cs, max_depth, time_limit,
+                                             progress.say)
             else:
                 search = check_system
                 if engine in ("auto", "array"):   # auto: array, or bfs silently
@@ -200,7 +210,9 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                     result = search(model, ts, cs, limits, progress)
                 if engine == "all":
                     from .api import prove_what_held
-                    result = prove_what_held(model, ts, cs, result, time_limit)
+                    with _ProgressLine(not quiet, model.name) as progress:
+                        result = prove_what_held(model, ts, cs, result, time_limit,
+                                                 progress.say)
         except SpecError as exc:   # what an engine cannot take (e.g. a symbolic array size)
             print_diagnostics(exc.diagnostics)
             codes.append(2)
@@ -233,14 +245,14 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
 
 
 # ---- the Z3 engines (dnsrace.symbolic), chosen with `check --engine bmc|kind`
-def _check_symbolic(engine, model, ts, cs, max_depth, time_limit):
+def _check_symbolic(engine, model, ts, cs, max_depth, time_limit, progress=None):
     from .symbolic import check_bmc, check_kind, check_pdr
     depth = 20 if max_depth is None else max_depth
     if engine == "bmc":
-        return check_bmc(model, depth, time_limit, ts=ts, cs=cs)
+        return check_bmc(model, depth, time_limit, ts=ts, cs=cs, progress=progress)
     if engine == "pdr":
-        return check_pdr(model, time_limit, ts=ts, cs=cs)
-    return check_kind(model, depth, time_limit, ts=ts, cs=cs)
+        return check_pdr(model, time_limit, ts=ts, cs=cs, progress=progress)
+    return check_kind(model, depth, time_limit, ts=ts, cs=cs, progress=progress)
 # ---- end of the Z3 engines
 
 

@@ -35,6 +35,7 @@ from dnsrace.symbolic import (
     SymbolicInternalError,
     check_bmc,
     check_kind,
+    check_pdr,
     check_spec,
 )
 from dnsrace.symbolic.bmc import DEFAULT_SOLVER, Bmc
@@ -409,3 +410,17 @@ def test_cli_engine_kind_shows_counterexamples_to_induction():
     assert code == 3
     assert "no_empty_record: not proved; counterexample to induction: NOT a counterexample" \
         in out
+
+
+def test_z3_engines_report_progress():
+    # what the live line shows: the depth reached, k, or the property PDR works on
+    model = load_model(ROOT / "specs" / "lease_handoff.yaml")
+    heard: list[str] = []
+    check_bmc(model, max_depth=3, progress=heard.append)
+    assert heard[-1] == "BMC depth 3 of 3"
+    heard.clear()
+    check_kind(model, max_k=2, progress=heard.append)
+    assert heard and heard[0].startswith("k-induction, k = 1")
+    heard.clear()
+    check_pdr(model, time_limit=20, progress=heard.append)
+    assert any(h.startswith("PDR (Spacer) on ") for h in heard)

@@ -290,9 +290,10 @@ def explainer_for(model, ts, cs, found):
 def check_bmc(model: Model, max_depth: int = 20, time_limit: float | None = None,
               mode: str = DEFAULT_MODE, solver: str = DEFAULT_SOLVER,
               relation: str = DEFAULT_RELATION, ts: TransitionSystem | None = None,
-              cs: CompiledSystem | None = None
+              cs: CompiledSystem | None = None, progress=None
               ) -> CheckResult:
-    """Bounded model checking of every property up to `max_depth` steps.
+    """Bounded model checking of every property up to `max_depth` steps (`progress(text)`,
+    when given, hears each depth reached).
 
     Violations, errors and witnesses come with a shortest trace, replayed through the
     explicit semantics; every other property is `unknown` (BMC proves nothing)."""
@@ -304,7 +305,8 @@ def check_bmc(model: Model, max_depth: int = 20, time_limit: float | None = None
     bmc = Bmc(model, ts, cs, enc, solver, deadline)
     stopped, reason = "max-depth", None
     try:
-        bmc.run(max_depth)
+        bmc.run(max_depth, None if progress is None else
+                lambda d: progress(f"BMC depth {d} of {max_depth}"))
     except SolverUnknown as exc:
         stopped = "time-limit" if exc.timed_out else "solver-unknown"
         reason = exc.reason

@@ -159,8 +159,8 @@ def check_kind(model: Model, max_k: int = 20, time_limit: float | None = None,
                lemmas: list[str] | dict[str, list[str]] | None = None,
                mode: str = DEFAULT_MODE,
                solver: str = DEFAULT_SOLVER, relation: str = DEFAULT_RELATION,
-               ts: TransitionSystem | None = None, cs: CompiledSystem | None = None
-               ) -> CheckResult:
+               ts: TransitionSystem | None = None, cs: CompiledSystem | None = None,
+               progress=None) -> CheckResult:
     """k-induction for every property that is a safety property (invariants, `reachable`
     as unreachability, transition properties, the built-ins), with k up to `max_k`, and BMC
     to depth `max_k` for the shortest counterexamples.
@@ -202,6 +202,8 @@ def check_kind(model: Model, max_k: int = 20, time_limit: float | None = None,
 
     def per_depth(d: int):
         S = bmc.S
+        if progress is not None:
+            progress(f"k-induction, k = {d + 1} of {max_k}")
 
         def base_bad(t: Target):
             # the base case at depth d (the step into S_d is asserted by the unrolling)

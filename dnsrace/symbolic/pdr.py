@@ -359,7 +359,7 @@ def check_pdr(model: Model, time_limit: float | None = None,
               ts: TransitionSystem | None = None, cs: CompiledSystem | None = None,
               mode: str = DEFAULT_PDR_MODE, relation: str = DEFAULT_PDR_RELATION,
               use_qgen: bool = False, prepass_depth: int = PREPASS_DEPTH,
-              symbolic: bool = True) -> CheckResult:
+              symbolic: bool = True, progress=None) -> CheckResult:
     """IC3/PDR (Z3's Spacer) for every safety property: invariants, `reachable` properties
     (proved unreachable), transition properties and the built-ins `assertion`, `type`,
     `error` (and `deadlock` when the model checks it).
@@ -402,6 +402,8 @@ def check_pdr(model: Model, time_limit: float | None = None,
         return why
 
     # 1. shallow counterexamples
+    if progress is not None:
+        progress(f"BMC to depth {prepass_depth}")
     if prepass_depth > 0:
         until = None if deadline is None else t0 + PREPASS_SHARE * time_limit
         try:
@@ -450,6 +452,9 @@ def check_pdr(model: Model, time_limit: float | None = None,
                 share = left * (1 - BMC_RESERVE)
                 timeout_ms = int(share / (len(pending) - k) * 1000) if rnd == 1 \
                     else int(share * 1000)
+            if progress is not None:
+                progress(f"PDR (Spacer) on {name}, {k + 1} of {len(pending)}"
+                         + (" (second round)" if rnd == 2 else ""))
             try:
                 ms = None if timeout_ms is None else max(1, timeout_ms)
                 if ps is not None:
