@@ -75,10 +75,28 @@ def test_fixed_design_lowers_without_quantifiers_in_steps():
 
 @pytest.mark.parametrize("spec", ["dns_fix_cas.yaml", "dns_fix_cleanup_in_use.yaml"])
 def test_fixed_designs_proved_for_every_plan_count(spec):
-    enc, v = prove(SPECS / spec, "no_empty_record")
+    enc, v = prove(SPECS / spec, "no_empty_record", timeout_ms=120_000)
     assert v.status == "proved", v.reason
     text = P.invariant_text(enc, v.invariant)
     assert "empty[0]" in text and "empty[1]" in text
+
+
+def test_lease_design_proved_with_the_mutual_exclusion_houdini_finds():
+    # Spacer alone does not find the lease's mutual exclusion; with Houdini's lemmas
+    # (`symbolic/houdini.py`) it proves the design for every PLANS and KEEP
+    from dnsrace.symbolic import houdini
+
+    enc, v = prove(SPECS / "dns_fix_lease.yaml", "no_empty_record", timeout_ms=120_000)
+    assert v.status == "proved", v.reason
+    assert "empty[0]" in P.invariant_text(enc, v.invariant)
+    ps = enc.ps
+    found = {str(x) for x in enc.lemmas}
+    slot = {s.name: s.index for s in ps.ts.slots}
+    pick = ps.ts.layout.symbols.id("check")
+    # Enactor 1 checking its plan holds the lease
+    want = f"Implies(x{slot['Enactor[1].pc']} == {pick}, x{slot['holder']} == 1)"
+    assert want in found, sorted(found)[:20]
+    assert houdini.prune(enc.lemmas) == enc.lemmas
 
 
 def test_symbolic_result_says_for_every_value(tmp_path):

@@ -32,10 +32,12 @@ from ..ir import terms as T
 from ..ir.parametric import ParametricSystem
 from ..ir.terms import Term
 from .encode import Intervals, Translator
+from . import houdini
 from .kind import is_step_part
 from .pdr import _interp
 
 UNBOUNDED = 1 << 62
+FIRST_TRY_MS = 5000   # Spacer alone first, this long at most
 
 
 class Unsupported(Exception):
@@ -143,6 +145,7 @@ class ParamEncoding:
                         UNBOUNDED if s.hi is None else s.hi) for s in ts.slots]
         for j in ps.bounds:
             self.bounds[j] = (-UNBOUNDED, UNBOUNDED)
+        self.lemmas: list | None = None   # found once per system (houdini)
 
     def args(self, S: list, cells: dict) -> list:
         out = [S[j] for j in self.scalar] + list(self.P.values())
@@ -282,13 +285,6 @@ def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
     ps = enc.ps
     sorts = [a.sort() for a in enc.args(enc.X, enc.cx)]
     inv = z3.Function(f"Inv_{name}", *sorts, z3.BoolSort())
-    s = z3.SolverFor("HORN")
-    s.set("engine", "spacer")
-    s.set("spacer.q3.use_qgen", True)
-    for k, v in (options or {}).items():
-        s.set(k, v)
-    if timeout_ms is not None:
-        s.set("timeout", max(1, timeout_ms))
     rules = []
     dropped: list[str] = []
     try:
@@ -302,9 +298,11 @@ def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
         # steps: one clause for the transitions that read no set at another index, one per
         # transition that does
         plain = []
+        steps = []   # each transition on its own, for the lemmas (houdini)
         for t in ps.ts.transitions:
             c = enc.clause(post=True)
             tr = _transition(enc, c, t, dropped)
+            steps.append(z3.And(*enc.ranges(c, enc.X), tr, *_ranges_y(enc, c)))
             if c.reads:
                 body = [inv(*enc.args(enc.X, enc.cx)),
                         *enc.reads_premises(inv, c, enc.X, enc.cx), *enc.ranges(c, enc.X), tr]
@@ -331,16 +329,49 @@ def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
     allv = list(dict.fromkeys([*enc.X, *enc.Y, *enc.P.values(),
                                *[v for k in ps.arrays for v in (*enc.cx[k], enc.cy[k][1])],
                                *enc.fresh]))
-    for body, head in rules:
-        s.add(z3.ForAll(allv, z3.Implies(body, head)))
-    for q in queries:
-        s.add(z3.ForAll(allv, z3.Implies(q, z3.BoolVal(False))))
-    r = s.check()
+
+    def spacer(lemmas: list, ms: int | None):
+        """Spacer on the clauses, with the lemmas assumed in every body but the initial."""
+        s = z3.SolverFor("HORN")
+        s.set("engine", "spacer")
+        s.set("spacer.q3.use_qgen", True)
+        for k, v in (options or {}).items():
+            s.set(k, v)
+        if ms is not None:
+            s.set("timeout", max(1, ms))
+        helped = z3.And(*lemmas)
+        for n, (body, head) in enumerate(rules):
+            s.add(z3.ForAll(allv, z3.Implies(body if n == 0 else z3.And(body, helped), head)))
+        for q in queries:
+            s.add(z3.ForAll(allv, z3.Implies(z3.And(q, helped), z3.BoolVal(False))))
+        return s, s.check()
+
+    def left() -> int | None:
+        return None if timeout_ms is None else \
+            max(1, int(timeout_ms - (time.monotonic() - t0) * 1000))
+
+    # First Spacer alone, briefly; then, if it did not decide, with the lemmas Houdini finds
+    # (see `houdini`), for the time left.
+    first = FIRST_TRY_MS if timeout_ms is None else min(FIRST_TRY_MS, timeout_ms // 4)
+    lemmas: list = []
+    s, r = spacer(lemmas, first)
+    rest = left()
+    if r == z3.unknown and (rest is None or rest > 1):
+        if enc.lemmas is None:
+            ms = left()
+            enc.lemmas = houdini.lemmas(enc, rules[0][0], steps, None if ms is None else
+                                        time.monotonic() + ms / 2000)
+        lemmas = enc.lemmas
+        s, r = spacer(lemmas, left())
     dt = time.monotonic() - t0
     if r == z3.unsat:
         return Verdict("reachable", seconds=dt)
     if r == z3.sat:
-        body = _interp(s.model(), inv, enc.args(enc.X, enc.cx))
+        # Spacer's invariant may assume the lemmas: with those it needs, it is inductive for
+        # the clauses without them, which is what the plain solver checks
+        part = _interp(s.model(), inv, enc.args(enc.X, enc.cx))
+        needed = _needed(enc, inv, part, lemmas, rules, queries, timeout_ms)
+        body = z3.And(*needed, part)
         problem = _confirm(enc, inv, body, rules, queries, timeout_ms)
         if problem is not None:
             return Verdict("unknown", reason=f"Spacer's invariant does not check: {problem}",
@@ -354,27 +385,28 @@ def _ranges_y(enc: ParamEncoding, c: _Clause) -> list:
     return enc.ranges(c, enc.Y)
 
 
+def _apply(inv, args, body, e):
+    """e with each application Inv(a...) replaced by body[args := a]."""
+    apps = []
+
+    def collect(x):
+        if z3.is_app(x) and x.decl().eq(inv):
+            apps.append(x)
+            return
+        for ch in (x.children() if z3.is_app(x) else []):
+            collect(ch)
+    collect(e)
+    subs = [(app, z3.substitute(body, *zip(args, app.children()))) for app in
+            dict.fromkeys(apps)]
+    return z3.substitute(e, *subs) if subs else e
+
+
 def _confirm(enc, inv, body, rules, queries, timeout_ms) -> str | None:
     """Every clause holds with Inv := the invariant, by a plain solver: no Spacer trust."""
     args = enc.args(enc.X, enc.cx)
-
-    def as_fun(e):
-        # replace each application Inv(a...) by body[args := a]
-        apps = []
-
-        def collect(x):
-            if z3.is_app(x) and x.decl().eq(inv):
-                apps.append(x)
-                return
-            for ch in (x.children() if z3.is_app(x) else []):
-                collect(ch)
-        collect(e)
-        subs = [(app, z3.substitute(body, *zip(args, app.children()))) for app in
-                dict.fromkeys(apps)]
-        return z3.substitute(e, *subs) if subs else e
-
-    checks = [("a clause", z3.And(as_fun(b), z3.Not(as_fun(h)))) for b, h in rules]
-    checks += [("a bad state", as_fun(q)) for q in queries]
+    checks = [("a clause", z3.And(_apply(inv, args, body, b),
+                                  z3.Not(_apply(inv, args, body, h)))) for b, h in rules]
+    checks += [("a bad state", _apply(inv, args, body, q)) for q in queries]
     for what, f in checks:
         sv = z3.Solver()
         if timeout_ms is not None:
@@ -386,6 +418,35 @@ def _confirm(enc, inv, body, rules, queries, timeout_ms) -> str | None:
         if r != z3.unsat:
             return f"{what}: {sv.reason_unknown()}"
     return None
+
+
+def _needed(enc, inv, part, lemmas: list, rules, queries, timeout_ms) -> list:
+    """The lemmas Spacer's invariant `part` needs: grown from the unsat cores of its steps
+    and queries until the chosen lemmas carry themselves (all of them when a check fails)."""
+    if not lemmas:
+        return []
+    args = enc.args(enc.X, enc.cx)
+    track = [z3.Bool(f"lemma{i}") for i in range(len(lemmas))]
+    at_x = z3.And(part, *[z3.Implies(p, lem) for p, lem in zip(track, lemmas)])
+    index = {str(p): i for i, p in enumerate(track)}
+    need: set[int] = set()
+    while True:
+        head = z3.And(part, *[lemmas[i] for i in sorted(need)])
+        new: set[int] = set()
+        for b, h in [*rules[1:], *[(q, None) for q in queries]]:
+            sv = z3.Solver()
+            sv.set("core.minimize", True)
+            if timeout_ms is not None:
+                sv.set("timeout", max(1000, timeout_ms))
+            sv.add(_apply(inv, args, at_x, b))
+            if h is not None:
+                sv.add(z3.Not(_apply(inv, args, head, h)))
+            if sv.check(*track) != z3.unsat:
+                return lemmas
+            new |= {index[str(p)] for p in sv.unsat_core()}
+        if new <= need:
+            return [lemmas[i] for i in sorted(need)]
+        need |= new
 
 
 def invariant_text(enc: ParamEncoding, inv) -> str:
