@@ -16,7 +16,10 @@ additions for what `ir.parametric` keeps symbolic:
     becomes a variable of the clause); a failure condition that holds one is left out of a
     step's "succeeds" conjuncts (more successors: still sound).  Any other `exists` makes the
     property `unknown`, with that reason.
-A proof's invariant is checked again by a plain solver (with the same reads expanded) before
+Spacer runs alone for a few seconds first; when that does not decide, again with the lemmas
+`houdini` finds assumed in every body (the lease's mutual exclusion is one Spacer alone does
+not find).  A proof's invariant (Spacer's, with the lemmas it needs) is checked again by a
+plain solver against the clauses without the lemmas (the same reads expanded) before
 dnsrace says `holds`, and printed in the spec's syntax with the cell as `all(... for g in
 LO..HI)`.
 """
