@@ -65,9 +65,9 @@ def candidates(enc) -> list:
     return out[:MAX_CANDIDATES]
 
 
-def lemmas(enc, init, steps: list, deadline: float | None) -> list:
+def lemmas(enc, init, steps: list, deadline: float | None) -> list | None:
     """The candidates that hold initially and are preserved by every step in `steps`
-    (formulas over X, Y and free reads); [] when time runs out first."""
+    (formulas over X, Y and free reads); None when time runs out first."""
     cands = candidates(enc)
     if not cands:
         return []
@@ -77,20 +77,20 @@ def lemmas(enc, init, steps: list, deadline: float | None) -> list:
     s.add(init)
     alive = _filter(s, cands, cands, left)
     if alive is None:
-        return []
+        return None
     s = z3.Solver()
     rel = z3.Or(*steps) if steps else z3.BoolVal(False)
     s.add(rel)
     while alive:
         if deadline is not None and time.monotonic() >= deadline:
-            return []
+            return None
         primed = [z3.substitute(c, *prime) for c in alive]
         s.push()
         s.add(*alive)
         kept = _filter(s, alive, primed, left)
         s.pop()
         if kept is None:
-            return []
+            return None
         if len(kept) == len(alive):
             return prune(alive)
         alive = kept

@@ -149,6 +149,7 @@ class ParamEncoding:
         for j in ps.bounds:
             self.bounds[j] = (-UNBOUNDED, UNBOUNDED)
         self.lemmas: list | None = None   # found once per system (houdini)
+        self.lemmas_helped = False         # Spacer alone failed where they decided
 
     def args(self, S: list, cells: dict) -> list:
         out = [S[j] for j in self.scalar] + list(self.P.values())
@@ -272,7 +273,9 @@ def bad_terms(ps: ParametricSystem, part) -> list[tuple[Term, object]]:
 
 
 def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
-          options: dict | None = None) -> Verdict:
+          options: dict | None = None, deadline: float | None = None) -> Verdict:
+    """PDR for one target.  `timeout_ms` bounds this call's Spacer runs; the lemmas, found
+    once for the whole system, may take until `deadline` (the whole check's)."""
     t0 = time.monotonic()
     if not enc.ps.ts.transition_properties:
         parts = [p for p in parts if p[0] != "tp_error"]
@@ -357,15 +360,20 @@ def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
     # (see `houdini`), for the time left.
     first = FIRST_TRY_MS if timeout_ms is None else min(FIRST_TRY_MS, timeout_ms // 4)
     lemmas: list = []
-    s, r = spacer(lemmas, first)
+    if enc.lemmas_helped:   # an earlier property needed them: no time on Spacer alone
+        s, r = None, z3.unknown
+    else:
+        s, r = spacer(lemmas, first)
     rest = left()
     if r == z3.unknown and (rest is None or rest > 1):
-        if enc.lemmas is None:
-            ms = left()
-            enc.lemmas = houdini.lemmas(enc, rules[0][0], steps, None if ms is None else
-                                        time.monotonic() + ms / 2000)
-        lemmas = enc.lemmas
-        s, r = spacer(lemmas, left())
+        if enc.lemmas is None:   # found once per system; a time-out leaves it to retry
+            enc.lemmas = houdini.lemmas(enc, rules[0][0], steps, deadline)
+        lemmas = enc.lemmas or []
+        if enc.lemmas is not None:
+            s, r = spacer(lemmas, left())
+            enc.lemmas_helped = enc.lemmas_helped or r != z3.unknown
+    if s is None:
+        return Verdict("unknown", reason="timeout", seconds=time.monotonic() - t0)
     dt = time.monotonic() - t0
     if r == z3.unsat:
         return Verdict("reachable", seconds=dt)

@@ -458,7 +458,7 @@ def check_pdr(model: Model, time_limit: float | None = None,
             try:
                 ms = None if timeout_ms is None else max(1, timeout_ms)
                 if ps is not None:
-                    verdicts[name] = parametric.prove(enc, parts, name, ms)
+                    verdicts[name] = parametric.prove(enc, parts, name, ms, deadline=deadline)
                 else:
                     verdicts[name] = _prove(enc, parts, name, ms, use_qgen)
             except KeyboardInterrupt:
