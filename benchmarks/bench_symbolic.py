@@ -286,6 +286,23 @@ def consts_label(c: dict) -> str:
     return " ".join(f"{k}={v}" for k, v in c.items()) or "defaults"
 
 
+def run_and_say(label: str, job: dict) -> dict:
+    """Run one job in a fresh process and print its one-line outcome."""
+    m = run_fresh(job)
+    r = m["runs"][0]
+    print(f"  {label}: {secs_text(m)}{r['outcome']}"
+          + (f", {r['length']} steps" if r.get("length") is not None else "")
+          + (f", {r['states']:,} states" if r.get("states") else "")
+          + (f" [{m['error']}]" if m.get("error") else ""), flush=True)
+    return m
+
+
+def table_head(head: str) -> None:
+    print()
+    print(head)
+    print("-" * len(head))
+
+
 def part1(args, cfg, problems: list[str]) -> None:
     limit = cfg["race_limit"]
     print(f"\n== Part 1: time to the first counterexample of {TARGET} ({RACE.name}, "
@@ -299,20 +316,12 @@ def part1(args, cfg, problems: list[str]) -> None:
                 job = {"engine": engine, "task": "first", "spec": str(RACE), "consts": consts,
                        "limit": limit, "repeat": args.repeat, "target": TARGET,
                        "max_depth": args.max_depth}
-                got[engine] = m = run_fresh(job)
-                r = m["runs"][0]
-                print(f"  PLANS={p} ENACTORS={e} {engine}: {secs_text(m)}{r['outcome']}"
-                      + (f", {r['length']} steps" if r.get("length") is not None else "")
-                      + (f", {r['states']:,} states" if r.get("states") else "")
-                      + (f" [{m['error']}]" if m.get("error") else ""), flush=True)
+                got[engine] = run_and_say(f"PLANS={p} ENACTORS={e} {engine}", job)
             rows.append((p, e, got))
             check_first(p, e, got, problems)
 
-    head = (f"{'PLANS':>5} {'ENACT':>5} | {'BFS s':>8} {'BFS states':>11} {'len':>4} "
-            f"{'MiB':>6} | {'BMC s':>8} {'len':>4} {'MiB':>6} | {'BMC/BFS':>7}")
-    print()
-    print(head)
-    print("-" * len(head))
+    table_head(f"{'PLANS':>5} {'ENACT':>5} | {'BFS s':>8} {'BFS states':>11} {'len':>4} "
+               f"{'MiB':>6} | {'BMC s':>8} {'len':>4} {'MiB':>6} | {'BMC/BFS':>7}")
     for p, e, got in rows:
         b, s = got["bfs"], got["bmc"]
         rb, rs = b["runs"][0], s["runs"][0]
@@ -365,19 +374,13 @@ def part2(args, cfg, problems: list[str]) -> None:
                 job = {"engine": engine, "task": "proof", "spec": str(spec), "consts": consts,
                        "limit": limit, "repeat": args.repeat, "target": TARGET,
                        "all_properties": args.all_properties, "pdr_values": args.pdr_values}
-                got[engine] = m = run_fresh(job)
-                r = m["runs"][0]
-                print(f"  {name} {consts_label(consts)} {engine}: {secs_text(m)}"
-                      f"{r['outcome']}" + (f", {r['states']:,} states" if r.get("states") else "")
-                      + (f" [{m['error']}]" if m.get("error") else ""), flush=True)
+                got[engine] = run_and_say(f"{name} {consts_label(consts)} {engine}", job)
             rows.append((name, consts, got))
             check_proof(name, consts, got, problems)
 
-    head = (f"{'design':<15} {'constants':<11} | {'BFS s':>8} {'states':>10} {'outcome':>8} | "
-            f"{'PDR s':>8} {'Spacer s':>8} {'outcome':>8} {'inv':>4} | {'PDR/BFS':>7}")
-    print()
-    print(head)
-    print("-" * len(head))
+    table_head(f"{'design':<15} {'constants':<11} | {'BFS s':>8} {'states':>10} "
+               f"{'outcome':>8} | {'PDR s':>8} {'Spacer s':>8} {'outcome':>8} {'inv':>4} | "
+               f"{'PDR/BFS':>7}")
     for name, consts, got in rows:
         b, q = got["bfs"], got["pdr"]
         rb, rq = b["runs"][0], q["runs"][0]

@@ -37,7 +37,7 @@ from ..ir.terms import Term
 from .encode import Intervals, Translator
 from . import houdini
 from .kind import is_step_part
-from .pdr import _interp
+from .pdr import _interp, first_failing
 
 UNBOUNDED = 1 << 62
 FIRST_TRY_MS = 5000   # Spacer alone first, this long at most
@@ -418,17 +418,7 @@ def _confirm(enc, inv, body, rules, queries, timeout_ms) -> str | None:
     checks = [("a clause", z3.And(_apply(inv, args, body, b),
                                   z3.Not(_apply(inv, args, body, h)))) for b, h in rules]
     checks += [("a bad state", _apply(inv, args, body, q)) for q in queries]
-    for what, f in checks:
-        sv = z3.Solver()
-        if timeout_ms is not None:
-            sv.set("timeout", max(1000, timeout_ms))
-        sv.add(f)
-        r = sv.check()
-        if r == z3.sat:
-            return f"{what}: a counterexample"
-        if r != z3.unsat:
-            return f"{what}: {sv.reason_unknown()}"
-    return None
+    return first_failing(checks, timeout_ms)
 
 
 def _needed(enc, inv, part, lemmas: list, rules, queries, timeout_ms) -> list:

@@ -144,6 +144,12 @@ def _confirm(inv, rng_x, init, rng_y, enc: Encoding, sb, tb, timeout_ms) -> str 
               ("induction", z3.And(rng_x, inv, rng_y, enc.relation, z3.Not(inv_y))),
               ("bad states", z3.And(rng_x, inv, sb)),
               ("bad steps", z3.And(rng_x, inv, rng_y, enc.relation, tb))]
+    return first_failing(checks, timeout_ms)
+
+
+def first_failing(checks: list, timeout_ms: int | None) -> str | None:
+    """The first (what, formula) a plain solver does not refute: "what: a counterexample"
+    (or Z3's reason); None when every formula is unsatisfiable."""
     for what, f in checks:
         if z3.is_false(z3.simplify(f)):
             continue
