@@ -73,17 +73,16 @@ class ParametricSystem:
     ts: TransitionSystem            # its terms may hold param, bound, elem and exists
     params: dict[str, Term]         # symbolic constant -> its term
     assume: Term                    # every assume, over the params
-    bounds: dict[int, tuple]        # scalar slot -> (lo, hi): terms, or None if unbounded
+    bounds: dict[int, tuple]        # scalar slot -> (lo, hi), terms over the params
     arrays: dict[int, ArraySlot]    # array slots
     initial: list[dict[int, Term]]  # the initial states (array slots: a term over the cell)
     values: dict[str, int] = field(default_factory=dict)  # the params' `value`s
+    assume_texts: list[str] = field(default_factory=list)  # each assume as written
 
     def describe(self) -> str:
         """'PLANS >= 2, KEEP >= 1' style: the assumptions a proof holds under."""
         return ", ".join(self.assume_texts) if self.assume_texts else \
             ", ".join(f"{n} (any value)" for n in self.params)
-
-    assume_texts: list[str] = field(default_factory=list)
 
 
 class _Refused(Exception):
