@@ -209,7 +209,104 @@ REFUSED = {
                   if g - 1 not in s:
                       s |= {g}
         """, "at an index other than the loop variable"),
+    # found in review: each of these once gave a proof that BFS refutes at a larger N
+    "set inside an array": ("""
+        dnsrace: 1
+        name: r
+        constants:
+          N: {value: 3, symbolic: true, assume: "N >= 2"}
+        variables:
+          a: {type: "[2]set of 1..N", init: "{}"}
+        actions:
+          - name: w
+            effect: a[0] = {1}
+        """, "inside an array or a sequence"),
+    "sequence of a symbolic range": ("""
+        dnsrace: 1
+        name: r
+        constants:
+          N: {value: 3, symbolic: true, assume: "N >= 2"}
+        variables:
+          q: {type: "seq of 1..N max 2", init: "[]"}
+        actions:
+          - name: push
+            guard: len(q) < 2
+            effect: q = append(q, 1)
+        """, "a sequence of a symbolic range"),
+    "init any over a symbolic set": ("""
+        dnsrace: 1
+        name: r
+        constants:
+          N: {value: 3, symbolic: true, assume: "N >= 1"}
+        variables:
+          s: {type: "set of 1..N", init: any}
+        invariants:
+          inv: "not (4 in s)"
+        """, "cannot fix a structure"),
+    "a check inside all": ("""
+        dnsrace: 1
+        name: r
+        constants:
+          N: {value: 3, symbolic: true, assume: "N >= 1"}
+        variables:
+          arr: {type: "[3]0..1", init: 0}
+        invariants:
+          inv: "all((g != 1 or N < 5) and (g != 5 or arr[g] == 0) for g in 1..N)"
+        """, "can fail"),
+    "checks of two kinds in a loop": ("""
+        dnsrace: 1
+        name: r
+        constants:
+          N: {value: 3, symbolic: true, assume: "N >= 1"}
+        variables:
+          x: {type: "0..1", init: 0}
+        actions:
+          - name: go
+            guard: x == 0
+            effect: |
+              for g in 1..N:
+                  assert g != 5, "five"
+                  if g == 1 and N >= 5:
+                      x = 2
+        """, "fail in different ways"),
+    "a comparison reading the set in its loop": ("""
+        dnsrace: 1
+        name: r
+        constants:
+          N: {value: 3, symbolic: true, assume: "N >= 2"}
+        variables:
+          s: {type: "set of 1..N", init: "{1, 2}"}
+        actions:
+          - name: clean
+            effect: |
+              for g in 1..N:
+                  if s <= {g}:
+                      s -= {g}
+        """, "at an index other than the loop variable"),
 }
+
+
+def test_comparison_in_an_invariant_is_never_proved_wrongly(tmp_path):
+    # a set comparison inside a quantifier over the same set (once captured its variable)
+    path = write_spec(tmp_path, """
+        dnsrace: 1
+        name: r
+        constants:
+          N: {value: 3, symbolic: true, assume: "N >= 2"}
+        variables:
+          s: {type: "set of 1..N", init: "{}"}
+        actions:
+          - name: add1
+            effect: s |= {1}
+          - name: add2
+            guard: N >= 4
+            effect: s |= {2}
+        invariants:
+          at_most_one: "all(g in (s if s <= {g} else {}) for g in s)"
+        """)
+    assert outcomes(check(path, {"N": 4}))["at_most_one"] == "violated"
+    r = check_pdr(load_model(path), time_limit=20)
+    assert outcomes(r)["at_most_one"] != "holds"
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))

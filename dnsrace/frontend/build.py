@@ -153,6 +153,14 @@ class _Builder:
                 out.append(x.id)
         return tuple(out)
 
+    def symbolic_in_type(self, t) -> tuple[str, ...]:
+        """The symbolic constants a type's ranges name, at any depth."""
+        if isinstance(t, IntT):
+            return tuple(dict.fromkeys(n for e in (t.lo_expr, t.hi_expr) if e is not None
+                                       for n in self.symbolic_names(e)))
+        inner = [getattr(t, a) for a in ("elem", "key") if getattr(t, a, None) is not None]
+        return tuple(dict.fromkeys(n for x in inner for n in self.symbolic_in_type(x)))
+
     def broken(self, name: str) -> None:
         """Bind a name whose declaration failed (and was reported), so that its uses are not
         reported again as unknown names."""
@@ -585,9 +593,9 @@ class _Builder:
     def init_values(self, t: Type, node, what: str) -> list | None:
         """The initial values of a variable of declared type t (several for `any`)."""
         if isinstance(node, YScalar) and node.value == "any":
-            if isinstance(t, IntT) and (t.lo_expr is not None or t.hi_expr is not None):
-                self.symbolic_uses.append((node.pos, self.symbolic_names(
-                    t.lo_expr or t.hi_expr) or ("?",)))
+            names = self.symbolic_in_type(t)
+            if names:   # every value of the type, enumerated at the constants' values
+                self.symbolic_uses.append((node.pos, names))
             vals = all_values(t)
             if vals is None:
                 self.err("DR303", f"`init: any` needs a finite type, and {what} is {t}", node.pos,

@@ -38,11 +38,11 @@ from ..frontend import syntax as S
 from ..frontend.model import Model
 from ..frontend.types import IntT, SetT
 from . import terms as T
-from .layout import ScalarRep
+from .layout import ArrayRep, ScalarRep
 from .lower import Env, Lowerer, initial_states, lower
 from .system import TransitionSystem
 from .terms import Term
-from .values import Scalar
+from .values import Scalar, merge
 
 CODE = "DR502"
 HINT = ("the proof engines keep symbolic constants unknown; drop `symbolic: true` to prove "
@@ -100,22 +100,32 @@ class ParametricLowerer(Lowerer):
         super().__init__(model)
         self.params = {c.name: T.param(c.name) for c in model.symbolic}
         self._uid = itertools.count()
-        self._pos: list[Pos] = []
         self.bounds: dict[int, tuple] = {}
         self.arrays: dict[int, ArraySlot] = {}
         empty = Env({}, {})
+        where = {v.name: v.pos for v in model.variables}
+        where.update({f"{p.name}.{v.name}": v.pos for p in model.processes for v in p.locals})
         for f in self.layout.fields:
-            for rep in _scalar_reps(f.reps):
-                ty = rep.type
-                if isinstance(ty, IntT) and (ty.lo_expr is not None or ty.hi_expr is not None):
-                    self.bounds[rep.slot] = (self._bound(ty.lo_expr, ty.lo, empty),
-                                             self._bound(ty.hi_expr, ty.hi, empty))
-                elif isinstance(ty, SetT) and isinstance(ty.elem, IntT) and (
-                        ty.elem.lo_expr is not None or ty.elem.hi_expr is not None):
-                    e = ty.elem
-                    self.arrays[rep.slot] = ArraySlot(
-                        rep.slot, T.bound(("cell", rep.slot)),
-                        self._bound(e.lo_expr, e.lo, empty), self._bound(e.hi_expr, e.hi, empty))
+            for top in f.reps:
+                for rep in _scalar_reps([top]):
+                    ty = rep.type
+                    if _symbolic_int(ty):
+                        if not isinstance(top, (ScalarRep, ArrayRep)):
+                            # a sequence pads with 0, outside a symbolic range
+                            raise _Refused(f"'{f.key}' is a sequence of a symbolic range",
+                                           where.get(f.key))
+                        self.bounds[rep.slot] = (self._bound(ty.lo_expr, ty.lo, empty),
+                                                 self._bound(ty.hi_expr, ty.hi, empty))
+                    elif isinstance(ty, SetT) and _symbolic_int(ty.elem):
+                        if top is not rep:
+                            raise _Refused(f"'{f.key}' holds sets over a symbolic range inside "
+                                           "an array or a sequence: only a variable or a "
+                                           "local can be such a set", where.get(f.key))
+                        e = ty.elem
+                        self.arrays[rep.slot] = ArraySlot(
+                            rep.slot, T.bound(("cell", rep.slot)),
+                            self._bound(e.lo_expr, e.lo, empty),
+                            self._bound(e.hi_expr, e.hi, empty))
 
     def _bound(self, e, v, env) -> Term:
         return T.const(v) if e is None else self.expr(e, env, T.TRUE).t
@@ -153,29 +163,30 @@ class ParametricLowerer(Lowerer):
 
     # ------------------------------------------------------------ expressions
     def expr(self, e: S.Expr, env: Env, path: Term):
-        self._pos.append(e.pos)
         try:
-            match e:
-                case S.Name(ref=ref) if ref.kind == "const" and ref.name in self.params:
-                    return Scalar(self.params[ref.name], "int")
-                case S.SetLit(elems=es) if es:
-                    vals = [self.expr(x, env, path) for x in es]
-                    if any(_unbounded(v) for v in vals):
-                        c = self.fresh("set")
-                        return FunSet(T.or_(*(T.eq(c, v.t) for v in vals)), c)
-                    return super().expr(e, env, path)
-                case S.IfExp(cond=c, then=a, orelse=b):
-                    ct = self.expr(c, env, path).t
-                    x = self.expr(a, env, T.and_(path, ct))
-                    y = self.expr(b, env, T.and_(path, T.not_(ct)))
-                    if isinstance(x, FunSet) or isinstance(y, FunSet):
-                        x, y = self.as_funset(x), self.as_funset(y)
-                        return FunSet(T.ite(ct, x.fn, y.at(x.cell)), x.cell)
-                    from .values import merge
-                    return merge(ct, x, y)
-            return super().expr(e, env, path)
-        finally:
-            self._pos.pop()
+            return self._expr(e, env, path)
+        except Exception as exc:
+            _mark(exc, e.pos)
+            raise
+
+    def _expr(self, e: S.Expr, env: Env, path: Term):
+        match e:
+            case S.Name(ref=ref) if ref.kind == "const" and ref.name in self.params:
+                return Scalar(self.params[ref.name], "int")
+            case S.SetLit(elems=es) if es:
+                vals = [self.expr(x, env, path) for x in es]
+                if any(_unbounded(v) for v in vals):
+                    c = self.fresh("set")
+                    return FunSet(T.or_(*(T.eq(c, v.t) for v in vals)), c)
+            case S.IfExp(cond=c, then=a, orelse=b):
+                ct = self.expr(c, env, path).t
+                x = self.expr(a, env, T.and_(path, ct))
+                y = self.expr(b, env, T.and_(path, T.not_(ct)))
+                if isinstance(x, FunSet) or isinstance(y, FunSet):
+                    x, y = self.as_funset(x), self.as_funset(y)
+                    return FunSet(T.ite(ct, x.fn, y.at(x.cell)), x.cell)
+                return merge(ct, x, y)
+        return super().expr(e, env, path)
 
     def as_funset(self, v) -> FunSet:
         """A set value as a membership term."""
@@ -194,7 +205,7 @@ class ParametricLowerer(Lowerer):
                               for k in range(v.width))), c)
 
     def range_set(self, lo: Term, hi: Term, pos: Pos):
-        if _has_param(lo) or _has_param(hi):
+        if _has_param(lo) or _has_param(hi) or lo.lo is None or hi.hi is None:
             c = self.fresh("range")
             return FunSet(T.and_(T.mk("le", lo, c), T.mk("le", c, hi)), c)
         return super().range_set(lo, hi, pos)
@@ -230,10 +241,10 @@ class ParametricLowerer(Lowerer):
                 parts.append(t if op == "in" else T.not_(t))
                 continue
             x, y = self.as_funset(a), self.as_funset(b)
-            yc = y.at(x.cell)
-            c = x.cell
-            only_x = T.exists(c, T.and_(x.fn, T.not_(yc)))
-            only_y = T.exists(c, T.and_(yc, T.not_(x.fn)))
+            c = self.fresh("cmp")   # bound here only: never a cell (no capture)
+            xc, yc = x.at(c), y.at(c)
+            only_x = T.exists(c, T.and_(xc, T.not_(yc)))
+            only_y = T.exists(c, T.and_(yc, T.not_(xc)))
             parts.append({"==": lambda: T.not_(T.or_(only_x, only_y)),
                           "!=": lambda: T.or_(only_x, only_y),
                           "<=": lambda: T.not_(only_x), ">=": lambda: T.not_(only_y),
@@ -277,13 +288,15 @@ class ParametricLowerer(Lowerer):
         else:
             raise _Refused(f"a {e.kind} comprehension over a symbolic range", e.pos)
         inner_failures, self.failures = self.failures, saved
-        for f in inner_failures:
-            self.failures.append(replace(f, cond=T.exists(g, f.cond)))
+        if inner_failures:
+            # `all`/`any` stop at the first deciding element: which elements are evaluated
+            # depends on the order, which one unknown index cannot say
+            raise _Refused(f"an expression inside {e.kind}(...) over a symbolic range can fail "
+                           f"({inner_failures[0].message})", e.pos)
         return result
 
     # ------------------------------------------------------------ effects
     def stmt(self, s: S.Stmt, env: Env, path: Term) -> None:
-        self._pos.append(s.pos)
         try:
             if isinstance(s, S.For):
                 dom = self.expr(s.domain, env, path)
@@ -291,8 +304,9 @@ class ParametricLowerer(Lowerer):
                     self.lifted_loop(s, dom, env, path)
                     return
             super().stmt(s, env, path)
-        finally:
-            self._pos.pop()
+        except Exception as exc:
+            _mark(exc, s.pos)
+            raise
 
     def assign(self, s: S.Assign, env: Env, path: Term) -> None:
         rep, name = self.target_rep(s.target.ref, env)
@@ -392,6 +406,11 @@ class ParametricLowerer(Lowerer):
                 check(cond, f"the condition for writing '{self.slot_name(k)}'")
                 check(value, f"the value written to '{self.slot_name(k)}'")
                 env.state[k] = T.ite(back(T.exists(g, cond)), back(value), pre[k])
+        if len({_kind(f) for f in body_failures}) > 1:
+            # which fails first depends on the order of the iterations
+            raise _Refused("the loop's body can fail in different ways (" + ", ".join(
+                sorted({_kind(f) for f in body_failures})) + "): which comes first depends on "
+                "the order of the iterations", s.pos)
         for f in body_failures:
             check(f.cond, "a check in the loop")
             self.failures.append(replace(f, cond=back(T.exists(g, f.cond))))
@@ -412,7 +431,6 @@ def _writes(t: Term, old: Term) -> list[tuple[Term, Term]]:
 
 
 def _scalar_reps(reps):
-    from .layout import ArrayRep
     for r in reps:
         if isinstance(r, ScalarRep):
             yield r
@@ -420,6 +438,23 @@ def _scalar_reps(reps):
             yield from _scalar_reps(r.elems)
         else:
             yield from _scalar_reps(r.elems)
+
+
+def _mark(exc: Exception, pos: Pos) -> None:
+    """Remember the innermost spec position an exception passed through."""
+    if getattr(exc, "spec_pos", None) is None:
+        try:
+            exc.spec_pos = pos
+        except AttributeError:   # pragma: no cover - exceptions without a __dict__
+            pass
+
+
+def _kind(f) -> str:
+    return f.kind if f.kind in ("assertion", "type") else "error"
+
+
+def _symbolic_int(ty) -> bool:
+    return isinstance(ty, IntT) and (ty.lo_expr is not None or ty.hi_expr is not None)
 
 
 def _unbounded(v) -> bool:
@@ -439,16 +474,19 @@ def lower_parametric(model: Model) -> ParametricSystem:
                             "initial value", model.path, pos, HINT)
                  for pos, names in model.symbolic_uses]
         raise SpecError(diags)
-    lw = ParametricLowerer(model)
+    lw = None
     try:
+        lw = ParametricLowerer(model)
         ts = lower(model, lw)
     except _Refused as exc:
         raise _refuse(model, "cannot keep the symbolic constants unknown here: " + str(exc),
-                      exc.pos or (lw._pos[-1] if lw._pos else None)) from None
-    except (AttributeError, TypeError) as exc:
+                      exc.pos or getattr(exc, "spec_pos", None)) from None
+    except (AttributeError, TypeError, KeyError, AssertionError, SpecError) as exc:
+        if isinstance(exc, SpecError):
+            raise
         # a symbolic set where the lowering needs a concrete one (e.g. a sequence of them)
         raise _refuse(model, "cannot keep the symbolic constants unknown in this expression "
-                      f"({type(exc).__name__})", lw._pos[-1] if lw._pos else None) from None
+                      "or statement", getattr(exc, "spec_pos", None)) from None
     empty = Env({}, {})
     assume = T.TRUE
     texts = []
