@@ -151,7 +151,8 @@ def main() -> None:
               "array: explicit search on whole frontiers (numpy); bmc: Z3 bounded model "
               "checking to --max-depth (default 20); kind: Z3 k-induction up to k = "
               "--max-depth; pdr: IC3/PDR proofs with Z3's Spacer, printing the invariant, for "
-              "every value of the symbolic constants; all: bfs, then pdr on what held.")
+              "every value of the symbolic constants; all: the explicit search (as auto), then "
+              "pdr on what held.")
 @click.option("--device", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True,
               help="Where the array engine runs: numpy on the CPU, or CuPy on an NVIDIA GPU "
               "(pip install 'dnsrace[gpu]').")
@@ -200,7 +201,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                                              progress.say)
             else:
                 search = check_system
-                if engine in ("auto", "array"):   # auto: array, or bfs silently
+                if engine in ("auto", "array", "all"):   # auto and all: array, or bfs silently
                     from functools import partial
 
                     from .engines.array_bfs import check_system_array
