@@ -474,17 +474,14 @@ def lower_parametric(model: Model) -> ParametricSystem:
                             "initial value", model.path, pos, HINT)
                  for pos, names in model.symbolic_uses]
         raise SpecError(diags)
-    lw = None
     try:
         lw = ParametricLowerer(model)
         ts = lower(model, lw)
     except _Refused as exc:
         raise _refuse(model, "cannot keep the symbolic constants unknown here: " + str(exc),
                       exc.pos or getattr(exc, "spec_pos", None)) from None
-    except (AttributeError, TypeError, KeyError, AssertionError, SpecError) as exc:
-        if isinstance(exc, SpecError):
-            raise
-        # a symbolic set where the lowering needs a concrete one (e.g. a sequence of them)
+    except (AttributeError, TypeError, KeyError, AssertionError) as exc:
+        # a symbolic set where the concrete lowering needs a bitmask (e.g. inside a sequence)
         raise _refuse(model, "cannot keep the symbolic constants unknown in this expression "
                       "or statement", getattr(exc, "spec_pos", None)) from None
     empty = Env({}, {})
