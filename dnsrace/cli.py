@@ -12,6 +12,7 @@ import click
 from . import __version__
 from .diagnostics import Diagnostic, SourceFile, SpecError, render as render_diag
 from .engines.bfs import Limits, Progress
+from .input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
 from .ir.layout import ArrayRep
 from .report import text as text_report
 
@@ -29,8 +30,9 @@ def print_diagnostics(diags: list[Diagnostic]) -> None:
         if d.path is not None:
             if d.path not in sources:
                 try:
-                    sources[d.path] = SourceFile(d.path, Path(d.path).read_text("utf-8"))
-                except (OSError, UnicodeDecodeError):
+                    text = read_input_bytes(d.path, "spec", MAX_SPEC_BYTES).decode("utf-8")
+                    sources[d.path] = SourceFile(d.path, text)
+                except (InputFileError, UnicodeDecodeError):
                     sources[d.path] = None
             src = sources[d.path]
         click.echo(render_diag(d, src), err=True)

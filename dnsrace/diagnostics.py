@@ -9,6 +9,10 @@ the registry below, grouped by the stage that finds it:
     DR4xx  the command line
     DR5xx  lowering limits (what a back end cannot represent; DR502: what cannot stay
            symbolic for the proof engines)
+    DR6xx  trace files (what `dnsrace replay` reads)
+
+Sizes past dnsrace's resource bounds (file size, nesting, literals, counts) have codes of
+their own in the stage that finds them.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from ..diagnostics import Pos, Reporter, SourceFile, SpecError, did_you_mean
+from ..input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
 from . import consteval, schema
 from . import syntax as S
 from .checker import RESERVED, Binding, Checker, Scope
@@ -28,10 +29,10 @@ def load_model(path: str | Path, overrides: dict[str, int] | None = None) -> Mod
     """Read and check the spec at `path`; raise `SpecError` with every problem found."""
     path = str(path)
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise SpecError([_file_diag(path, f"cannot read the spec: {exc.strerror or exc}",
-                                    "check the path")]) from None
+        raw = read_input_bytes(path, "spec", MAX_SPEC_BYTES)
+    except InputFileError as exc:
+        raise SpecError([_file_diag(path, str(exc), "give the path of a spec file "
+                                    "(YAML text)")]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
