@@ -1,22 +1,27 @@
 """The `dnsrace` command line (click).  Exit statuses follow the contract:
 0 passed and complete, 1 some property not as expected, 2 invalid spec or command line,
-3 incomplete (a limit was reached), 130 interrupted."""
+3 incomplete (a limit was reached), 130 interrupted (SIGINT), 143 terminated (SIGTERM);
+and for the output itself, 141 its reader closed it (broken pipe), 74 it could not be written
+(a full disk)."""
 
 from __future__ import annotations
 
+import math
+import re
 import sys
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, interrupts
 from .diagnostics import Diagnostic, SourceFile, SpecError, render as render_diag
 from .engines.bfs import Limits, Progress
 from .input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
 from .ir.layout import ArrayRep
 from .report import text as text_report
+from .terminal import OutputError, echo, fail_output, finish, output_error, protect_streams
 
-EXIT_RANK = {0: 0, 3: 1, 1: 2, 2: 3, 130: 4}
+EXIT_RANK = {0: 0, 3: 1, 1: 2, 2: 3, 130: 4, 143: 4}
 
 
 def worst(codes: list[int]) -> int:
@@ -35,24 +40,47 @@ def print_diagnostics(diags: list[Diagnostic]) -> None:
                 except (InputFileError, UnicodeDecodeError):
                     sources[d.path] = None
             src = sources[d.path]
-        click.echo(render_diag(d, src), err=True)
+        echo(render_diag(d, src), err=True)
     errors = sum(1 for d in diags if d.severity == "error")
     if errors:
-        click.echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
+        echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
+
+
+_CONST = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([+-]?[0-9]{1,19})\s*", re.ASCII)
 
 
 def parse_consts(items: tuple[str, ...]) -> dict[str, int]:
+    """`--const NAME=VALUE` items: ASCII decimal integers that fit in 64 bits, each name once."""
     out: dict[str, int] = {}
     for item in items:
-        name, sep, value = item.partition("=")
-        try:
-            if not sep or not name.strip():
-                raise ValueError
-            out[name.strip()] = int(value.strip(), 10)
-        except ValueError:
-            raise SpecError([Diagnostic("DR401", f"--const {item!r} is not NAME=INTEGER", None,
-                                        None, "for example --const ENACTORS=3")]) from None
+        m = _CONST.fullmatch(item)
+        value = int(m.group(2)) if m else None
+        if value is None or not -2**63 <= value < 2**63:
+            raise SpecError([Diagnostic("DR401", f"--const {item!r} is not NAME=INTEGER (a "
+                                        "decimal integer of at most 19 digits)", None, None,
+                                        "for example --const ENACTORS=3")])
+        if m.group(1) in out:
+            raise SpecError([Diagnostic("DR401", f"--const {m.group(1)} is given twice "
+                                        f"({out[m.group(1)]} and {value})", None, None,
+                                        "give each constant once")])
+        out[m.group(1)] = value
     return out
+
+
+class Seconds(click.ParamType):
+    """A finite, non-negative number of seconds (no nan, no inf)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not math.isfinite(seconds) or seconds < 0:
+            self.fail(f"{value!r} is not a number of seconds (a finite number >= 0)", param,
+                      ctx)
+        return seconds
 
 
 def spec_paths(args: tuple[str, ...]) -> list[str]:
@@ -134,7 +162,7 @@ def main() -> None:
               help="Override a constant (repeatable).")
 @click.option("--max-states", type=click.IntRange(min=1), help="Stop after this many states.")
 @click.option("--max-depth", type=click.IntRange(min=0), help="Do not expand states this deep.")
-@click.option("--time-limit", type=click.FloatRange(min=0), metavar="SECONDS",
+@click.option("--time-limit", type=Seconds(), metavar="SECONDS",
               help="Stop after this long.")
 @click.option("--stop-on-first", is_flag=True, help="Stop at the first unexpected outcome.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -161,7 +189,7 @@ def main() -> None:
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, trace_dir,
           quiet, full, witnesses, no_timing, engine, device) -> None:
     """Check every property of SPEC (a file, or a folder of *.yaml specs)."""
-    from .api import check_system, compile_spec
+    from .api import compile_spec
 
     try:
         overrides = parse_consts(consts)
@@ -179,14 +207,19 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                                         "use --engine array")
             xp = array_module("gpu")
         except DeviceUnavailable as exc:
-            click.echo(f"dnsrace: {exc}", err=True)
+            echo(f"dnsrace: {exc}", err=True)
             sys.exit(2)
+    if trace_dir:
+        prepare_trace_dir(trace_dir)
     codes: list[int] = []
     json_out: list[dict] = []
     for path in paths:
+        phase = "compiling"
         try:
             model, ts, cs = compile_spec(path, overrides)
-        except SpecError as exc:
+            phase = "checking"
+            result = _run_engine(engine, model, ts, cs, limits, xp, quiet)
+        except SpecError as exc:   # the spec, or what an engine cannot take
             print_diagnostics(exc.diagnostics)
             codes.append(2)
             if fmt == "json":
@@ -196,55 +229,59 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                      "col": d.pos.col if d.pos else None, "hint": d.hint}
                     for d in exc.diagnostics]})
             continue
-        try:
-            if engine in ("bmc", "kind", "pdr"):
-                with _ProgressLine(not quiet, model.name) as progress:
-                    result = _check_symbolic(engine, model, ts, cs, max_depth, time_limit,
-                                             progress.say)
-            else:
-                search = check_system
-                if engine in ("auto", "array", "all"):   # auto and all: array, or bfs silently
-                    from functools import partial
-
-                    from .engines.array_bfs import check_system_array
-                    search = partial(check_system_array, xp=xp,
-                                     note_fallback=engine == "array" or xp is not None)
-                with _ProgressLine(not quiet, model.name) as progress:
-                    result = search(model, ts, cs, limits, progress)
-                if engine == "all":
-                    from .api import prove_what_held
-                    with _ProgressLine(not quiet, model.name) as progress:
-                        result = prove_what_held(model, ts, cs, result, time_limit,
-                                                 progress.say)
-        except SpecError as exc:   # what an engine cannot take (e.g. a symbolic array size)
-            print_diagnostics(exc.diagnostics)
-            codes.append(2)
-            continue
+        except KeyboardInterrupt:
+            echo(f"dnsrace: {path}: {interrupts.signal_name()} while {phase}; nothing of it "
+                 "was checked", err=True)
+            codes.append(interrupts.exit_status())
+            break
         files = write_traces(result, trace_dir) if trace_dir else {}
         if fmt == "json":
             json_out.append(result.to_json())
         else:
             if codes:
-                click.echo("")
-            click.echo(text_report.render(result, field_kinds(ts), quiet=quiet, show_full=full,
-                                          timing=not no_timing, trace_files=files,
-                                          witnesses=witnesses), nl=False)
+                echo("")
+            echo(text_report.render(result, field_kinds(ts), quiet=quiet, show_full=full,
+                                    timing=not no_timing, trace_files=files,
+                                    witnesses=witnesses), nl=False)
             if engine == "kind" and not quiet:
                 from .symbolic.report import cti_text
-                click.echo(cti_text(result, field_kinds(ts), full), nl=False)
+                echo(cti_text(result, field_kinds(ts), full), nl=False)
             if engine in ("pdr", "all") and not quiet:
                 for p in result.properties:
                     if getattr(p, "invariant_text", None):
                         text = p.invariant_text.replace("\n", "\n  ")
-                        click.echo(f"\n{p.name}: proved; the inductive invariant Spacer found:"
-                                   f"\n  {text}")
-        codes.append(result.exit_code)
+                        echo(f"\n{p.name}: proved; the inductive invariant Spacer found:"
+                             f"\n  {text}")
         if result.stopped == "interrupted":
+            codes.append(interrupts.exit_status())
             break
+        codes.append(result.exit_code)
     if fmt == "json":
         payload = json_out[0] if len(json_out) == 1 and len(paths) == 1 else json_out
-        click.echo(text_report.dumps(payload), nl=False)
+        echo(text_report.dumps(payload), nl=False)
     sys.exit(worst(codes))
+
+
+def _run_engine(engine, model, ts, cs, limits, xp, quiet):
+    from .api import check_system
+    if engine in ("bmc", "kind", "pdr"):
+        with _ProgressLine(not quiet, model.name) as progress:
+            return _check_symbolic(engine, model, ts, cs, limits.max_depth, limits.time_limit,
+                                   progress.say)
+    search = check_system
+    if engine in ("auto", "array", "all"):   # auto and all: array, or bfs silently
+        from functools import partial
+
+        from .engines.array_bfs import check_system_array
+        search = partial(check_system_array, xp=xp,
+                         note_fallback=engine == "array" or xp is not None)
+    with _ProgressLine(not quiet, model.name) as progress:
+        result = search(model, ts, cs, limits, progress)
+    if engine == "all" and result.stopped != "interrupted":
+        from .api import prove_what_held
+        with _ProgressLine(not quiet, model.name) as progress:
+            result = prove_what_held(model, ts, cs, result, limits.time_limit, progress.say)
+    return result
 
 
 # ---- the Z3 engines (dnsrace.symbolic), chosen with `check --engine bmc|kind`
@@ -259,15 +296,28 @@ def _check_symbolic(engine, model, ts, cs, max_depth, time_limit, progress=None)
 # ---- end of the Z3 engines
 
 
+def prepare_trace_dir(trace_dir: str) -> None:
+    """Create the `--trace-dir` folder before any search, or end with exit 2 saying why."""
+    try:
+        Path(trace_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print_diagnostics([Diagnostic("DR402", f"--trace-dir {trace_dir}: cannot create the "
+                                      f"folder ({exc.strerror or exc})", None, None,
+                                      "give a folder dnsrace may create or write in")])
+        sys.exit(2)
+
+
 def write_traces(result, trace_dir: str) -> dict[str, str]:
     out = {}
-    d = Path(trace_dir)
-    d.mkdir(parents=True, exist_ok=True)
     for p in result.properties:
         if p.trace is None:
             continue
-        f = d / text_report.trace_file_name(result, p)
-        f.write_text(text_report.dumps(result.trace_file(p)), encoding="utf-8")
+        f = Path(trace_dir) / text_report.trace_file_name(result, p)
+        try:
+            f.write_text(text_report.dumps(result.trace_file(p)), encoding="utf-8",
+                         errors="backslashreplace")
+        except OSError as exc:
+            raise output_error(exc, f"the trace file {f}") from None
         out[p.name] = str(f)
     return out
 
@@ -325,12 +375,12 @@ def replay(trace, spec_path, consts) -> None:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
     if meta.get("sha256") and meta["sha256"] != model.sha256:
-        click.echo(f"warning: {spec_path} has changed since this trace was written (its "
+        echo(f"warning: {spec_path} has changed since this trace was written (its "
                    "sha256 differs); replaying anyway", err=True)
     report = Replayer(model, ts, cs, field_kinds(ts)).replay(steps)
     consts_text = ", ".join(f"{k}={v}" for k, v in model.constant_values().items())
     header = f"replay of {trace} on {spec_path}" + (f" ({consts_text})" if consts_text else "")
-    click.echo(render(report, header), nl=False)
+    echo(render(report, header), nl=False)
     sys.exit(0 if report.faithful else 1)
 
 
@@ -352,9 +402,9 @@ def lint(spec, consts) -> None:
     warnings = list(model.warnings) + run_lint(model)
     if warnings:
         print_diagnostics(warnings)
-        click.echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}", err=True)
+        echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}", err=True)
         sys.exit(1)
-    click.echo(f"{spec}: no problems found")
+    echo(f"{spec}: no problems found")
 
 
 @main.command(name="compile")
@@ -373,16 +423,40 @@ def compile_cmd(spec, emit, consts) -> None:
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
-    click.echo(generate(ts).source if emit == "python" else dump(ts))
+    echo(generate(ts).source if emit == "python" else dump(ts))
 
 
 def run() -> None:
-    """The console script: Ctrl-C before a search starts still exits 130, quietly."""
+    """The console script.  Signals, a closed pipe and a full disk end it with their own exit
+    statuses and a line on stderr, in every phase, never with a traceback."""
+    protect_streams()
+    interrupts.install()
     try:
-        main()
-    except KeyboardInterrupt:
-        click.echo("dnsrace: interrupted before the search started", err=True)
-        sys.exit(130)
+        status = main.main(standalone_mode=False)
+        status = status if isinstance(status, int) else 0
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except (KeyboardInterrupt, click.Abort):
+        echo_safely(f"dnsrace: {interrupts.signal_name()}; stopped")
+        status = interrupts.exit_status()
+    except click.ClickException as exc:
+        try:
+            exc.show()
+        except OSError:
+            pass
+        status = exc.exit_code
+    except OutputError as exc:
+        status = fail_output(exc)
+    except OSError as exc:   # click's own writes (--help, usage errors)
+        status = fail_output(output_error(exc, "the output"))
+    sys.exit(finish(status))
+
+
+def echo_safely(message: str) -> None:
+    try:
+        echo(message, err=True)
+    except OutputError:
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -52,6 +52,7 @@ CODES: dict[str, str] = {
     "DR307": "assume",
     # command line
     "DR401": "bad-option",
+    "DR402": "output-path",
     # lowering
     "DR501": "unbounded",
     "DR502": "symbolic",

@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from .. import interrupts
 from ..backends.numpy_codegen import ArraySystem, ArrayUnsupported, compile_array_system
 from ..backends.python_codegen import CompiledSystem, compile_system
 from ..ir.system import TransitionSystem
@@ -340,14 +341,14 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
             t_level = time.perf_counter()
             new_keys, new_parents, new_tids, counted, stop, i_ret = _expand(
                 S, frontier, d, total, sp_active, tp_active, visited, tid_dtype)
-            # commit the level (or its part before a cut)
-            transitions += counted
-            levels.append((d, n, new_keys.shape[0], time.perf_counter() - t_level))
-            if new_keys.shape[0]:
-                parents.append(new_parents)
-                tids.append(new_tids)
-            total += new_keys.shape[0]
-            expanded = level_start + i_ret
+            with interrupts.deferred():   # commit the level (or its part before a cut)
+                transitions += counted
+                levels.append((d, n, new_keys.shape[0], time.perf_counter() - t_level))
+                if new_keys.shape[0]:
+                    parents.append(new_parents)
+                    tids.append(new_tids)
+                total += new_keys.shape[0]
+                expanded = level_start + i_ret
             if stop is not None:
                 stopped = stop
                 break

@@ -249,6 +249,8 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
                     break
     except KeyboardInterrupt:
         stopped = "interrupted"
+        # the generated code pushes a new state, then its link: an interrupt may come between
+        del states[len(links):]
     if stopped is None and limits.time_limit is not None and \
             time.monotonic() - t0 > limits.time_limit and i < len(states):
         stopped = "time-limit"

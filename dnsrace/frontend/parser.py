@@ -169,7 +169,7 @@ class _Build(Transformer):
         msg = c[1]
         text = None
         if msg is not None:
-            text = str(msg)[1:-1].encode().decode("unicode_escape", errors="replace")
+            text = string_value(str(msg)[1:-1])
         return S.Assert(self.at(meta), c[0], text)
 
     @v_args(meta=True)
@@ -388,6 +388,22 @@ def _bad_dedent(text: str) -> int:
         depth = max(depth, 0)
         offset += len(line)
     return 0
+
+
+_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(.))", re.DOTALL)
+_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
+
+
+def string_value(body: str) -> str:
+    """The text of a string literal's body: Python's common escapes decoded, any other
+    character (non-ASCII ones included) kept as written; a lone surrogate becomes U+FFFD."""
+    def one(m: re.Match) -> str:
+        code = m.group(1) or m.group(2)
+        if code is not None:
+            c = chr(int(code, 16))
+            return "\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c
+        return _SIMPLE.get(m.group(3), m.group(0))
+    return _ESCAPE.sub(one, body)
 
 
 def parse_expr(text: str, locate: Locate, path: str | None = None) -> S.Expr:

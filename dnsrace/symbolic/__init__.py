@@ -19,12 +19,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import z3
+
+from .. import interrupts
 from .bmc import check_bmc
 from .kind import CTI_LABEL, InductionResult, check_kind
 from .pdr import PdrResult, check_pdr
 from .validate import SymbolicInternalError
 
 ENGINES = ("bmc", "kind", "pdr")
+
+# SIGINT and SIGTERM stop a Z3 call within a second (see dnsrace/interrupts.py): Z3's own
+# Ctrl-C handler, which would turn SIGINT into an "unknown" answer, is switched off.
+z3.set_param("ctrl_c", False)
+interrupts.on_signal(lambda: z3.main_ctx().interrupt())
 
 
 def check_spec(path: str | Path, engine: str = "bmc", constants: dict[str, int] | None = None,

@@ -1,0 +1,93 @@
+"""SIGINT and SIGTERM end any phase of any engine within a second, with the summary so far.
+
+Python runs a signal handler only between bytecodes, so a search in Python code stops at once
+(the handler raises KeyboardInterrupt, which every engine catches to report what it has), but
+a long call into Z3's C code would not notice until it returns.  So the signal also wakes a
+watcher thread (through `signal.set_wakeup_fd`), which asks Z3 to give up (`Z3_interrupt` is
+safe from another thread); the engine's call returns, and the KeyboardInterrupt follows.  Z3's
+own Ctrl-C handling is switched off, or it would swallow SIGINT and answer "unknown".
+
+A second signal while the first is being handled ends the process at once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+_cancellers: list[Callable[[], None]] = []
+_received: list[int] = []
+_deferring: list[bool] = []     # one entry per open `deferred()` block
+_pending: list[int] = []
+
+
+def install() -> None:
+    """Route SIGINT and SIGTERM through dnsrace's handler (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    threading.Thread(target=_watch, args=(read_fd,), name="dnsrace-interrupts",
+                     daemon=True).start()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _handle)
+
+
+def _handle(signum, frame) -> None:
+    if _received:
+        sys.stderr.write(f"dnsrace: {signal.Signals(signum).name} again; stopping now\n")
+        os._exit(128 + signum)
+    _received.append(signum)
+    if _deferring:
+        _pending.append(signum)
+        return
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """A block that a signal does not cut in two: the interrupt is raised at its end.
+
+    For the few places that update several structures that must stay consistent (an
+    engine committing a level), so the summary after an interrupt is always well formed."""
+    _deferring.append(True)
+    try:
+        yield
+    finally:
+        _deferring.pop()
+        if not _deferring and _pending:
+            _pending.clear()
+            raise KeyboardInterrupt
+
+
+def _watch(read_fd: int) -> None:
+    while True:
+        try:
+            if not os.read(read_fd, 64):
+                return
+        except OSError:
+            return
+        for cancel in list(_cancellers):
+            try:
+                cancel()
+            except Exception:   # a canceller must never take the watcher down
+                pass
+
+
+def on_signal(cancel: Callable[[], None]) -> None:
+    """Call `cancel` (from another thread) when a signal arrives: for C code that blocks."""
+    _cancellers.append(cancel)
+
+
+def exit_status() -> int:
+    """The exit status of an interrupted run: 128 + the signal (130 SIGINT, 143 SIGTERM)."""
+    return 128 + (_received[0] if _received else signal.SIGINT)
+
+
+def signal_name() -> str:
+    return signal.Signals(_received[0]).name if _received else "SIGINT"

@@ -1,0 +1,148 @@
+"""Interrupts in every phase, and an output that cannot be written: each ends with its own
+exit status and a line that says what happened, never a traceback (issue 9)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import ROOT, run_cli, write_spec
+
+RACE = "specs/dynamodb_dns_race.yaml"
+LEASE_FIX = "specs/dns_fix_lease.yaml"
+DRIVER = str(ROOT / "tests" / "signal_driver.py")
+
+
+def dnsrace(*args: str, stdout=subprocess.PIPE, env=None, driver: tuple = ()):
+    """Run the console script in a process of its own (signals and streams are real)."""
+    cmd = [sys.executable, DRIVER, *driver, "--", *args] if driver else \
+        [sys.executable, "-m", "dnsrace", *args]
+    proc = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+                          timeout=120)
+    return proc.returncode, proc.stdout or "", proc.stderr
+
+
+# (the function whose call starts the phase, delay before the signal, signal, extra args,
+#  what the summary says)
+BIG = ["--const", "ENACTORS=5"]     # a search of millions of states: the signal lands in it
+PHASES = {
+    "loading": ("dnsrace.frontend.build:build_model", 0, [], None),
+    "compiling": ("dnsrace.api:compile_system", 0, [], None),
+    "bfs search": ("dnsrace.engines.bfs:explore", 0.5, [*BIG, "--engine", "bfs"],
+                   "INCOMPLETE (interrupted)"),
+    "array search": ("dnsrace.engines.array_bfs:check_system_array", 0.5, BIG,
+                     "INCOMPLETE (interrupted)"),
+    "bmc in Z3": ("dnsrace.symbolic:check_bmc", 1, [*BIG, "--engine", "bmc", "--max-depth",
+                                                    "80"], "INCOMPLETE (interrupted)"),
+    "reporting": ("dnsrace.report.text:render", 0, [], None),
+}
+
+
+@pytest.mark.parametrize("signame,status", [("SIGINT", 130), ("SIGTERM", 143)])
+@pytest.mark.parametrize("phase", PHASES)
+def test_a_signal_in_any_phase_ends_the_run_with_its_status_and_no_traceback(phase, signame,
+                                                                              status):
+    target, delay, extra, summary = PHASES[phase]
+    code, out, err = dnsrace("check", RACE, *extra,
+                             driver=(target, str(delay), signame))
+    assert code == status, err
+    assert "Traceback" not in err
+    if summary:
+        assert summary in out and "INTERRUPTED" in out
+    else:
+        assert err.strip().startswith("dnsrace: ") and signame in err
+
+
+def test_a_signal_stops_spacer_inside_z3_with_the_summary_so_far():
+    code, out, err = dnsrace("check", LEASE_FIX, "--engine", "pdr",
+                             driver=("dnsrace.symbolic:check_pdr", "1.5", "SIGINT"))
+    assert code == 130, err
+    assert "INCOMPLETE (interrupted)" in out and "Traceback" not in err
+
+
+def test_a_closed_pipe_is_its_own_exit_status_not_a_failed_property():
+    proc = subprocess.Popen([sys.executable, "-m", "dnsrace", "check", "specs/"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc.stdout.readline()
+    proc.stdout.close()          # the reader goes away, as `| head -1` does
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert "broken pipe" in err and "Traceback" not in err
+
+
+def test_a_full_disk_is_an_error_message_and_exit_74():
+    with open("/dev/full", "w") as full:
+        code, _, err = dnsrace("check", "specs/lease_handoff.yaml", stdout=full)
+    assert code == 74
+    assert "cannot write the standard output: No space left on device" in err
+    assert "Traceback" not in err
+
+
+def test_a_trace_dir_that_cannot_be_a_folder_is_refused_before_any_search():
+    code, out, err = run_cli("check", "specs/lease_handoff.yaml", "--trace-dir", "/dev/null")
+    assert code == 2 and out == ""
+    assert "error[DR402 output-path]: --trace-dir /dev/null: cannot create the folder" in err
+
+
+@pytest.mark.parametrize("const,message", [
+    ("WORKERS=٣", "is not NAME=INTEGER"),               # Arabic-Indic digit three
+    ("WORKERS=３", "is not NAME=INTEGER"),              # fullwidth three
+    ("WORKERS=1" + "0" * 30, "is not NAME=INTEGER"),
+    ("2WORKERS=3", "is not NAME=INTEGER"),
+])
+def test_const_takes_ascii_decimal_integers_only(const, message):
+    code, _, err = run_cli("check", "specs/lease_handoff.yaml", "--const", const)
+    assert code == 2 and message in err and "DR401" in err
+
+
+def test_a_constant_given_twice_is_an_error_not_the_last_one_silently():
+    code, _, err = run_cli("check", "specs/lease_handoff.yaml", "--const", "WORKERS=2",
+                           "--const", "WORKERS=3")
+    assert code == 2
+    assert "--const WORKERS is given twice (2 and 3)" in err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "soon"])
+def test_time_limit_must_be_a_finite_number_of_seconds(value):
+    code, _, err = run_cli("check", "specs/lease_handoff.yaml", "--time-limit", value)
+    assert code == 2
+    assert "is not a number of seconds" in err
+
+
+ESCAPES = r'''
+dnsrace: 1
+name: escapes
+description: "a \x1b[31mred\x1b[0m title \x07 and a lone \ud800 surrogate"
+variables:
+  x: {type: "0..3", init: 0}
+actions:
+  - name: step
+    guard: x < 3
+    effect: |
+      x += 1
+      assert x < 2, "x is \u00e9\u2603 \ud800 \x1b[2J"
+invariants:
+  small: {expr: "x <= 3", about: "\x1b]0;retitled\x07"}
+'''
+
+
+def test_control_characters_from_a_spec_never_reach_the_terminal_raw(tmp_path):
+    spec = write_spec(tmp_path, ESCAPES)
+    code, out, err = dnsrace("check", str(spec), "--trace-dir", str(tmp_path / "t"),
+                             env={"PYTHONIOENCODING": "ascii"})
+    assert code == 1 and "Traceback" not in err
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[2J" in out
+    code, out, err = dnsrace("replay", str(tmp_path / "t" / "escapes.assertion.json"))
+    assert code == 0 and "faithfully" in out and "\x1b" not in out
+
+
+def test_an_assertion_message_keeps_its_non_ascii_characters(tmp_path):
+    spec = write_spec(tmp_path, ESCAPES)
+    code, out, _ = run_cli("check", str(spec))
+    assert "x is é☃ \ufffd \\x1b[2J" in out
