@@ -29,6 +29,13 @@ def escape_controls(text: str) -> str:
     return _UNSAFE.sub(_escape_one, text)
 
 
+def escape_controls_json(text: str) -> str:
+    """JSON text with the same characters written as JSON's `\\uXXXX` escapes (json.dumps
+    escapes C0 itself, but not DEL, C1 or lone surrogates), so the JSON stays valid and
+    `escape_controls` leaves it unchanged."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _escape_one(m: re.Match) -> str:
     c = ord(m.group())
     return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"

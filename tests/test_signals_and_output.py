@@ -146,3 +146,14 @@ def test_an_assertion_message_keeps_its_non_ascii_characters(tmp_path):
     spec = write_spec(tmp_path, ESCAPES)
     code, out, _ = run_cli("check", str(spec))
     assert "x is é☃ \ufffd \\x1b[2J" in out
+
+
+def test_json_output_escapes_control_characters_and_stays_valid_json(tmp_path):
+    import json
+    spec = write_spec(tmp_path, ESCAPES.replace("[2J", "[2J\\u009b"))
+    code, out, _ = run_cli("check", str(spec), "--format", "json")
+    assert code == 1
+    assert not any(ch in out for ch in "\x1b\x07\x9b")
+    data = json.loads(out)          # valid JSON, and the text survives as escapes
+    trace = next(p for p in data["properties"] if p["name"] == "assertion")["trace"]
+    assert trace["steps"][-1]["message"] == "x is é☃ \ufffd \x1b[2J\x9b"

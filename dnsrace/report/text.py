@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from ..terminal import escape_controls_json
+
 from ..results import CheckResult, PropertyResult, Trace
 
 BUILTIN = {"assertion", "type", "error", "deadlock"}
@@ -211,4 +213,4 @@ def trace_file_name(r: CheckResult, p: PropertyResult) -> str:
 
 def dumps(obj) -> str:
     """JSON as dnsrace writes it: stable key order, two-space indent."""
-    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    return escape_controls_json(json.dumps(obj, indent=2, ensure_ascii=False)) + "\n"
