@@ -376,3 +376,9 @@ def test_a_spec_path_relative_to_the_current_folder_is_still_accepted(tmp_path, 
 def test_trace_files_name_their_spec_relative_to_their_folder(tmp_path, race):
     assert not Path(race["spec"]["path"]).is_absolute()
     assert (tmp_path / race["spec"]["path"]).resolve() == RACE.resolve()
+
+
+def test_a_trace_that_is_not_utf8_is_refused(tmp_path):
+    f = tmp_path / "latin1.json"
+    f.write_bytes(b'{"steps": "\xe9"}')
+    refused(run_cli("replay", str(f)), "DR601", "the trace is not UTF-8 text (byte 11)")
