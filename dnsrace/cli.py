@@ -7,6 +7,7 @@ and for the output itself, 141 its reader closed it (broken pipe), 74 it could n
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -28,8 +29,11 @@ def worst(codes: list[int]) -> int:
     return max(codes, key=lambda c: EXIT_RANK.get(c, 5)) if codes else 0
 
 
-def print_diagnostics(diags: list[Diagnostic]) -> None:
-    sources: dict[str, SourceFile | None] = {}
+def print_diagnostics(diags: list[Diagnostic],
+                      sources: dict[str, SourceFile | None] | None = None) -> None:
+    """Print diagnostics, quoting the lines they point at; `sources` gives files already
+    read (None: do not quote that file), the others are read again, as specs."""
+    sources = dict(sources or {})
     for d in diags:
         src = None
         if d.path is not None:
@@ -313,13 +317,23 @@ def write_traces(result, trace_dir: str) -> dict[str, str]:
         if p.trace is None:
             continue
         f = Path(trace_dir) / text_report.trace_file_name(result, p)
+        obj = result.trace_file(p)
+        obj["spec"]["path"] = spec_path_from(Path(trace_dir), obj["spec"]["path"])
         try:
-            f.write_text(text_report.dumps(result.trace_file(p)), encoding="utf-8",
-                         errors="backslashreplace")
+            f.write_text(text_report.dumps(obj), encoding="utf-8", errors="backslashreplace")
         except OSError as exc:
             raise output_error(exc, f"the trace file {f}") from None
         out[p.name] = str(f)
     return out
+
+
+def spec_path_from(trace_dir: Path, spec_path: str) -> str:
+    """The spec's path relative to the trace's folder, as `dnsrace replay` reads it (a
+    trace names its spec by a relative path only)."""
+    try:
+        return Path(os.path.relpath(spec_path, trace_dir)).as_posix()
+    except ValueError:   # another drive
+        return spec_path
 
 
 @main.command()
@@ -332,56 +346,46 @@ def replay(trace, spec_path, consts) -> None:
 
     Exit status: 0 the trace replays faithfully, 1 it diverges (the first step that does
     is named), 2 the trace or spec cannot be read."""
-    import json
-
     from .api import compile_spec
-    from .replay import Replayer, TraceFormatError, render, trace_steps
+    from .replay import STATE_HINT, Replayer, render
+    from .trace_file import TraceError, read_trace, spec_of
 
-    def fail(message: str, hint: str, pos=None) -> None:
-        from .diagnostics import Pos
-        print_diagnostics([Diagnostic("DR109", message, trace, Pos(*pos) if pos else None,
-                                      hint)])
-        sys.exit(2)
-
+    tf = None
     try:
-        text = Path(trace).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read the trace: {exc}", "check the path")
+        tf = read_trace(trace)
+        if spec_path is None:
+            spec_path = spec_of(tf)
+    except TraceError as exc:
+        fail_trace(trace, tf, exc)
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        fail(f"the trace is not valid JSON: {exc.msg}", "traces are written by "
-             "`dnsrace check --trace-dir`", (exc.lineno, exc.colno))
-    try:
-        steps = trace_steps(obj)
-    except TraceFormatError as exc:
-        fail(f"the trace is not in the contract's shape: {exc}",
-             "see 'Machine-readable results' in the spec language")
-    meta = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-    if spec_path is None:
-        recorded = meta.get("path")
-        if not recorded:
-            fail("the trace does not name its spec", "give it with --spec SPEC")
-        candidates = [Path(recorded), Path(trace).parent / recorded]
-        found = next((c for c in candidates if c.exists()), None)
-        if found is None:
-            fail(f"the trace's spec {recorded} is not found", "give it with --spec SPEC")
-        spec_path = str(found)
-    try:
-        overrides = parse_consts(consts) if consts else {
-            k: v for k, v in (obj.get("constants") or {}).items() if isinstance(v, int)}
+        overrides = parse_consts(consts) if consts else dict(tf.constants)
         model, ts, cs = compile_spec(spec_path, overrides)
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
-    if meta.get("sha256") and meta["sha256"] != model.sha256:
+    hint = STATE_HINT
+    if tf.spec.get("sha256") and tf.spec["sha256"] != model.sha256:
         echo(f"warning: {spec_path} has changed since this trace was written (its "
-                   "sha256 differs); replaying anyway", err=True)
-    report = Replayer(model, ts, cs, field_kinds(ts)).replay(steps)
+             "sha256 differs); replaying anyway", err=True)
+        hint = ("the spec has changed since this trace was written (its sha256 differs): "
+                "replay the trace on the version it was written for")
+    try:
+        report = Replayer(model, ts, cs, field_kinds(ts)).replay(tf.steps, hint)
+    except TraceError as exc:
+        fail_trace(trace, tf, exc)
     consts_text = ", ".join(f"{k}={v}" for k, v in model.constant_values().items())
     header = f"replay of {trace} on {spec_path}" + (f" ({consts_text})" if consts_text else "")
     echo(render(report, header), nl=False)
     sys.exit(0 if report.faithful else 1)
+
+
+def fail_trace(path: str, trace, exc) -> None:
+    """Print a trace file's problem (a TraceError), positioned in its text, and exit 2."""
+    from .trace_file import diagnostic
+
+    diag, source = diagnostic(path, trace.text if trace else exc.text, exc)
+    print_diagnostics([diag], {path: source})
+    sys.exit(2)
 
 
 @main.command()

@@ -56,6 +56,13 @@ CODES: dict[str, str] = {
     # lowering
     "DR501": "unbounded",
     "DR502": "symbolic",
+    # trace files
+    "DR601": "trace-file",
+    "DR602": "trace-json",
+    "DR603": "trace-shape",
+    "DR604": "trace-spec",
+    "DR605": "state-variables",
+    "DR606": "state-value",
 }
 
 

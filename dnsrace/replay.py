@@ -15,13 +15,13 @@ from .diagnostics import did_you_mean
 from .explain import Explainer
 from .frontend.model import Model
 from .frontend.unparse import unparse
-from .ir.layout import state_from_json, state_json
+from .ir.layout import (Layout, StateFieldsError, StateValueError, json_brief,
+                        state_from_json, state_json)
 from .ir.system import TransitionSystem
 from .report.text import changes, full, value_text
+from .trace_file import TraceError, check_shape
 
-
-class TraceFormatError(Exception):
-    """The trace file is not in the contract's shape."""
+TraceFormatError = TraceError   # the name before trace files had their own module
 
 
 @dataclass
@@ -44,15 +44,32 @@ class ReplayReport:
 
 
 def trace_steps(obj) -> list[dict]:
-    """The steps of a trace object (a trace file, or a bare `{"length", "steps"}`)."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("steps"), list) or not obj["steps"]:
-        raise TraceFormatError("a trace is a JSON object with a non-empty list `steps`")
-    for k, st in enumerate(obj["steps"]):
-        if not isinstance(st, dict) or "action" not in st or "state" not in st:
-            raise TraceFormatError(f"step {k} must have `action` and `state`")
-    if obj["steps"][0]["action"] is not None:
-        raise TraceFormatError("step 0 is an initial state: its `action` must be null")
+    """The steps of a trace object (a trace file, or a bare `{"length", "steps"}`), checked
+    for shape; TraceError if it is not one."""
+    check_shape(obj)
     return obj["steps"]
+
+
+STATE_HINT = ("a trace replays only on the spec (and constants) it was written for; was it "
+              "edited, or written for another version of the spec?")
+
+
+def trace_states(layout: Layout, steps: list[dict], hint: str = STATE_HINT) -> list:
+    """The slot values of every step's state (None for a failing last step), each value
+    checked against its variable's type before anything is packed; TraceError (DR605: the
+    variables differ from the spec's, DR606: a value outside its type) naming the step."""
+    out = []
+    for k, step in enumerate(steps):
+        state = step["state"]
+        try:
+            out.append(None if state is None else state_from_json(layout, state))
+        except StateValueError as exc:
+            raise TraceError("DR606", f"step {k}: {exc}", ("steps", k, "state") + exc.where,
+                             hint) from None
+        except StateFieldsError as exc:
+            raise TraceError("DR605", f"step {k}: {exc}", ("steps", k, "state"),
+                             hint) from None
+    return out
 
 
 class Replayer:
@@ -67,14 +84,15 @@ class Replayer:
     def json_of(self, packed: int) -> dict:
         return state_json(self.ts.layout, self.cs.packing.unpack(packed))
 
-    def replay(self, steps: list[dict]) -> ReplayReport:
+    def replay(self, steps: list[dict], hint: str = STATE_HINT) -> ReplayReport:
+        """Re-execute steps (checked for shape by `trace_steps`).  Every state is checked
+        against the spec's types first: TraceError if one is not of them."""
         pk = self.cs.packing
+        states = [None if s is None else pk.pack(s)
+                  for s in trace_states(self.ts.layout, steps, hint)]
         out: list[ReplayStep] = []
         report = ReplayReport(out)
-        try:
-            cur = pk.pack(state_from_json(self.ts.layout, steps[0]["state"]))
-        except ValueError as exc:
-            return self._diverge(report, 0, f"the initial state is malformed: {exc}")
+        cur = states[0]
         if cur not in self.initial:
             first = self.json_of(pk.pack(self.ts.initial[0]))
             return self._diverge(report, 0, "step 0 is not an initial state of the spec "
@@ -86,9 +104,9 @@ class Replayer:
             name = steps[k]["action"]
             tid = self.by_name.get(name)
             if tid is None:
-                hint = did_you_mean(str(name), self.by_name)
-                return self._diverge(report, k, f"the spec has no transition named {name!r}"
-                                     + (f"; {hint}" if hint else ""))
+                close = did_you_mean(name, self.by_name) if len(name) <= 200 else None
+                return self._diverge(report, k, "the spec has no transition named "
+                                     + json_brief(name) + (f"; {close}" if close else ""))
             gerr: list[int] = []
             succ = dict(self.cs.expand(cur, gerr))
             if tid not in succ:
@@ -106,11 +124,7 @@ class Replayer:
             if recorded is None:
                 return self._diverge(report, k, f"the trace says {name} fails here, but it "
                                      "succeeds")
-            try:
-                want = pk.pack(state_from_json(self.ts.layout, recorded))
-            except ValueError as exc:
-                return self._diverge(report, k, f"the recorded state is malformed: {exc}")
-            if want != n:
+            if states[k] != n:
                 got = self.json_of(n)
                 diff = changes(got, recorded, self.kinds)
                 return self._diverge(report, k, f"after {name} the state differs from the "

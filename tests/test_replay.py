@@ -114,4 +114,4 @@ def test_unreadable_traces_exit_2(tmp_path):
     assert code == 2 and f"{f}:1:" in err
     f.write_text('{"steps": []}')
     code, _, err = run_cli("replay", str(f))
-    assert code == 2 and "contract's shape" in err
+    assert code == 2 and "DR603 trace-shape]: `steps` must be a non-empty list" in err

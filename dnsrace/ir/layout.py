@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from ..frontend.consteval import order_key
 from ..frontend.types import ArrayT, BoolT, IntT, SeqT, SetT, Sym, SymT, Type
 
+UNBOUNDED_INT = 1 << 62  # an unbounded `int` slot holds values within +-2^62 (ir/lower.py)
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -232,56 +234,159 @@ def state_json(layout: Layout, values) -> dict:
     return out
 
 
-def from_json(t: Type, v, where: str):
-    """The Python value of JSON `v` as type t (the inverse of `to_json`); ValueError if it
-    does not fit."""
+class StateValueError(ValueError):
+    """A JSON value that is not a value of its variable's type.  `name` is the variable's
+    part in the spec's words (`record[0]`, `Enactor.plan[2]`); `where` the JSON path to the
+    value inside the state object."""
+
+    def __init__(self, name: str, where: tuple, detail: str):
+        super().__init__(f"{name}: {detail}")
+        self.name, self.where, self.detail = name, where, detail
+
+
+class StateFieldsError(ValueError):
+    """A state object whose fields are not the spec's variables."""
+
+
+def int_bounds(t: IntT) -> tuple[int, int]:
+    """The values an int slot may hold: its range, or +-2^62 for an unbounded end (the
+    explicit engine's limit)."""
+    return (-UNBOUNDED_INT if t.lo is None else t.lo, UNBOUNDED_INT if t.hi is None else t.hi)
+
+
+def from_json(t: Type, v, symbols: SymbolTable, name: str, where: tuple = ()):
+    """The Python value of JSON `v` as declared type t (the inverse of `to_json`), checked
+    exactly against t (range, enumeration, set elements, sequence length, array keys), so
+    that it packs into its slots without spilling; StateValueError if it is not of type t."""
     if isinstance(t, BoolT):
         if isinstance(v, bool):
             return v
     elif isinstance(t, IntT):
-        if isinstance(v, int) and not isinstance(v, bool):
+        lo, hi = int_bounds(t)
+        if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi:
             return v
     elif isinstance(t, SymT):
-        if isinstance(v, str) and (t.values is None or v in t.values):
+        known = t.values if t.values is not None else symbols.index
+        if isinstance(v, str) and v in known:
             return Sym(v)
-    elif isinstance(t, SetT):
-        if isinstance(v, list):
-            return frozenset(from_json(t.elem, x, where) for x in v)
-    elif isinstance(t, SeqT):
-        if isinstance(v, list) and (t.max is None or len(v) <= t.max):
-            return tuple(from_json(t.elem, x, where) for x in v)
+    elif isinstance(t, SetT) and isinstance(v, list):
+        return _set_from_json(t, v, symbols, name, where)
+    elif isinstance(t, SeqT) and isinstance(v, list):
+        if t.max is not None and len(v) > t.max:
+            raise StateValueError(name, where, f"a sequence of {len(v)} values is longer "
+                                  f"than its type {t} allows")
+        return tuple(from_json(t.elem, x, symbols, f"{name}[{i}]", where + (i,))
+                     for i, x in enumerate(v))
     elif isinstance(t, ArrayT):
-        if isinstance(t.key, SymT) and isinstance(v, dict) and set(v) == set(t.keys):
-            return tuple(from_json(t.elem, v[str(k)], where) for k in t.keys)
-        if isinstance(v, list) and len(v) == len(t.keys):
-            return tuple(from_json(t.elem, x, where) for x in v)
-    raise ValueError(f"{where}: {json_text(v)} is not a value of type {t}")
+        if isinstance(t.key, SymT) and isinstance(v, dict):
+            return _enum_array_from_json(t, v, symbols, name, where)
+        if not isinstance(t.key, SymT) and isinstance(v, list):
+            if len(v) != len(t.keys):
+                raise StateValueError(name, where, f"an array of {len(v)} values, but its "
+                                      f"type {t} has {len(t.keys)}")
+            return tuple(from_json(t.elem, x, symbols, f"{name}[{_key(k)}]", where + (i,))
+                         for i, (k, x) in enumerate(zip(t.keys, v)))
+    raise StateValueError(name, where, f"{json_brief(v)} is not a value of its type "
+                          f"{_type_text(t)}")
+
+
+def _set_from_json(t: SetT, v: list, symbols, name: str, where: tuple) -> frozenset:
+    out = set()
+    for i, x in enumerate(v):
+        e = from_json(t.elem, x, symbols, f"{name} (element {i})", where + (i,))
+        if e in out:
+            raise StateValueError(name, where + (i,), f"{json_brief(x)} appears twice in "
+                                  "the set")
+        out.add(e)
+    return frozenset(out)
+
+
+def _enum_array_from_json(t: ArrayT, v: dict, symbols, name: str, where: tuple) -> tuple:
+    keys = [str(k) for k in t.keys]
+    missing = [k for k in keys if k not in v]
+    unknown = [k for k in v if k not in set(keys)]
+    if missing or unknown:
+        raise StateValueError(name, where, "its keys are not the index's values ("
+                              + _differ(missing, unknown) + f"); its type is {t}")
+    return tuple(from_json(t.elem, v[k], symbols, f"{name}[{k}]", where + (k,))
+                 for k in keys)
+
+
+def _differ(missing: list[str], unknown: list[str]) -> str:
+    """`missing a, b; unknown c` with at most a few names of each, quoted."""
+    def names(xs):
+        shown = ", ".join(json_brief(x, 40) for x in xs[:5])
+        return shown + (f" and {len(xs) - 5} more" if len(xs) > 5 else "")
+    parts = ([f"missing {names(missing)}"] if missing else []) \
+        + ([f"unknown {names(unknown)}"] if unknown else [])
+    return "; ".join(parts)
+
+
+def _type_text(t: Type) -> str:
+    text = str(t)
+    if isinstance(t, SymT) and t.name and t.values is not None and len(t.values) <= 12:
+        text += " (" + ", ".join(t.values) + ")"
+    if isinstance(t, IntT) and not t.finite:
+        text += " (held within +-2^62)"
+    return text
 
 
 def state_from_json(layout: Layout, obj) -> tuple[int, ...]:
-    """Slot values of a state given as the contract's JSON object; ValueError if malformed."""
+    """Slot values of a state given as the contract's JSON object.  Every value is checked
+    against its variable's type before anything is packed: StateFieldsError when the fields
+    are not the spec's, StateValueError when a value is not of its type."""
     if not isinstance(obj, dict):
-        raise ValueError("a state must be a JSON object")
+        raise StateFieldsError("a state must be a JSON object")
+    keys = {f.key for f in layout.fields}
     missing = [f.key for f in layout.fields if f.key not in obj]
-    extra = [k for k in obj if k not in {f.key for f in layout.fields}]
-    if missing or extra:
-        raise ValueError("the state's fields differ from the spec's: "
-                         + (f"missing {', '.join(missing)}" if missing else "")
-                         + ("; " if missing and extra else "")
-                         + (f"unknown {', '.join(extra)}" if extra else ""))
+    unknown = [k for k in obj if k not in keys]
+    if missing or unknown:
+        raise StateFieldsError("the state's variables differ from the spec's: "
+                               + _differ(missing, unknown))
+    values = [_field_from_json(layout, f, obj[f.key]) for f in layout.fields]
     out: dict[int, int] = {}
-    for f in layout.fields:
-        v = obj[f.key]
-        if f.per_instance:
-            if not isinstance(v, list) or len(v) != len(f.reps):
-                raise ValueError(f"{f.key}: expected one value per instance ({len(f.reps)})")
-            for i, (r, x) in enumerate(zip(f.reps, v)):
-                layout.encode(r, from_json(f.type, x, f"{f.key}[{i}]"), out)
-        else:
-            layout.encode(f.reps[0], from_json(f.type, v, f.key), out)
+    for f, vs in zip(layout.fields, values):
+        for r, x in zip(f.reps, vs):
+            layout.encode(r, x, out)
     return tuple(out.get(k, 0) for k in range(len(layout.slots)))
 
 
-def json_text(v) -> str:
+def _field_from_json(layout: Layout, f: Field, v) -> list:
+    """The Python values of one field: one, or one per instance of its process."""
+    if not f.per_instance:
+        return [from_json(f.type, v, layout.symbols, f.key, (f.key,))]
+    process = f.key.split(".")[0]
+    if not isinstance(v, list) or len(v) != len(f.reps):
+        got = f"{len(v)} values" if isinstance(v, list) else json_brief(v)
+        raise StateValueError(f.key, (f.key,), f"{got}, but {process} has {len(f.reps)} "
+                              f"instance{'s' if len(f.reps) != 1 else ''}: one value each")
+    return [from_json(f.type, x, layout.symbols, f"{f.key}[{i}]", (f.key, i))
+            for i, x in enumerate(v)]
+
+
+def json_brief(v, limit: int = 60) -> str:
+    """A JSON value as a short text for a message: nesting, long lists, long strings and
+    huge integers are cut (a trace is untrusted and may be large)."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** 30:
+        return f"an integer of {len(str(abs(v)))} digits"
+    text = _brief(v, 3)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _brief(v, depth: int) -> str:
     import json
+    if isinstance(v, list):
+        if depth == 0:
+            return "[…]" if v else "[]"
+        items = [_brief(x, depth - 1) for x in v[:8]]
+        return "[" + ", ".join(items + (["…"] if len(v) > 8 else [])) + "]"
+    if isinstance(v, dict):
+        if depth == 0:
+            return "{…}" if v else "{}"
+        items = [f"{json.dumps(k[:40])}: {_brief(x, depth - 1)}" for k, x in list(v.items())[:8]]
+        return "{" + ", ".join(items + (["…"] if len(v) > 8 else [])) + "}"
+    if isinstance(v, str) and len(v) > 80:
+        return json.dumps(v[:80])[:-1] + "…\""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10 ** 30:
+        return "…"
     return json.dumps(v)
