@@ -327,7 +327,7 @@ def replay(trace, spec_path, consts) -> None:
     if meta.get("sha256") and meta["sha256"] != model.sha256:
         click.echo(f"warning: {spec_path} has changed since this trace was written (its "
                    "sha256 differs); replaying anyway", err=True)
-    report = Replayer(model, ts, cs, field_kinds(ts)).replay(steps)
+    report = Replayer(model, ts, cs, field_kinds(ts)).replay(steps, obj.get("loop_start"))
     consts_text = ", ".join(f"{k}={v}" for k, v in model.constant_values().items())
     header = f"replay of {trace} on {spec_path}" + (f" ({consts_text})" if consts_text else "")
     click.echo(render(report, header), nl=False)
