@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components, shortest_path
 
 from ..ir.system import TemporalProperty
 from .graph import Graph, neighbours, reach, reversed_rows
@@ -226,7 +226,10 @@ def fair_cycle(g: Graph, comp: np.ndarray, entry: int, need: np.ndarray | None) 
         here = path[-1][1] if path else entry
         goals = [x for x in goals if not _met(g, x, entry, path)]
     if not path:
-        e = edges[g.src[edges] == entry][0]
+        # the shortest cycle through entry: the edge out of it closest to coming back
+        back = shortest_path(sub.T.tocsr(), unweighted=True, indices=entry)
+        out = edges[g.src[edges] == entry]
+        e = int(out[np.argmin(back[g.dst[out]])])
         path.append((int(g.tid[e]), int(g.dst[e])))
         here = int(g.dst[e])
     if here != entry:
