@@ -304,3 +304,23 @@ def test_engine_matches_the_networkx_reference_on_generated_specs():
 
     compare()
     assert seen["specs"] >= 20 and seen["violated"] >= 5   # not vacuous
+
+
+def test_an_error_evaluating_a_temporal_property_is_an_error_and_counts_as_neither(tmp_path):
+    r = check_text(tmp_path, """
+        dnsrace: 1
+        name: divide
+        variables:
+          x: {type: "0..2", init: 2}
+        actions:
+          - name: down
+            guard: x > 0
+            effect: x = x - 1
+        temporal:
+          big: "always eventually 4 // x >= 2"
+        """)
+    error = r.property("error")
+    assert error.outcome == "violated" and error.trace.length == 2
+    assert "evaluating property big" in error.message
+    # x == 0 repeats forever, but P cannot be evaluated there: it is not a not-P state
+    assert r.property("big").outcome == "holds"
