@@ -370,7 +370,7 @@ def replay(trace, spec_path, consts) -> None:
         hint = ("the spec has changed since this trace was written (its sha256 differs): "
                 "replay the trace on the version it was written for")
     try:
-        report = Replayer(model, ts, cs, field_kinds(ts)).replay(tf.steps, hint)
+        report = Replayer(model, ts, cs, field_kinds(ts)).replay(tf.steps, hint, tf.loop_start)
     except TraceError as exc:
         fail_trace(trace, tf, exc)
     consts_text = ", ".join(f"{k}={v}" for k, v in model.constant_values().items())

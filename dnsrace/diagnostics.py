@@ -29,7 +29,6 @@ CODES: dict[str, str] = {
     "DR105": "wrong-shape",
     "DR106": "yaml-tag",
     "DR107": "version",
-    "DR108": "unsupported",
     "DR109": "file",
     # expressions and effects
     "DR201": "unknown-name",
@@ -50,6 +49,9 @@ CODES: dict[str, str] = {
     "DR305": "bad-property",
     "DR306": "bad-name",
     "DR307": "assume",
+    "DR320": "temporal-form",
+    "DR321": "fairness-unit",
+    "DR322": "fairness-repeat",
     # command line
     "DR401": "bad-option",
     "DR402": "output-path",

@@ -37,10 +37,12 @@ class ReplayReport:
     steps: list[ReplayStep]
     diverged_at: int | None = None
     problem: str | None = None
+    lasso: str | None = None          # a lasso's cycle, when the loop closes
+    unfair: list[str] = field(default_factory=list)  # how the cycle breaks fairness
 
     @property
     def faithful(self) -> bool:
-        return self.diverged_at is None
+        return self.diverged_at is None and not self.unfair
 
 
 def trace_steps(obj) -> list[dict]:
@@ -84,9 +86,11 @@ class Replayer:
     def json_of(self, packed: int) -> dict:
         return state_json(self.ts.layout, self.cs.packing.unpack(packed))
 
-    def replay(self, steps: list[dict], hint: str = STATE_HINT) -> ReplayReport:
+    def replay(self, steps: list[dict], hint: str = STATE_HINT,
+               loop_start: int | None = None) -> ReplayReport:
         """Re-execute steps (checked for shape by `trace_steps`).  Every state is checked
-        against the spec's types first: TraceError if one is not of them."""
+        against the spec's types first: TraceError if one is not of them.  A lasso (with
+        `loop_start`) must also close its loop."""
         pk = self.cs.packing
         states = [None if s is None else pk.pack(s)
                   for s in trace_states(self.ts.layout, steps, hint)]
@@ -137,7 +141,39 @@ class Replayer:
             cur = n
         for c in self.explainer.stale_checks(path):
             out[c.step].notes.insert(0, c.text())
+        if loop_start is not None:
+            self.check_loop(report, path, loop_start)
         return report
+
+    def check_loop(self, report: ReplayReport, path, loop_start) -> None:
+        """A lasso: the loop closes (the last state is the state at `loop_start`, or a stuck
+        last state repeats), and the cycle respects the spec's fairness."""
+        from .engines.temporal import cycle_unfairness, fair_units_taking_steps
+
+        last = len(path) - 1
+        if isinstance(loop_start, bool) or not isinstance(loop_start, int) \
+                or not 0 <= loop_start <= last:
+            self._diverge(report, last, f"`loop_start` {loop_start!r} is not a step of the "
+                          "trace")
+            return
+        states = [n for _, n in path]
+        if states[-1] is None or states[-1] != states[loop_start]:
+            self._diverge(report, last, f"the loop does not close: the last state is not the "
+                          f"state of step {loop_start}")
+            return
+        if loop_start == last:
+            if any(n >= 0 for _, n in self.cs.expand(states[-1], [])):
+                self._diverge(report, last, "the last state repeats forever in the trace, "
+                              "but a transition leaves it")
+                return
+            report.lasso = f"the state of step {last} has no successor and repeats forever"
+            return
+        tids = [t for t, _ in path[loop_start + 1:]]
+        report.unfair = cycle_unfairness(self.ts, self.cs, states[loop_start:], tids)
+        units = ", ".join(fair_units_taking_steps(self.ts, tids)) or "none"
+        report.lasso = (f"steps {loop_start + 1}..{last} return to the state of step "
+                        f"{loop_start} and repeat forever; fair units taking steps in the "
+                        f"cycle: {units}")
 
     def _diverge(self, report: ReplayReport, k: int, problem: str) -> ReplayReport:
         report.diverged_at = k
@@ -196,9 +232,15 @@ def render(report: ReplayReport, header: str) -> str:
         lines.append(f"  {s.index:>4}  {(s.action or 'initial state'):<{width}}  {s.text}")
         for note in s.notes:
             lines.append(f"  {'':>4}  ^ {note}")
-    if report.faithful:
+    if report.diverged_at is None:
         n = len(report.steps) - 1
         lines.append(f"replayed {n} step{'s' if n != 1 else ''} faithfully")
+        if report.lasso:
+            lines.append(f"lasso: {report.lasso}")
+        if report.lasso and not report.unfair:
+            lines.append("fairness holds on the cycle")
+        for u in report.unfair:
+            lines.append(f"UNFAIR cycle: {u}")
     else:
         lines.append(f"DIVERGES at step {report.diverged_at}: {report.problem}")
     return "\n".join(lines) + "\n"

@@ -26,6 +26,9 @@ class Trace:
     steps: list[TraceStep]
     loop_start: int | None = None
     stale_checks: list = field(default_factory=list)  # explain.StaleCheck, by step
+    # a lasso's fairness units that take a step in its cycle ("Worker[0] (weak)"), for the
+    # text report; not part of the JSON trace
+    fair_steps: list[str] = field(default_factory=list)
 
     @property
     def length(self) -> int:

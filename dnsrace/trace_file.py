@@ -53,6 +53,11 @@ class TraceFile:
         return self.obj.get("spec") or {}
 
     @property
+    def loop_start(self) -> int | None:
+        """Where a lasso's cycle starts (None: not a lasso)."""
+        return self.obj.get("loop_start")
+
+    @property
     def constants(self) -> dict[str, int]:
         return self.obj.get("constants") or {}
 

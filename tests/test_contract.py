@@ -80,7 +80,7 @@ def test_either_example_is_two_transitions_named_by_alternative():
     assert any(n == "P[1].wait.retry" for n in names) or "P[1].wait.enter" in names
 
 
-def test_temporal_example_is_refused_clearly_until_liveness_exists(tmp_path):
+def test_temporal_example_is_checked(tmp_path):
     spec = write_spec(tmp_path, """
         dnsrace: 1
         name: heal
@@ -91,8 +91,9 @@ def test_temporal_example_is_refused_clearly_until_liveness_exists(tmp_path):
             effect: record_ok = not record_ok
         temporal:
           heals: "always eventually record_ok"
+          settles: {expr: "eventually always record_ok", expect: violated}
         """)
     code, out, err = run_cli("check", str(spec))
-    assert code == 2
-    assert "not supported yet" in err and f"{spec}:8:1" in err
+    assert code == 0, out + err
+    assert "heals" in out and "temporal" in out
 

@@ -220,6 +220,8 @@ def generate(ts: TransitionSystem) -> Generated:
     lines.append("")
 
     lines += _search_function(ts, pk, all_terms, numbers)
+    if ts.temporal:
+        lines += _search_function(ts, pk, all_terms, numbers, graph=True)
 
     # ---- state properties
     sp_terms = [x for p in ts.state_properties for x in [p.term, *(f.cond for f in p.failures)]]
@@ -329,11 +331,17 @@ def _transition_code(t, ts: TransitionSystem, pk: Packing, w: _Writer, ind: str,
 INLINE_PROPERTY_BUDGET = 600  # transitions x properties up to which checks are inlined
 
 
-def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers) -> list[str]:
+def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers,
+                     graph: bool = False) -> list[str]:
     """`run`: expand the states states[i:end] in order, discovering successors, with every
     transition and (within a budget) every property check inlined: no call, tuple or list
     per transition.  Rare events (violations, errors, deadlocks) call `event`, which returns
-    the new property masks and whether to stop."""
+    the new property masks and whether to stop.
+
+    With `graph`, `run_graph` also records the state graph for temporal properties:
+    `visited` maps each state to its number, every successful transition appends its
+    successor's number to `edge_dst` and its transition to `edge_tid`, and each expanded
+    state appends the number of edges so far to `row_end` (compressed sparse rows)."""
     n_props = len(ts.state_properties) + len(ts.transition_properties)
     inline = len(ts.transitions) * max(n_props, 1) <= INLINE_PROPERTY_BUDGET
     prop_slots = _slots_read([x for p in ts.state_properties
@@ -346,9 +354,17 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers) -> l
         # parent's: a transition property's post(k) may become v<k>
         reads |= prop_slots | _posts_read(tp_terms)
     nt = max(len(ts.transitions), 1)
-    L = ["def run(states, i, end, visited, links, sp_active, tp_active, deadlock, event):",
-         "    add = visited.add",
-         "    push = states.append",
+    if graph:
+        L = ["def run_graph(states, i, end, visited, links, sp_active, tp_active, deadlock, "
+             "event, edge_dst, edge_tid, row_end):",
+             "    find = visited.get",
+             "    push_dst = edge_dst.append",
+             "    push_tid = edge_tid.append",
+             "    push_row = row_end.append"]
+    else:
+        L = ["def run(states, i, end, visited, links, sp_active, tp_active, deadlock, event):",
+             "    add = visited.add"]
+    L += ["    push = states.append",
          "    push_link = links.append",
          "    count = 0",
          "    while i < end:",
@@ -361,9 +377,11 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers) -> l
             t, ts, pk, w, "        ", numbers,
             on_guard_error=lambda k, ind: _event_lines(ind, f"event(0, i, {k})"),
             on_effect_error=lambda k, ind, t=t: _event_lines(ind, f"event(1, i, {t.index}, {k})"),
-            on_success=lambda succ, ind, t=t: _discover(t, ts, succ, ind, nt, inline),
+            on_success=lambda succ, ind, t=t: _discover(t, ts, succ, ind, nt, inline, graph),
             on_enabled=lambda ind: [f"{ind}en += 1"])
     L.append("        count += en")
+    if graph:
+        L.append("        push_row(len(edge_dst))")
     term_expr = "False"
     if ts.terminal is not None:
         tw = _Writer("z_")
@@ -380,7 +398,7 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers) -> l
 
 
 def _discover(t, ts: TransitionSystem, succ: _Successor, ind: str, nt: int,
-              inline: bool) -> list[str]:
+              inline: bool, graph: bool = False) -> list[str]:
     """In `run`, after a successful transition: its transition properties, then the
     successor's discovery and its state properties (inlined, specialised to this
     transition, within the budget)."""
@@ -407,9 +425,14 @@ def _discover(t, ts: TransitionSystem, succ: _Successor, ind: str, nt: int,
             L.append(f"{ind}    ev = trans_props(s, n, tp_active)")
             L.append(f"{ind}    if ev:")
             L += _event_lines(ind + "        ", f"event(4, i, {t.index}, n, ev)")
-    L += [f"{ind}if n not in visited:",
-          f"{ind}    add(n)",
-          f"{ind}    push(n)",
+    if graph:
+        L += [f"{ind}j = find(n)",
+              f"{ind}if j is None:",
+              f"{ind}    j = visited[n] = len(states)"]
+    else:
+        L += [f"{ind}if n not in visited:",
+              f"{ind}    add(n)"]
+    L += [f"{ind}    push(n)",
           f"{ind}    push_link(i * {nt} + {t.index})" if t.index else f"{ind}    push_link(i * {nt})"]
     if ts.state_properties:
         if inline:
@@ -431,6 +454,8 @@ def _discover(t, ts: TransitionSystem, succ: _Successor, ind: str, nt: int,
             L.append(f"{ind}        ev = state_props(n, sp_active)")
             L.append(f"{ind}        if ev:")
             L += _event_lines(ind + "            ", "event(5, len(states) - 1, ev)")
+    if graph:
+        L += [f"{ind}push_dst(j)", f"{ind}push_tid({t.index})"]
     return L
 
 
@@ -489,6 +514,7 @@ class CompiledSystem:
     trans_props: object
     terminal: object
     run: object
+    run_graph: object = None  # only for a spec with temporal properties
 
     @property
     def packing(self) -> Packing:
@@ -499,7 +525,8 @@ def compile_system(ts: TransitionSystem) -> CompiledSystem:
     gen = generate(ts)
     namespace = load(gen.source, f"dnsrace:{ts.name}", BUILTINS)
     return CompiledSystem(gen, namespace["expand"], namespace["state_props"],
-                          namespace["trans_props"], namespace["terminal"], namespace["run"])
+                          namespace["trans_props"], namespace["terminal"], namespace["run"],
+                          namespace.get("run_graph"))
 
 
 def compile_predicates(ts: TransitionSystem, pk: Packing, terms: list[Term]) -> list:

@@ -543,6 +543,14 @@ def check_system_array(model, ts: TransitionSystem, cs: CompiledSystem,
     from ..api import check_system
     from ..explain import Explainer
 
+    if ts.temporal:
+        # temporal properties need the state graph, which only the per-state engine records
+        result = check_system(model, ts, cs, limits, progress)
+        if note_fallback:
+            result.warnings.append("the array engine does not record the state graph that "
+                                   "temporal properties need; the per-state engine checked "
+                                   "this spec")
+        return result
     try:
         arr = compile_array_system(ts, xp)
     except ArrayUnsupported as exc:

@@ -17,12 +17,15 @@ from __future__ import annotations
 import time
 from array import array
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from ..backends.python_codegen import CompiledSystem
 from ..ir.layout import state_json
 from ..ir.system import TransitionSystem
 from ..results import PropertyResult, Stats, Trace, TraceStep
+from .graph import StateGraph
+from .temporal import decide_all as decide_temporal
 
 CHUNK = 1024  # states expanded per call of the generated search
 
@@ -69,6 +72,7 @@ class Exploration:
     states: list[int]
     links: array  # per state: parent * n_transitions + transition, or -1 (initial)
     n_transitions: int
+    graph: StateGraph | None = None  # recorded for temporal properties only
 
     @property
     def complete(self) -> bool:
@@ -149,7 +153,8 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
                 record("error", level, ("state", sid),
                        f"{fail.message} (evaluating property {sp_names[k]})")
 
-    visited: set[int] = set()
+    graph = StateGraph() if ts.temporal else None
+    visited: set[int] | dict[int, int] = {} if graph else set()
     states: list[int] = []
     links = array("q")
     t0 = time.monotonic()
@@ -160,7 +165,10 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
         s = pk.pack(init)
         if s in visited:
             continue
-        visited.add(s)
+        if graph:
+            visited[s] = len(states)
+        else:
+            visited.add(s)
         states.append(s)
         links.append(-1)
         if sp_active:
@@ -211,7 +219,8 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
                 record("error", depth, ("step", i, tid, n),
                        f"{fail.message} (evaluating property {tp_names[k]})")
 
-    run = cs.run
+    run = cs.run if graph is None else partial(cs.run_graph, edge_dst=graph.dst,
+                                               edge_tid=graph.tid, row_end=graph.row_end)
     level_end = len(states)
     i = 0
     transitions = 0
@@ -255,7 +264,8 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
             time.monotonic() - t0 > limits.time_limit and i < len(states):
         stopped = "time-limit"
     stats = Stats(len(states), transitions, 0, time.monotonic() - t0, len(states) - i)
-    found = Exploration(stats, best, stopped, states, links, max(len(ts.transitions), 1))
+    found = Exploration(stats, best, stopped, states, links, max(len(ts.transitions), 1),
+                        graph)
     stats.depth = len(found.path_to(len(states) - 1)) - 1 if states else 0
     return found
 
@@ -277,8 +287,14 @@ def build_properties(ts: TransitionSystem, cs: CompiledSystem, found: Exploratio
                      explain=None) -> list[PropertyResult]:
     about = {p.name: p.about for p in ts.state_properties}
     about.update({p.name: p.about for p in ts.transition_properties})
+    about.update({p.name: p.about for p in ts.temporal})
+    temporal = decide_temporal(ts, cs, found) if ts.temporal and found.complete else {}
     out = []
     for name, kind, expected in ts.property_order:
+        if kind == "temporal":
+            out.append(temporal_result(ts, cs, found, name, expected, temporal.get(name),
+                                       about.get(name)))
+            continue
         b = found.best.get(name)
         if b is not None:
             outcome = "reachable" if kind == "reachable" else "violated"
@@ -295,3 +311,22 @@ def build_properties(ts: TransitionSystem, cs: CompiledSystem, found: Exploratio
         out.append(PropertyResult(name, kind, expected, outcome, trace, about.get(name),
                                   b.message if b is not None else None))
     return out
+
+
+def temporal_result(ts: TransitionSystem, cs: CompiledSystem, found: Exploration, name: str,
+                    expected: str, verdict, about) -> PropertyResult:
+    """A temporal property's result: `unknown` after an incomplete search, else the verdict
+    (a lasso's trace carries `loop_start`)."""
+    if verdict is None:
+        return PropertyResult(name, "temporal", expected, "unknown", None, about)
+    trace = None
+    if verdict.lasso is not None:
+        lasso = verdict.lasso
+        path = [(t, found.states[s]) for t, s in zip(lasso.tids, lasso.states)]
+        trace = build_trace(ts, cs, path)
+        trace.loop_start = lasso.loop_start
+        trace.fair_steps = verdict.fair_steps
+    message = None
+    if trace is not None and trace.loop_start is None:
+        message = "the last state is a trap: no path from it reaches the condition"
+    return PropertyResult(name, "temporal", expected, verdict.outcome, trace, about, message)

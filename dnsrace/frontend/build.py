@@ -13,9 +13,10 @@ from . import syntax as S
 from .checker import RESERVED, Binding, Checker, Scope
 from .consteval import ConstError
 from .model import (Action, Alternative, Constant, Define, Model, Next, Param, Process, Property,
-                    Ref, Step, Variable)
+                    Ref, Step, Temporal, Variable)
 from .parser import parse_effect, parse_expr
 from .schema import check_keys, lookup, misspelt, need_map, need_scalar, need_seq
+from .temporal import Refusal, read_fairness, split
 from .types import (BOOL, INT, ANY, ArrayT, IntT, SeqT, SetT, SymT, Sym, Type, all_values,
                     contains, finite_values)
 from .yaml_reader import YMap, YScalar, YSeq, read_yaml
@@ -78,6 +79,7 @@ class _Builder:
         # where a symbolic constant was evaluated to its value to fix a structure (an array
         # size, a count, a domain, an initial value): the parametric IR refuses those
         self.symbolic_uses: list[tuple[Pos, tuple[str, ...]]] = []
+        self.temporal: list[Temporal] = []
 
     # ------------------------------------------------------------ small helpers
     def err(self, code, msg, pos, hint=None):
@@ -226,11 +228,6 @@ class _Builder:
             if not NAME_RE.match(name):
                 self.err("DR306", f"the spec name '{name}' must match [a-z0-9_-]+", name_node.pos,
                          "use lower-case letters, digits, '-' and '_'")
-        for key in ("temporal", "fairness"):
-            if root.get(key) is not None:
-                self.err("DR108", f"`{key}:` is not supported yet by this version of dnsrace",
-                         root.key_pos(key), "remove it for now: liveness checking is planned; "
-                         "safety properties (invariants, transitions, reachable) work today")
         description = root.get("description")
         desc = str(description.value) if isinstance(description, YScalar) and \
             description.value is not None else None
@@ -248,6 +245,7 @@ class _Builder:
         self.check_defines()
         actions = self.read_actions(actions_node)
         properties = self.read_properties()
+        fairness = read_fairness(self.section("fairness"), rep, self.declared)
         deadlock = False
         dl = root.get("deadlock")
         if dl is not None:
@@ -263,7 +261,8 @@ class _Builder:
                      constants=self.constants, enums=self.enums, symbols=self.symbols,
                      defines=self.defines, variables=variables, processes=processes,
                      actions=actions, properties=properties, deadlock=deadlock,
-                     symbolic_uses=self.symbolic_uses)
+                     symbolic_uses=self.symbolic_uses, temporal=self.temporal,
+                     fairness=fairness)
 
     def read_constants(self, node: YMap | None) -> None:
         items = node.items if node else []
@@ -933,7 +932,7 @@ class _Builder:
         out: list[Property] = []
         names: dict[str, Pos] = {}
         for section, kind in (("invariants", "invariant"), ("transitions", "transition"),
-                              ("reachable", "reachable")):
+                              ("reachable", "reachable"), ("temporal", "temporal")):
             node = need_map(self.section(section), self.rep, f"`{section}`", self.root)
             for key, val in node.items if node else []:
                 name = str(key.value)
@@ -983,6 +982,10 @@ class _Builder:
                 else:
                     enode = val
                 enode = need_scalar(enode, self.rep, f"property '{name}'")
+                if kind == "temporal":
+                    if enode is not None:
+                        self.read_temporal(name, enode, expected, about, key.pos)
+                    continue
                 e = self.expr_of(enode, f"property '{name}'") if enode is not None else None
                 if e is None:
                     continue
@@ -990,6 +993,37 @@ class _Builder:
                 self.checker.expect(e, scope, "bool", f"property '{name}'")
                 out.append(Property(name, kind, e, expected, about, key.pos))
         return out
+
+    def read_temporal(self, name: str, node: YScalar, expected: str, about, pos: Pos) -> None:
+        """One temporal property: its form, then P (and Q) as boolean state expressions."""
+        if not isinstance(node.value, str):
+            self.err("DR320", f"temporal property '{name}' must be one of the four forms, not "
+                     f"{_show(node.value) if node.value is not None else 'empty'}", node.pos,
+                     "write one of `always eventually P`, `eventually always P`, "
+                     "`P leads_to Q` or `recoverable P`")
+            return
+        text = node.value
+        form = split(text)
+        if isinstance(form, Refusal):
+            self.err("DR320", f"temporal property '{name}': {form.message}",
+                     node.offset_pos(form.offset), form.hint)
+            return
+        parts = []
+        for rng in (form.p, form.q):
+            if rng is None:
+                parts.append(None)
+                continue
+            start, end = rng
+            try:
+                e = parse_expr(text[start:end], lambda i, start=start: node.offset_pos(start + i),
+                               self.source.path)
+            except SpecError as exc:
+                self.rep.diagnostics.extend(exc.diagnostics)
+                return
+            scope = Scope({}, self.globals, primes=False)
+            self.checker.expect(e, scope, "bool", f"property '{name}'")
+            parts.append(e)
+        self.temporal.append(Temporal(name, form.form, parts[0], parts[1], expected, about, pos))
 
 
 def _show(v) -> str:

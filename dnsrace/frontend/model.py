@@ -142,6 +142,20 @@ class Property:
 
 
 @dataclass
+class Temporal:
+    """A temporal property: `form` is one of always_eventually, eventually_always, leads_to
+    (P leads_to Q) and recoverable; `q` only for leads_to."""
+
+    name: str
+    form: str
+    p: S.Expr
+    q: S.Expr | None
+    expected: str  # holds | violated
+    about: str | None
+    pos: Pos
+
+
+@dataclass
 class Model:
     name: str
     source: SourceFile
@@ -159,6 +173,8 @@ class Model:
     warnings: list = field(default_factory=list)
     # (where, names): a symbolic constant evaluated to fix a structure (see `ir.parametric`)
     symbolic_uses: list = field(default_factory=list)
+    temporal: list[Temporal] = field(default_factory=list)
+    fairness: dict[str, str] = field(default_factory=dict)  # process/action -> weak | strong
 
     @property
     def path(self) -> str:

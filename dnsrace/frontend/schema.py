@@ -19,6 +19,7 @@ EITHER_STEP_KEYS = ("name", "either", "next")
 ALTERNATIVE_KEYS = ("name", "params", "guard", "effect", "next")
 ACTION_KEYS = ("name", "params", "guard", "effect")
 PROPERTY_KEYS = ("expr", "expect", "about")
+FAIRNESS_KEYS = ("weak", "strong")
 REQUIRED_TOP = ("dnsrace", "name")
 
 KIND_OF = {YMap: "a mapping", YSeq: "a list", YScalar: "a single value"}

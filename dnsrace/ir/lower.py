@@ -19,7 +19,8 @@ from ..frontend.model import Model, Process, Ref
 from ..frontend.types import BoolT, IntT, SetT, Sym, SymT, Type
 from . import terms as T
 from .layout import ArrayRep, Field, Layout, Rep, ScalarRep, SymbolTable, set_universe
-from .system import Failure, StateProperty, Transition, TransitionProperty, TransitionSystem
+from .system import (FairnessUnit, Failure, StateProperty, TemporalProperty, Transition,
+                     TransitionProperty, TransitionSystem)
 from .terms import Term
 from .values import ArrV, Scalar, SeqV, Value, as_seq, equal, merge, pad, set_align, set_rebase, \
     zero_like
@@ -767,6 +768,11 @@ def lower(model: Model, lw: Lowerer | None = None) -> TransitionSystem:
             state_props.append(StateProperty(prop.name, prop.kind, prop.expected, term,
                                              lw.failures, prop.about))
     lw.failures = []
+    temporal = _lower_temporal(model, lw)
+    # a temporal property that can fail to evaluate reports its errors like any state
+    # property; this hidden one never fires otherwise (its term is false)
+    state_props += [StateProperty(t.name, "temporal", t.expected, T.FALSE, t.failures, t.about)
+                    for t in temporal if t.failures]
 
     terminal = None
     done = lw.symbols.id("done")
@@ -778,10 +784,40 @@ def lower(model: Model, lw: Lowerer | None = None) -> TransitionSystem:
     order = [(p.name, p.kind, p.expected) for p in model.properties]
     order += [("assertion", "assertion", "holds"), ("type", "type", "holds"),
               ("error", "error", "holds")]
+    order[len(model.properties):len(model.properties)] = [
+        (t.name, "temporal", t.expected) for t in temporal]
     if model.deadlock:
         order.append(("deadlock", "deadlock", "holds"))
     return TransitionSystem(model.name, lw.layout, initial_states(model, lw), transitions,
-                            state_props, trans_props, model.deadlock, terminal, order)
+                            state_props, trans_props, model.deadlock, terminal, order,
+                            temporal, fairness_units(model, transitions))
+
+
+def _lower_temporal(model: Model, lw: Lowerer) -> list[TemporalProperty]:
+    out = []
+    for prop in model.temporal:
+        lw.failures = []
+        env = Env(lw.current(), {}, None, None)
+        p = lw.expr(prop.p, env, T.TRUE).t
+        q = lw.expr(prop.q, env, T.TRUE).t if prop.q is not None else None
+        out.append(TemporalProperty(prop.name, prop.form, prop.expected, p, q, lw.failures,
+                                    prop.about))
+    lw.failures = []
+    return out
+
+
+def fairness_units(model: Model, transitions: list[Transition]) -> list[FairnessUnit]:
+    """The fairness units in transition order: each instance of a fair process, each fair
+    action (all its bindings)."""
+    units: dict[str, FairnessUnit] = {}
+    for t in transitions:
+        who = t.origin[1]
+        kind = model.fairness.get(who)
+        if kind is None:
+            continue
+        name = f"{who}[{t.origin[2]}]" if t.origin[0] == "process" else who
+        units.setdefault(name, FairnessUnit(name, kind, [])).transitions.append(t.index)
+    return list(units.values())
 
 
 def initial_states(model: Model, lw: Lowerer) -> list[tuple[int, ...]]:

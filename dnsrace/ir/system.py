@@ -67,6 +67,32 @@ class TransitionProperty:
 
 
 @dataclass
+class TemporalProperty:
+    """`form` is always_eventually, eventually_always, leads_to (P leads_to Q) or
+    recoverable.  `failures`: evaluating P or Q fails there (P's first); such a state is a
+    run-time error (reported through a hidden state property of kind "temporal", see
+    `ir.lower`)."""
+
+    name: str
+    form: str
+    expected: str
+    p: Term
+    q: Term | None
+    failures: list[Failure]
+    about: str | None = None
+
+
+@dataclass
+class FairnessUnit:
+    """One fairness unit: a process instance ("Worker[0]") or an action with all its
+    bindings ("crash"), and the transitions that are its steps."""
+
+    name: str
+    kind: str  # weak | strong
+    transitions: list[int]
+
+
+@dataclass
 class TransitionSystem:
     name: str
     layout: Layout
@@ -77,6 +103,8 @@ class TransitionSystem:
     deadlock: bool
     terminal: Term | None  # all process instances done (None: no process instances)
     property_order: list[tuple[str, str, str]]  # (name, kind, expected) in report order
+    temporal: list[TemporalProperty] = field(default_factory=list)
+    fairness: list[FairnessUnit] = field(default_factory=list)
 
     @property
     def slots(self) -> list[Slot]:

@@ -134,12 +134,29 @@ def trace_table(trace: Trace, kinds, show_full: bool) -> list[str]:
     notes: dict[int, list[str]] = {}
     for c in trace.stale_checks:
         notes.setdefault(c.step, []).append(c.text())
+    for k, note in lasso_notes(trace):
+        notes.setdefault(k, []).append(note)
     lines = [f"  {'step':>{w0}}  {'transition':<{w1}}  changes"]
     for a, b, c in rows:
         lines.append(f"  {a:>{w0}}  {b:<{w1}}  {c}".rstrip())
         for note in notes.get(int(a), []):
             lines.append(f"  {'':>{w0}}  ^ {note}")
     return lines
+
+
+def lasso_notes(trace: Trace) -> list[tuple[int, str]]:
+    """Where a lasso's cycle starts, and that it repeats forever (with the fairness units
+    that take a step in it)."""
+    k = trace.loop_start
+    if k is None:
+        return []
+    last = len(trace.steps) - 1
+    if k == last:
+        return [(k, "stuck: no transition has a successor, so this state repeats forever")]
+    units = ", ".join(trace.fair_steps) if trace.fair_steps else "none"
+    return [(k, "the cycle starts here"),
+            (last, f"back to the state of step {k}: steps {k + 1}..{last} repeat forever; "
+                   f"fair units taking steps in the cycle: {units}")]
 
 
 def trace_heading(p: PropertyResult) -> str:

@@ -78,6 +78,10 @@ class InductionResult(PropertyResult):
 Part = tuple
 
 
+TEMPORAL_NOTE = ("the Z3 engines do not check temporal properties: use --engine bfs or "
+                 "array")
+
+
 def parts_of(ts: TransitionSystem, name: str, kind: str) -> list[Part]:
     if kind in ("invariant", "reachable"):
         return [("sp", [p.name for p in ts.state_properties].index(name))]
@@ -184,6 +188,8 @@ def check_kind(model: Model, max_k: int = 20, time_limit: float | None = None,
                 raise ValueError(f"lemmas: {x!r} is not a property of {ts.name}")
     targets: list[Target] = []
     for name, kind, _ in ts.property_order:
+        if kind == "temporal":
+            continue
         names = [name] + [x for x in per_target.get(name, []) if x != name]
         # every target includes well-typedness: assumed in the step case, and so proved too
         parts = [p for n in names for p in parts_of(ts, n, kinds[n])] + [("untyped", None)]
@@ -227,7 +233,8 @@ def check_kind(model: Model, max_k: int = 20, time_limit: float | None = None,
                 continue
             t.cti, t.cti_k = cti_trace(bmc, t, m, d + 1), d + 1
         # stop when every property has its verdict
-        return not all(n in bmc.found or n in proved for n in kinds)
+        return not all(n in bmc.found or n in proved for n in kinds
+                       if kinds[n] != "temporal")
 
     stopped, reason = "max-depth", None
     try:
@@ -240,6 +247,8 @@ def check_kind(model: Model, max_k: int = 20, time_limit: float | None = None,
     depth = max(bmc.depth, 0)
 
     def open_outcome(name, kind):
+        if kind == "temporal":
+            return "unknown", TEMPORAL_NOTE
         if name in proved:
             k, together = proved[name]
             outcome = "unreachable" if kind == "reachable" else "holds"
@@ -267,9 +276,10 @@ def check_kind(model: Model, max_k: int = 20, time_limit: float | None = None,
                        explainer_for(model, ts, cs, bmc.found))
     out = []
     for p in props:
-        t = by_name[p.name]
-        show = p.outcome == "unknown" and t.cti is not None and t.base_failed is None \
-            and reason is None and p.expected in ("holds", "unreachable")
+        t = by_name.get(p.name)
+        show = t is not None and p.outcome == "unknown" and t.cti is not None \
+            and t.base_failed is None and reason is None \
+            and p.expected in ("holds", "unreachable")
         out.append(InductionResult(p.name, p.kind, p.expected, p.outcome, p.trace, p.about,
                                    p.message, "bmc" if p.trace is not None else "kind",
                                    t.cti if show else None, t.cti_k if show else None))

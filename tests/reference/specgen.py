@@ -50,8 +50,9 @@ class _Scope:
 
 
 class _Gen:
-    def __init__(self, draw):
+    def __init__(self, draw, temporal: bool = False):
         self.draw = draw
+        self.temporal = temporal
         self.fresh_n = 0
         self.vars: dict[str, dict] = {}
         self.procs: list[dict] = []
@@ -420,7 +421,29 @@ class _Gen:
                     "    expect: unreachable"]
         if self.chance():
             out.append("deadlock: error")
+        if self.temporal:
+            out += self.temporal_sections(gs, [p["name"] for p in self.procs]
+                                          + [f"act{i + 1}" for i in range(n_actions)])
         return "\n".join(out) + "\n"
+
+    def temporal_sections(self, gs: _Scope, units: list[str]) -> list[str]:
+        """`temporal:` with one to three properties of random forms, and sometimes
+        `fairness:` over a random subset of the processes and actions."""
+        out = ["temporal:"]
+        for i in range(self.draw(st.integers(1, 3))):
+            form = self.draw(st.integers(0, 3))
+            p, q = self.be(gs, 1), self.be(gs, 1)
+            text = [f"always eventually {p}", f"eventually always {p}",
+                    f"({p}) leads_to {q}", f"recoverable {p}"][form]
+            out.append(f"  live{i + 1}: {json.dumps(text)}")
+        fair = {"weak": [], "strong": []}
+        for u in units:
+            k = self.draw(st.integers(0, 2))
+            if k:
+                fair[["weak", "strong"][k - 1]].append(u)
+        if fair["weak"] or fair["strong"]:
+            out += ["fairness:"] + [f"  {k}: [{', '.join(v)}]" for k, v in fair.items() if v]
+        return out
 
     def transition_prop(self, gs: _Scope) -> str:
         primed = ["x'", "(x + 1)'", "b'"]
@@ -528,3 +551,9 @@ def _item(lines: list[str]) -> list[str]:
 def specs(draw) -> str:
     """A random valid spec, as YAML text."""
     return _Gen(draw).build()
+
+
+@st.composite
+def temporal_specs(draw) -> str:
+    """A random valid spec with a `temporal:` section (and sometimes `fairness:`)."""
+    return _Gen(draw, temporal=True).build()
