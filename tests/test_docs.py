@@ -20,7 +20,7 @@ from dnsrace.frontend.build import load_model
 from dnsrace.frontend.parser import parse_effect, parse_expr
 from dnsrace.frontend.yaml_reader import YMap, YScalar, YSeq, read_yaml
 
-from .docblocks import KINDS, Block, blocks, commands, matches
+from .docblocks import KINDS, Block, blocks, commands, matches, normalise
 from .helpers import ROOT
 
 DOCS = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
@@ -113,8 +113,9 @@ class DocRun:
         for cmd in commands(block):
             actual = self.command(cmd.line)
             if not matches(cmd.output, actual):
-                diff = difflib.unified_diff(cmd.output, actual, "documented", "actual",
-                                            lineterm="")
+                diff = difflib.unified_diff([normalise(x) for x in cmd.output],
+                                            [normalise(x) for x in actual], "documented",
+                                            "actual", lineterm="")
                 raise AssertionError(f"`$ {cmd.line}` prints otherwise:\n" + "\n".join(diff))
 
     def command(self, line: str) -> list[str]:
