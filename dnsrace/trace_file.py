@@ -13,6 +13,7 @@ turns into a positioned Diagnostic.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -252,10 +253,20 @@ def spec_of(trace: TraceFile) -> str:
     folder = Path(trace.path).parent
     for candidate in (folder / pure, Path(pure)):
         if candidate.is_file():
-            return str(candidate)
+            return _shortest_name(candidate)
     raise TraceError("DR604", f"the trace's spec {shown} is not a file in the trace's "
                      f"folder ({folder}) or in the current one", where,
                      "give it with --spec SPEC")
+
+
+def _shortest_name(path: Path) -> str:
+    """`traces/../spec.yaml` as `spec.yaml` when both name the same file (a symbolic link
+    on the way could make them differ: then the path stays as it is)."""
+    short = os.path.normpath(path)
+    try:
+        return short if os.path.samefile(short, path) else str(path)
+    except OSError:
+        return str(path)
 
 
 # ------------------------------------------------------------------------------ reporting

@@ -24,6 +24,7 @@ Only concrete constants: a symbolic one is checked at its value (the same warnin
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -249,14 +250,14 @@ class _Printer:
         if z3.is_bv_value(e):
             return str(e.as_signed_long())
         if k == z3.Z3_OP_AND:
-            parts = [self.text(c) for c in ch]
+            parts = _canonical(self.text(c) for c in ch)
             if "false" in parts:
                 return "false"
             parts = [p for p in parts if p != "true"] or ["true"]
             return (" and\n" if top else " and ").join(
                 p if top else f"({p})" if " or " in p else p for p in parts)
         if k == z3.Z3_OP_OR:
-            parts = [self.text(c) for c in ch]
+            parts = _canonical(self.text(c) for c in ch)
             if "true" in parts:
                 return "true"
             parts = [p for p in parts if p != "false"] or ["false"]
@@ -285,7 +286,10 @@ class _Printer:
                  z3.Z3_OP_BADD: " + ", z3.Z3_OP_BSUB: " - ", z3.Z3_OP_BMUL: " * ",
                  z3.Z3_OP_IDIV: " // ", z3.Z3_OP_MOD: " % "}
         if k in arith:
-            return "(" + arith[k].join(self._term(c) for c in ch).replace("+ -", "- ") + ")"
+            terms = [self._term(c) for c in ch]
+            if k in (z3.Z3_OP_ADD, z3.Z3_OP_BADD):    # summands in one order, whatever Z3's
+                terms = sorted(terms, key=lambda t: (t.startswith("-"), _natural(t)))
+            return "(" + arith[k].join(terms).replace("+ -", "- ") + ")"
         if k == z3.Z3_OP_UMINUS:
             return f"-{self._term(ch[0])}"
         return str(e).replace("\n", " ")
@@ -351,6 +355,17 @@ class _Printer:
             if ok[-1] == dom[-1]:
                 return f"{name} >= {ok[0]}"
         return None
+
+
+def _natural(text: str) -> list:
+    """A sort key that orders `x[2]` before `x[10]`."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
+
+
+def _canonical(parts) -> list[str]:
+    """Conjuncts or disjuncts once each, in one order: the text of an invariant does not
+    depend on the order Z3 happened to build it in."""
+    return sorted(set(parts), key=_natural)
 
 
 def invariant_text(ts: TransitionSystem, enc: Encoding, inv) -> str:
