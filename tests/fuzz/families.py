@@ -815,7 +815,7 @@ def interrupt(rng: random.Random, corpus: Corpus) -> FuzzInput:
                      signal_delay=rng.uniform(0.05, 3.0), note=how)
 
 
-# name -> (generator, weight, in the short run)
+# name -> (generator, weight, in the short run); weights are shares of the inputs
 FAMILIES = {
     "mutate-spec": (mutate_spec, 20, True),
     "valid-spec": (valid_spec, 6, True),
@@ -836,17 +836,29 @@ FAMILIES = {
     "compile-heavy": (compile_heavy, 2, True),
     "special-path": (special_path, 3, True),
     "small-oddities": (small_oddities, 6, True),
-    "interrupt": (interrupt, 1, False),
+    "interrupt": (interrupt, 0.2, False),   # a subprocess each: about 2 s
 }
+WEIGHT_SCALE = 5   # the cycle holds each family round(weight * 5) times
 
 
 def schedule(seed: int, subprocesses: bool, only: list[str] | None = None) -> list[str]:
-    """The families in a fixed shuffled cycle, each as often as its weight."""
-    names = [n for n, (_, w, short) in FAMILIES.items()
-             if (subprocesses or short) and (not only or n in only)]
-    cycle = [n for n in names for _ in range(FAMILIES[n][1])]
-    random.Random(seed).shuffle(cycle)
-    return cycle
+    """The families in a fixed cycle, each as often as its weight says, spread evenly (smooth
+    weighted round robin), so that any few hundred consecutive inputs cover every family.
+    `seed` only rotates the cycle."""
+    weights = {n: w for n, (_, w, short) in FAMILIES.items()
+               if (subprocesses or short) and (not only or n in only)}
+    total = sum(weights.values())
+    length = sum(round(w * WEIGHT_SCALE) for w in weights.values())
+    current = dict.fromkeys(weights, 0.0)
+    cycle = []
+    for _ in range(length):
+        for n, w in weights.items():
+            current[n] += w
+        best = max(current, key=current.__getitem__)
+        current[best] -= total
+        cycle.append(best)
+    k = seed % len(cycle)
+    return cycle[k:] + cycle[:k]
 
 
 def make_input(corpus: Corpus, seed: int, index: int, cycle: list[str]) -> FuzzInput:

@@ -50,6 +50,7 @@ class Config:
 class Summary:
     config: Config
     per_family: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    seconds: Counter = field(default_factory=Counter)       # per family, all inputs
     statuses: Counter = field(default_factory=Counter)
     failures: list[Outcome] = field(default_factory=list)
     slowest: Outcome | None = None
@@ -61,6 +62,7 @@ class Summary:
     def add(self, o: Outcome) -> None:
         self.total += 1
         self.per_family[o.family][o.verdict] += 1
+        self.seconds[o.family] += o.seconds
         self.statuses[str(o.status)] += 1
         if not o.ok:
             self.failures.append(o)
@@ -282,16 +284,19 @@ def table(summary: Summary) -> str:
     if summary.verdicts["fuzzer-error"]:
         verdicts.append("fuzzer-error")
     width = max([len(f) for f in summary.per_family] + [len("family"), len("all")])
-    head = f"{'family':<{width}}  {'inputs':>7}  " + "  ".join(f"{v:>11}" for v in verdicts)
+    head = (f"{'family':<{width}}  {'inputs':>7}  " + "  ".join(f"{v:>11}" for v in verdicts)
+            + f"  {'mean s':>7}")
     rows = [head, "-" * len(head)]
     for fam in sorted(summary.per_family):
         c = summary.per_family[fam]
-        rows.append(f"{fam:<{width}}  {sum(c.values()):>7}  "
-                    + "  ".join(f"{c[v]:>11}" for v in verdicts))
+        n = sum(c.values())
+        rows.append(f"{fam:<{width}}  {n:>7}  " + "  ".join(f"{c[v]:>11}" for v in verdicts)
+                    + f"  {summary.seconds[fam] / n:>7.3f}")
     total = summary.verdicts
     rows.append("-" * len(head))
+    mean = sum(summary.seconds.values()) / max(1, summary.total)
     rows.append(f"{'all':<{width}}  {summary.total:>7}  "
-                + "  ".join(f"{total[v]:>11}" for v in verdicts))
+                + "  ".join(f"{total[v]:>11}" for v in verdicts) + f"  {mean:>7.3f}")
     cfg = summary.config
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary.statuses.items()))
     rows += ["", f"exit statuses: {statuses}"]
