@@ -728,7 +728,7 @@ def special_path(rng: random.Random, corpus: Corpus) -> FuzzInput:
     else:
         files[SPEC] = base_spec()
         path = SPEC
-        argv = ["check", *([SPEC] * rng.choice([2, 50])), "--max-states", "100", "--no-timing"]
+        argv = ["check", *([SPEC] * rng.choice([2, 10])), "--max-states", "100", "--no-timing"]
         return FuzzInput("special-path", argv, _text(files), note="the same spec many times")
     if kind == "big" and rng.random() < 0.5:
         files[SPEC] = b""  # placeholder; the sparse file replaces it
