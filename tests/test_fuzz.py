@@ -13,7 +13,7 @@ from tests.fuzz.families import FAMILIES, FuzzInput, base_spec, schedule
 from tests.fuzz.runner import Config, run, table
 
 SEED = 20251020
-SHORT_INPUTS = 320
+SHORT_INPUTS = 200
 
 
 def test_short_fuzz_run_finds_nothing(tmp_path):
