@@ -1,12 +1,13 @@
 # dnsrace: `make run` checks the shipped specs, `make test` runs the whole suite,
-# `make bench` runs the benchmarks (`make bench-symbolic`: the Z3 engines against BFS).
+# `make bench` runs the benchmarks (`make bench-symbolic`: the Z3 engines against BFS),
+# `make fuzz` the long fuzzing run (FUZZ_INPUTS inputs; failures under fuzz-out/failures).
 # Each target creates the virtual environment first.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench bench-symbolic lint clean
+.PHONY: run test bench bench-symbolic fuzz lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,5 +27,9 @@ bench: $(STAMP)
 bench-symbolic: $(STAMP)
 	$(PY) benchmarks/bench_symbolic.py
 
+FUZZ_INPUTS ?= 100000
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz --inputs $(FUZZ_INPUTS) --workers 2 --mem-gib 2 --seconds 20 --out fuzz-out
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info fuzz-out

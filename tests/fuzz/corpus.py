@@ -1,0 +1,111 @@
+"""The seeds every family draws from: spec texts and trace files.
+
+Specs: the shipped ones (specs/), tests/models, tests/contract, tests/broken (with the
+command-line arguments a `.args` file gives), and valid random specs drawn with the hypothesis
+strategy of tests/reference/specgen.py.  Traces: the files `dnsrace check --trace-dir` writes
+for those specs, each kept with the text of its spec.
+
+The corpus is built once per run, in a child process (checking fills dnsrace's global tables,
+which the workers forked later should not inherit), and is deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_FOLDERS = ("specs", "tests/models", "tests/contract", "tests/broken")
+
+
+@dataclass(frozen=True)
+class SeedSpec:
+    name: str             # where it came from, e.g. "specs/lease_handoff.yaml" or "specgen/3"
+    text: str
+    args: tuple[str, ...] = ()   # extra command-line arguments (tests/broken/*.args)
+
+
+@dataclass(frozen=True)
+class SeedTrace:
+    name: str             # the trace file's name
+    spec: SeedSpec        # the spec it was written for
+    trace: dict           # the parsed trace file
+
+
+@dataclass
+class Corpus:
+    specs: list[SeedSpec] = field(default_factory=list)
+    traces: list[SeedTrace] = field(default_factory=list)
+
+    @property
+    def valid_specs(self) -> list[SeedSpec]:
+        return [s for s in self.specs if not s.name.startswith("tests/broken/")]
+
+
+def repository_specs() -> list[SeedSpec]:
+    out = []
+    for folder in SPEC_FOLDERS:
+        for path in sorted((ROOT / folder).glob("*.yaml")):
+            args_file = path.with_suffix(".args")
+            args = tuple(args_file.read_text().split()) if args_file.exists() else ()
+            out.append(SeedSpec(f"{folder}/{path.name}", path.read_text(encoding="utf-8"), args))
+    return out
+
+
+def generated_specs(count: int, seed: int) -> list[SeedSpec]:
+    """`count` valid specs from tests/reference/specgen.py, drawn with a fixed seed."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as fixed_seed
+
+    from tests.reference.specgen import specs
+
+    texts: list[str] = []
+
+    @fixed_seed(seed)
+    @settings(max_examples=count, phases=[Phase.generate], database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(specs())
+    def collect(text: str) -> None:
+        texts.append(text)
+
+    collect()
+    unique = list(dict.fromkeys(texts))
+    return [SeedSpec(f"specgen/{k}", t) for k, t in enumerate(unique)]
+
+
+def written_traces(specs: list[SeedSpec]) -> list[SeedTrace]:
+    """The trace files `dnsrace check --trace-dir` writes for each spec (searches kept small)."""
+    from click.testing import CliRunner
+
+    from dnsrace.cli import main
+
+    out = []
+    runner = CliRunner()
+    with tempfile.TemporaryDirectory(prefix="dnsrace-fuzz-corpus-") as tmp:
+        for k, spec in enumerate(specs):
+            folder = Path(tmp) / str(k)
+            folder.mkdir()
+            path = folder / "spec.yaml"
+            path.write_text(spec.text, encoding="utf-8")
+            runner.invoke(main, ["check", str(path), *spec.args, "--trace-dir",
+                                 str(folder / "traces"), "--max-states", "5000",
+                                 "--time-limit", "5", "--witnesses", "-q"])
+            for f in sorted((folder / "traces").glob("*.json")):
+                out.append(SeedTrace(f.name, spec, json.loads(f.read_text(encoding="utf-8"))))
+    return out
+
+
+def _build(generated: int, seed: int) -> Corpus:
+    specs = repository_specs() + generated_specs(generated, seed)
+    valid = [s for s in specs if not s.name.startswith("tests/broken/")]
+    return Corpus(specs, written_traces(valid))
+
+
+def build_corpus(generated: int = 40, seed: int = 0) -> Corpus:
+    """The corpus, built in a child process so that this one stays clean."""
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        return pool.apply(_build, (generated, seed))

@@ -1,0 +1,269 @@
+"""Running one input and judging what happened.
+
+An input runs as the `dnsrace` console script does (`dnsrace.cli.run()` with `sys.argv` set),
+in the worker's process, with stdout and stderr in memory (or stdout failing as a full disk
+or a closed pipe does), under an alarm: the time bound.  An input that receives a signal runs
+as a subprocess instead.
+
+Verdicts:
+    ok            exit status 0-3, no traceback, every exit-2 diagnostic with a position
+    traceback     an exception escaped (or stderr shows a traceback)
+    hang          past the time bound
+    blow-up       MemoryError under the memory cap, or the worker died (killed, a signal)
+    bad-exit      an exit status outside 0, 1, 2, 3 (130 and a SIGTERM death after a signal)
+    no-position   exit 2 with a diagnostic that names no position (or a position outside
+                  the file), or with no diagnostic at all
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from .corpus import ROOT
+from .families import FuzzInput
+
+OK_STATUSES = {0, 1, 2, 3}
+AFTER_SIGNAL = {"SIGINT": {0, 1, 2, 3, 130}, "SIGTERM": {0, 1, 2, 3, 130, 143, -15}}
+HEAD = re.compile(r"^(?P<where>.*?): (?P<severity>error|warning)\[(?P<code>DR\d+)[^\]]*\]: ",
+                  re.M)
+WHERE = re.compile(r"^(?P<path>.*):(?P<line>\d+):(?P<col>\d+)$")
+
+
+class Hang(BaseException):
+    """The alarm: the input ran past its time bound."""
+
+
+@dataclass
+class Outcome:
+    index: int
+    family: str
+    verdict: str
+    status: int | None
+    seconds: float
+    rss_kib: int
+    detail: str = ""
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "ok"
+
+
+def _alarm(signum, frame):
+    raise Hang()
+
+
+def max_rss_kib() -> int:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children)
+
+
+# ---------------------------------------------------------------- the input's folder
+def stage(inp: FuzzInput, folder: Path) -> None:
+    """Write the input's files, FIFOs and sparse files into an empty `folder`."""
+    if folder.exists():
+        for p in folder.rglob("*"):   # a test may have left a folder without write permission
+            if p.is_dir() and not p.is_symlink():
+                p.chmod(0o755)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for name, data in inp.files.items():
+        p = folder / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    for name in inp.fifos:
+        p = folder / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if p.exists():
+            p.unlink()
+        os.mkfifo(p)
+    for name, size in inp.sparse.items():
+        with open(folder / name, "wb") as f:
+            f.truncate(size)
+
+
+# ---------------------------------------------------------------- running
+class _FailingStream(io.RawIOBase):
+    """stdout on a full disk (ENOSPC) or a pipe whose reader has gone (EPIPE)."""
+
+    def __init__(self, err: int):
+        self.err = err
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        if len(b):
+            raise OSError(self.err, os.strerror(self.err))
+        return 0
+
+
+def _stdout(inp: FuzzInput):
+    if inp.stdout == "full":
+        raw = io.BufferedWriter(_FailingStream(errno.ENOSPC))
+    elif inp.stdout == "pipe":
+        raw = io.BufferedWriter(_FailingStream(errno.EPIPE))
+    else:
+        raw = io.BytesIO()
+    return io.TextIOWrapper(raw, encoding=inp.charset, errors="strict")
+
+
+def run_in_process(inp: FuzzInput, seconds: float) -> tuple[str, int | None, str, str]:
+    """(verdict so far, exit status, stderr text, detail)."""
+    from dnsrace import cli
+
+    err_raw = io.BytesIO()
+    stdout = _stdout(inp)
+    stderr = io.TextIOWrapper(err_raw, encoding=inp.charset, errors="backslashreplace")
+    saved = sys.stdout, sys.stderr, sys.stdin, sys.argv
+    sys.stdout, sys.stderr = stdout, stderr
+    sys.stdin = io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8")
+    sys.argv = ["dnsrace", *inp.argv]
+    verdict, status, detail = "ok", None, ""
+    old = signal.signal(signal.SIGALRM, _alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            cli.run()
+            status = 0
+        except SystemExit as exc:
+            status = _exit_status(exc.code, stderr)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        try:   # what the interpreter does at exit: a failure here is "Exception ignored", 120
+            sys.stdout.flush()   # click may have replaced it (a broken pipe)
+        except Exception as exc:   # noqa: BLE001 - judged, not handled
+            verdict, status = "traceback", 120
+            detail = f"flushing stdout at exit fails: {exc!r}"
+    except Hang:
+        verdict, detail = "hang", f"past the {seconds:g} s time bound"
+    except MemoryError:
+        verdict, detail = "blow-up", "MemoryError under the memory cap\n" + _short_tb()
+    except RecursionError:
+        verdict, detail = "traceback", traceback.format_exc()
+    except BaseException:   # noqa: BLE001 - anything else escaping is what we look for
+        verdict, detail = "traceback", traceback.format_exc()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        sys.stdout, sys.stderr, sys.stdin, sys.argv = saved
+    try:
+        stderr.flush()
+    except Exception:   # noqa: BLE001
+        pass
+    return verdict, status, err_raw.getvalue().decode(inp.charset, "replace"), detail
+
+
+def _short_tb() -> str:
+    return "".join(traceback.format_exc().splitlines(keepends=True)[-12:])
+
+
+def _exit_status(code, stderr) -> int:
+    """What the process would exit with, as `sys.exit(code)` decides."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    stderr.write(f"{code}\n")
+    return 1
+
+
+def run_subprocess(inp: FuzzInput, folder: Path, seconds: float, mem_bytes: int
+                   ) -> tuple[str, int | None, str, str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING=inp.charset)
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
+
+    proc = subprocess.Popen([sys.executable, "-m", "dnsrace", *inp.argv], cwd=folder, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, preexec_fn=cap)
+    try:
+        try:
+            proc.wait(timeout=inp.signal_delay)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(getattr(signal, inp.signal))
+        _, err = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return "hang", None, "", f"no exit {seconds:g} s after {inp.signal}"
+    text = err.decode("utf-8", "replace")
+    status = proc.returncode
+    if status not in AFTER_SIGNAL[inp.signal]:
+        return "bad-exit", status, text, f"exit status {status} after {inp.signal}"
+    return "ok", status, text, ""
+
+
+# ---------------------------------------------------------------- judging
+def judge(inp: FuzzInput, verdict: str, status: int | None, stderr: str, detail: str
+          ) -> tuple[str, str]:
+    if verdict != "ok":
+        return verdict, detail
+    if "Traceback (most recent call last)" in stderr or "Exception ignored" in stderr:
+        return "traceback", stderr[-4000:]
+    allowed = AFTER_SIGNAL[inp.signal] if inp.signal else OK_STATUSES
+    if status not in allowed:
+        return "bad-exit", f"exit status {status}\n{stderr[-2000:]}"
+    if status == 2 and not inp.signal:
+        problem = position_problem(inp, stderr)
+        if problem:
+            return "no-position", problem
+    return "ok", ""
+
+
+def position_problem(inp: FuzzInput, stderr: str) -> str | None:
+    """Why the diagnostics of an exit 2 fall short, or None."""
+    heads = list(HEAD.finditer(stderr))
+    if not heads:
+        if "Error:" in stderr and ("Usage:" in stderr or "Try 'dnsrace" in stderr):
+            return None   # click's own command-line errors name the option
+        return "exit 2 without a diagnostic: " + (stderr.strip()[-500:] or "(stderr empty)")
+    for m in heads:
+        line_end = stderr.find("\n", m.start())
+        head = stderr[m.start():line_end if line_end >= 0 else None]
+        code = m.group("code")
+        if code.startswith("DR4") or code == "DR109":
+            continue
+        where = WHERE.match(m.group("where"))
+        if where is None:
+            return f"a diagnostic without a position: {head[:500]}"
+        data = inp.files.get(where.group("path"))
+        if data is not None:
+            text = data.decode("utf-8", "replace")
+            lines = max(text.count("\n"), len(text.splitlines())) + 1
+            line, col = int(where.group("line")), int(where.group("col"))
+            if not (1 <= line <= lines and col >= 1):
+                return f"a position outside the file ({lines} lines): {head[:500]}"
+    return None
+
+
+def run_one(index: int, inp: FuzzInput, folder: Path, seconds: float, mem_bytes: int
+            ) -> Outcome:
+    stage(inp, folder)
+    here = os.getcwd()
+    os.chdir(folder)
+    t0 = time.monotonic()
+    try:
+        if inp.signal:
+            verdict, status, stderr, detail = run_subprocess(inp, folder, seconds, mem_bytes)
+        else:
+            verdict, status, stderr, detail = run_in_process(inp, seconds)
+    finally:
+        os.chdir(here)
+    elapsed = time.monotonic() - t0
+    verdict, detail = judge(inp, verdict, status, stderr, detail)
+    return Outcome(index, inp.family, verdict, status, elapsed, max_rss_kib(), detail, inp.note)
