@@ -11,8 +11,9 @@ the registry below, grouped by the stage that finds it:
            symbolic for the proof engines)
     DR6xx  trace files (what `dnsrace replay` reads)
 
-Sizes past dnsrace's resource bounds (file size, nesting, literals, counts) have codes of
-their own in the stage that finds them.
+Sizes past dnsrace's resource bounds (dnsrace/bounds.py: nesting, literals, counts, domains,
+what lowering builds) have codes of their own in the stage that finds them: DR110-DR111,
+DR211-DR212, DR308-DR311, DR503-DR504.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ CODES: dict[str, str] = {
     "DR107": "version",
     "DR108": "unsupported",
     "DR109": "file",
+    "DR110": "too-deep",
+    "DR111": "yaml-number-too-large",
     # expressions and effects
     "DR201": "unknown-name",
     "DR202": "syntax",
@@ -42,6 +45,8 @@ CODES: dict[str, str] = {
     "DR208": "redefined",
     "DR209": "prime",
     "DR210": "recursion",
+    "DR211": "expression-too-large",
+    "DR212": "literal-too-large",
     # the model
     "DR301": "constant",
     "DR302": "bad-type",
@@ -50,11 +55,17 @@ CODES: dict[str, str] = {
     "DR305": "bad-property",
     "DR306": "bad-name",
     "DR307": "assume",
+    "DR308": "too-large",
+    "DR309": "too-many-initial-states",
+    "DR310": "too-many-transitions",
+    "DR311": "constant-too-large",
     # command line
     "DR401": "bad-option",
     # lowering
     "DR501": "unbounded",
     "DR502": "symbolic",
+    "DR503": "lowering-too-large",
+    "DR504": "defines-too-deep",
 }
 
 
