@@ -211,8 +211,14 @@ class _Builder:
                 self.err("DR104", f"the spec has no `{key}:`", root.pos, hint)
         version = root.get("dnsrace")
         if isinstance(version, YScalar) and isinstance(version.value, str):
-            self.err("DR107", f"`dnsrace:` is the number 1, not the text {version.value!r}",
-                     version.pos, "write `dnsrace: 1`, without quotes")
+            self.err("DR107", f"`dnsrace:` is the integer 1, not the text {version.value!r}",
+                     version.pos, "write `dnsrace: 1`, without quotes: the language version "
+                     "is the integer 1 only")
+        elif isinstance(version, YScalar) and type(version.value) is not int:
+            shown = {True: "true", False: "false", None: "nothing"}.get(version.value) \
+                if not isinstance(version.value, float) else repr(version.value)
+            self.err("DR107", f"`dnsrace:` is the integer 1, not {shown}", version.pos,
+                     "write `dnsrace: 1`: the language version is the integer 1 only")
         elif isinstance(version, YScalar) and version.value != 1:
             self.err("DR107", f"unsupported spec language version {version.value!r}",
                      version.pos, "this dnsrace reads version 1: write `dnsrace: 1`")
