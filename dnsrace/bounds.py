@@ -17,9 +17,10 @@ MAX_YAML_DEPTH = 64            # mappings and lists nested in one another
 MAX_INT_LITERAL = 1 << 63      # |an integer literal| < 2^63, in YAML or in an expression
 MAX_INT_DIGITS = 19            # a literal with more digits is refused before int() reads it
 
-# ---- expressions (DR211, DR212)
+# ---- expressions (DR211..DR213)
 MAX_EXPR_DEPTH = 100           # nesting of one expression or effect (its parse tree)
 MAX_EXPR_NODES = 20_000        # nodes of one expression or effect
+MAX_EXPANDED_DEPTH = 200       # nesting once defines are expanded in place (also DR504)
 
 # ---- the model (DR308..DR311)
 MAX_PROCESS_COUNT = 1_024      # instances of one process
@@ -37,7 +38,6 @@ MAX_TRANSITIONS = 100_000      # transitions: bindings x instances x steps, plus
 # ---- lowering and compiling (DR503, DR504)
 MAX_LOWERING_WORK = 5_000_000  # expressions lowered, counting each define expansion and each
                                # unrolled loop iteration (the largest shipped spec: ~10,000)
-MAX_DEFINE_DEPTH = 64          # defines expanded inside one another
 
 
 class CompileTimeout(Exception):

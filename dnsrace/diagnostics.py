@@ -13,7 +13,7 @@ the registry below, grouped by the stage that finds it:
 
 Sizes past dnsrace's resource bounds (dnsrace/bounds.py: nesting, literals, counts, domains,
 what lowering builds) have codes of their own in the stage that finds them: DR110-DR111,
-DR211-DR212, DR308-DR311, DR503-DR504.
+DR211-DR213, DR308-DR311, DR503-DR504.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ CODES: dict[str, str] = {
     "DR210": "recursion",
     "DR211": "expression-too-large",
     "DR212": "literal-too-large",
+    "DR213": "nested-too-deep",
     # the model
     "DR301": "constant",
     "DR302": "bad-type",
@@ -65,7 +66,7 @@ CODES: dict[str, str] = {
     "DR501": "unbounded",
     "DR502": "symbolic",
     "DR503": "lowering-too-large",
-    "DR504": "defines-too-deep",
+    "DR504": "nested-too-deep-when-lowered",
 }
 
 

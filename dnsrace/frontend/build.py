@@ -6,6 +6,8 @@ import hashlib
 import re
 from pathlib import Path
 
+from ..bounds import (MAX_ARRAY_SIZE, MAX_INIT_VALUES, MAX_PROCESS_COUNT, MAX_SEQ_LENGTH,
+                      MAX_SET_WIDTH, MAX_STATE_SLOTS)
 from ..diagnostics import Pos, Reporter, SourceFile, SpecError, did_you_mean
 from ..input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
 from . import consteval, schema
@@ -17,7 +19,7 @@ from .model import (Action, Alternative, Constant, Define, Model, Next, Param, P
 from .parser import parse_effect, parse_expr
 from .schema import check_keys, lookup, misspelt, need_map, need_scalar, need_seq
 from .types import (BOOL, INT, ANY, ArrayT, IntT, SeqT, SetT, SymT, Sym, Type, all_values,
-                    contains, finite_values)
+                    contains, finite_values, slot_count, value_count)
 from .yaml_reader import YMap, YScalar, YSeq, read_yaml
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -78,6 +80,7 @@ class _Builder:
         # where a symbolic constant was evaluated to its value to fix a structure (an array
         # size, a count, a domain, an initial value): the parametric IR refuses those
         self.symbolic_uses: list[tuple[Pos, tuple[str, ...]]] = []
+        self.slots = 0   # integers that store one state, so far (MAX_STATE_SLOTS)
 
     # ------------------------------------------------------------ small helpers
     def err(self, code, msg, pos, hint=None):
@@ -130,7 +133,7 @@ class _Builder:
         try:
             v = consteval.evaluate(e)
         except ConstError as exc:
-            self.err("DR301", str(exc), exc.node.pos, exc.hint)
+            self.err(exc.code, str(exc), exc.node.pos, exc.hint)
             return None
         if want == "int" and (isinstance(v, bool) or not isinstance(v, int)):
             self.err("DR301", "an integer is needed here", e.pos,
@@ -465,6 +468,15 @@ class _Builder:
             return INT
         if body.startswith("set of "):
             elem = self.parse_type(node, body[7:], start + 7)
+            width = value_count(elem, MAX_SET_WIDTH) if elem is not None and \
+                not isinstance(elem, (SetT, SeqT, ArrayT)) else None
+            if width is not None and width > MAX_SET_WIDTH:
+                skip = len(body[7:]) - len(body[7:].lstrip())
+                self.err("DR308", f"a set's elements come from {elem}, more than the "
+                         f"{MAX_SET_WIDTH:,} values a set may draw from", locate(7 + skip),
+                         "narrow the element type: a set is stored as a bitmask, one bit per "
+                         "value it may hold")
+                return None
             if elem is not None and finite_values(elem) is None:
                 skip = len(body[7:]) - len(body[7:].lstrip())
                 self.err("DR302", f"a set's elements must come from a finite type (bool, a "
@@ -485,6 +497,12 @@ class _Builder:
             if n < 0:
                 self.err("DR302", f"a sequence's max must be >= 0, not {n}", locate(k + 5),
                          "the max is the longest the sequence may grow")
+                return None
+            if n > MAX_SEQ_LENGTH:
+                self.err("DR308", f"a sequence's max is {n:,}, more than the {MAX_SEQ_LENGTH:,} "
+                         "a sequence may hold", locate(k + 5),
+                         "lower the max: each element a sequence may hold is stored in every "
+                         "state")
                 return None
             return SeqT(elem, n)
         if body.startswith("["):
@@ -519,6 +537,11 @@ class _Builder:
             if hi < lo:
                 self.err("DR302", f"an array needs at least one element (index {lo}..{hi})",
                          locate(1), "its size must be at least 1")
+                return None
+            if hi - lo + 1 > MAX_ARRAY_SIZE:
+                self.err("DR308", f"an array of {hi - lo + 1:,} elements: more than the "
+                         f"{MAX_ARRAY_SIZE:,} an array may have", locate(1),
+                         "make the array smaller: every element is stored in every state")
                 return None
             return ArrayT(IntT(lo, hi), tuple(range(lo, hi + 1)), elem)
         if body.startswith("{"):
@@ -603,6 +626,13 @@ class _Builder:
             names = self.symbolic_in_type(t)
             if names:   # every value of the type, enumerated at the constants' values
                 self.symbolic_uses.append((node.pos, names))
+            count = value_count(t, MAX_INIT_VALUES)
+            if count is not None and count > MAX_INIT_VALUES:
+                self.err("DR309", f"`init: any` would start {what} from more than "
+                         f"{MAX_INIT_VALUES:,} values of {t}", node.pos,
+                         "give a single initial value, or a smaller type: each initial value is "
+                         "a separate initial state")
+                return None
             vals = all_values(t)
             if vals is None:
                 self.err("DR303", f"`init: any` needs a finite type, and {what} is {t}", node.pos,
@@ -656,7 +686,8 @@ class _Builder:
             return None
         return [v]
 
-    def read_var_table(self, node: YMap | None, process: str | None) -> list[Variable]:
+    def read_var_table(self, node: YMap | None, process: str | None,
+                       copies: int = 1) -> list[Variable]:
         """Read variables or locals.  One with a bad type or init is kept (typed `ANY`, no
         initial values) so that its uses are not reported again as unknown names; the errors
         already reported stop the build."""
@@ -677,6 +708,8 @@ class _Builder:
             else:
                 tnode = need_scalar(tnode, self.rep, f"the type of {where}")
                 t = self.parse_type(tnode) if tnode is not None else None
+                if t is not None and not self.room_for(t, where, tnode.pos, copies):
+                    t = None
             if spec.get("init") is None:
                 if not misspelt("init", unknown):
                     self.err("DR104", f"{where} has no `init:`", key.pos, "give its initial "
@@ -685,6 +718,18 @@ class _Builder:
                 inits = self.init_values(t, spec.get("init"), where)
             out.append(Variable(name, t or ANY, inits or [], key.pos, process))
         return out
+
+    def room_for(self, t: Type, where: str, pos: Pos, copies: int = 1) -> bool:
+        """Count the integers that store t (`copies` times) in the state; refuse the type
+        that takes the state past MAX_STATE_SLOTS."""
+        need = slot_count(t, MAX_STATE_SLOTS) * copies
+        self.slots += need
+        if self.slots <= MAX_STATE_SLOTS:
+            return True
+        self.err("DR308", f"the state would need more than {MAX_STATE_SLOTS:,} integers with "
+                 f"{where} ({t}, {need:,} of them)", pos,
+                 "make the arrays and sequences smaller: every state stores all of them")
+        return False
 
     def read_variables(self, node: YMap | None) -> list[Variable]:
         variables = self.read_var_table(node, None)
@@ -729,6 +774,9 @@ class _Builder:
         try:
             dom = consteval.evaluate(e)
         except ConstError as exc:
+            if exc.code != "DR301":
+                self.err(exc.code, str(exc), exc.node.pos, exc.hint)
+                return None
             self.err("DR301", f"a parameter's domain must be a constant set: {exc}",
                      exc.node.pos, "use constants, ranges and enumerations; narrow the "
                      "parameter with the guard")
@@ -813,11 +861,15 @@ class _Builder:
                 if c is not None and c < 1:
                     self.err("DR301", f"process '{pname}' needs count >= 1, not {c}", cnode.pos,
                              "a process has at least one instance")
+                elif c is not None and c > MAX_PROCESS_COUNT:
+                    self.err("DR308", f"process '{pname}' has count {c:,}, more than the "
+                             f"{MAX_PROCESS_COUNT:,} instances a process may have", cnode.pos,
+                             "lower the count: each instance has its own state and transitions")
                 elif c is not None:
                     count = c
             locals_node = lookup(pm, "locals", schema.PROCESS_KEYS)
             local_vars = self.read_var_table(need_map(locals_node, self.rep, "`locals`", pm),
-                                             pname)
+                                             pname, count)
             for loc in local_vars:
                 if self.globals.lookup(loc.name) is not None:
                     what, at = self.declared.get(loc.name, ("a global name", None))
