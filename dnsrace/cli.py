@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .bounds import CompileTimeout, Deadline
 from .diagnostics import Diagnostic, SourceFile, SpecError, render as render_diag
 from .engines.bfs import Limits, Progress
 from .input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
@@ -184,8 +185,17 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
     codes: list[int] = []
     json_out: list[dict] = []
     for path in paths:
+        deadline = Deadline(time_limit)   # --time-limit covers loading and compiling too
         try:
-            model, ts, cs = compile_spec(path, overrides)
+            model, ts, cs = compile_spec(path, overrides, deadline)
+        except CompileTimeout:
+            codes.append(3)
+            click.echo(f"{path}: the time limit ran out while compiling; nothing was checked",
+                       err=True)
+            if fmt == "json":
+                json_out.append({"spec": {"path": path}, "complete": False,
+                                 "stopped": "time-limit", "properties": []})
+            continue
         except SpecError as exc:
             print_diagnostics(exc.diagnostics)
             codes.append(2)
@@ -196,10 +206,15 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                      "col": d.pos.col if d.pos else None, "hint": d.hint}
                     for d in exc.diagnostics]})
             continue
+        if time_limit is not None:   # the search has what compiling left of the time limit
+            time_left = deadline.left()
+            limits = Limits(max_states, max_depth, time_left, stop_on_first)
+        else:
+            time_left = None
         try:
             if engine in ("bmc", "kind", "pdr"):
                 with _ProgressLine(not quiet, model.name) as progress:
-                    result = _check_symbolic(engine, model, ts, cs, max_depth, time_limit,
+                    result = _check_symbolic(engine, model, ts, cs, max_depth, time_left,
                                              progress.say)
             else:
                 search = check_system
@@ -214,7 +229,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                 if engine == "all":
                     from .api import prove_what_held
                     with _ProgressLine(not quiet, model.name) as progress:
-                        result = prove_what_held(model, ts, cs, result, time_limit,
+                        result = prove_what_held(model, ts, cs, result, time_left,
                                                  progress.say)
         except SpecError as exc:   # what an engine cannot take (e.g. a symbolic array size)
             print_diagnostics(exc.diagnostics)

@@ -6,7 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from ..bounds import (MAX_ARRAY_SIZE, MAX_INIT_VALUES, MAX_PROCESS_COUNT, MAX_SEQ_LENGTH,
+from ..bounds import (NO_DEADLINE, Deadline, MAX_ARRAY_SIZE, MAX_INIT_VALUES, MAX_PROCESS_COUNT, MAX_SEQ_LENGTH,
                       MAX_SET_WIDTH, MAX_STATE_SLOTS)
 from ..diagnostics import Pos, Reporter, SourceFile, SpecError, did_you_mean
 from ..input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
@@ -27,8 +27,10 @@ IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFINE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^)]*)\))?\s*$")
 
 
-def load_model(path: str | Path, overrides: dict[str, int] | None = None) -> Model:
-    """Read and check the spec at `path`; raise `SpecError` with every problem found."""
+def load_model(path: str | Path, overrides: dict[str, int] | None = None,
+               deadline: Deadline = NO_DEADLINE) -> Model:
+    """Read and check the spec at `path`; raise `SpecError` with every problem found, or
+    CompileTimeout when `deadline` passes first."""
     path = str(path)
     try:
         raw = read_input_bytes(path, "spec", MAX_SPEC_BYTES)
@@ -40,7 +42,8 @@ def load_model(path: str | Path, overrides: dict[str, int] | None = None) -> Mod
     except UnicodeDecodeError as exc:
         raise SpecError([_file_diag(path, f"the spec is not UTF-8 text (byte {exc.start})",
                                     "save the file as UTF-8")]) from None
-    return build_model(SourceFile(path, text), hashlib.sha256(raw).hexdigest(), overrides or {})
+    return build_model(SourceFile(path, text), hashlib.sha256(raw).hexdigest(), overrides or {},
+                       deadline)
 
 
 def _file_diag(path, message, hint):
@@ -48,15 +51,17 @@ def _file_diag(path, message, hint):
     return Diagnostic("DR109", message, path, None, hint)
 
 
-def build_model(source: SourceFile, sha256: str, overrides: dict[str, int]) -> Model:
+def build_model(source: SourceFile, sha256: str, overrides: dict[str, int],
+                deadline: Deadline = NO_DEADLINE) -> Model:
     rep = Reporter(source)
-    root = read_yaml(source.text, rep)
+    root = read_yaml(source.text, rep, deadline)
     rep.fail_if_errors()
+    deadline.check()
     if not isinstance(root, YMap):
         rep.fail("DR105", "a spec is a YAML mapping with `dnsrace: 1`, `name:` and the sections "
                  "of the spec language", root.pos if root else Pos(1, 1),
                  "start the file with `dnsrace: 1` and `name: my-spec`, one key per line")
-    builder = _Builder(source, sha256, rep, root, overrides)
+    builder = _Builder(source, sha256, rep, root, overrides, deadline)
     model = builder.build()
     rep.fail_if_errors()
     model.warnings = [d for d in rep.diagnostics if d.severity == "warning"]
@@ -64,8 +69,10 @@ def build_model(source: SourceFile, sha256: str, overrides: dict[str, int]) -> M
 
 
 class _Builder:
-    def __init__(self, source, sha256, rep: Reporter, root: YMap, overrides):
+    def __init__(self, source, sha256, rep: Reporter, root: YMap, overrides,
+                 deadline: Deadline = NO_DEADLINE):
         self.source = source
+        self.deadline = deadline   # checked before each expression is parsed
         self.sha256 = sha256
         self.rep = rep
         self.root = root
@@ -100,6 +107,7 @@ class _Builder:
             self.err("DR105", f"{what} must be an expression, not {v!r}", node.pos,
                      "integers, true/false, names and quoted expressions are allowed here")
             return None
+        self.deadline.check()
         try:
             return parse_expr(v, node.offset_pos, self.source.path)
         except SpecError as exc:
@@ -116,6 +124,7 @@ class _Builder:
             self.err("DR105", "an effect is a block of statements", node.pos,
                      "for example `effect: x = x + 1`")
             return []
+        self.deadline.check()
         try:
             return parse_effect(node.value, node.offset_pos, self.source.path)
         except SpecError as exc:
@@ -588,6 +597,7 @@ class _Builder:
                     e.right if self.symbolic_names(e.right) else None)
 
     def _parse(self, text: str, node: YScalar, start: int) -> S.Expr | None:
+        self.deadline.check()
         try:
             return parse_expr(text, lambda off: node.offset_pos(start + off), self.source.path)
         except SpecError as exc:

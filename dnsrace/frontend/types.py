@@ -214,14 +214,14 @@ def value_count(t: Type, cap: int) -> int | None:
         lengths = range(t.max + 1) if isinstance(t, SeqT) else (len(t.keys),)
         total = 0
         for length in lengths:
-            total = min(total + _power(n, length, over), over)
+            total = min(total + capped_power(n, length, over), over)
             if total == over or n == 0:
                 break
         return total
     return None
 
 
-def _power(n: int, k: int, over: int) -> int:
+def capped_power(n: int, k: int, over: int) -> int:
     """min(n ** k, over), without computing a huge n ** k."""
     if n <= 1:
         return n ** k

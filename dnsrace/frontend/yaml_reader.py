@@ -14,7 +14,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
-from ..bounds import MAX_INT_DIGITS, MAX_INT_LITERAL, MAX_YAML_DEPTH
+from ..bounds import MAX_INT_DIGITS, MAX_INT_LITERAL, MAX_YAML_DEPTH, NO_DEADLINE, Deadline
 from ..diagnostics import Pos, Reporter
 
 _CORE = "tag:yaml.org,2002:"
@@ -315,11 +315,13 @@ def _yaml_problem(exc: MarkedYAMLError, text: str) -> tuple[str, object, str]:
     return problem, mark, "check the indentation and " + _QUOTE_HINT
 
 
-def _too_deep(yaml: YAML, text: str) -> Pos | None:
+def _too_deep(yaml: YAML, text: str, deadline: Deadline) -> Pos | None:
     """Where mappings and lists first nest deeper than MAX_YAML_DEPTH, or None.  Reads the
     parser's events (an iterative state machine) before the recursive composer runs."""
     depth = 0
-    for event in yaml.parse(text):
+    for k, event in enumerate(yaml.parse(text)):
+        if not k & 1023:
+            deadline.check()
         name = type(event).__name__
         if name in ("MappingStartEvent", "SequenceStartEvent"):
             depth += 1
@@ -345,7 +347,7 @@ def _offset_pos(text: str, offset: int) -> Pos:
     return Pos(line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
 
-def read_yaml(text: str, rep: Reporter) -> YNode | None:
+def read_yaml(text: str, rep: Reporter, deadline: Deadline = NO_DEADLINE) -> YNode | None:
     """Compose `text` as YAML 1.2 and convert it; problems go to `rep`."""
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 2)
@@ -356,7 +358,7 @@ def read_yaml(text: str, rep: Reporter) -> YNode | None:
                   "and 010 is 10)")
         return None
     try:
-        deep = _too_deep(yaml, text)
+        deep = _too_deep(yaml, text, deadline)
         if deep is not None:
             rep.error("DR110", f"mappings and lists are nested more than {MAX_YAML_DEPTH} deep "
                       "here", deep, "flatten the structure: a spec's sections nest a few "

@@ -18,7 +18,7 @@ from ..bounds import (MAX_EXPANDED_DEPTH, MAX_INITIAL_STATES, MAX_LOWERING_WORK,
 from ..diagnostics import Diagnostic, Pos, SpecError
 from ..frontend import syntax as S
 from ..frontend.model import Model, Process, Ref
-from ..frontend.types import BoolT, IntT, SetT, Sym, SymT, Type
+from ..frontend.types import BoolT, IntT, SetT, Sym, SymT, Type, capped_power
 from . import terms as T
 from .layout import ArrayRep, Field, Layout, Rep, ScalarRep, SymbolTable, set_universe
 from .system import Failure, StateProperty, Transition, TransitionProperty, TransitionSystem
@@ -741,13 +741,17 @@ def _jsonable(v):
     return v
 
 
-def lower(model: Model, lw: Lowerer | None = None) -> TransitionSystem:
+def lower(model: Model, lw: Lowerer | None = None,
+          deadline: Deadline = NO_DEADLINE) -> TransitionSystem:
     """The transition IR of a typed model (`lw`: the lowerer to use; `ir.parametric` passes
-    its own)."""
-    lw = lw or Lowerer(model)
+    its own).  Raises CompileTimeout when `deadline` passes."""
+    lw = lw or Lowerer(model, deadline)
+    check_transition_count(model)
+    check_initial_count(model)
     transitions: list[Transition] = []
 
     def add(name, pc, params, guard_expr, effect, next_spec, process, instance, origin):
+        lw.deadline.check()
         env = Env(lw.current(), {}, process, instance)
         for k, v in params.items():
             env.names[k] = lw.const_value(v)
@@ -818,6 +822,50 @@ def lower(model: Model, lw: Lowerer | None = None) -> TransitionSystem:
                             state_props, trans_props, model.deadlock, terminal, order)
 
 
+def check_transition_count(model: Model) -> None:
+    """Refuse a model with more than MAX_TRANSITIONS transitions (instances x alternatives x
+    parameter bindings, plus actions' bindings), counted before any is made."""
+    parts: list[tuple[int, Pos]] = []
+    for p in model.processes:
+        for step in p.steps:
+            for alt in step.alternatives:
+                parts.append((p.count * _binding_count(alt.params), alt.pos))
+    for a in model.actions:
+        parts.append((_binding_count(a.params), a.pos))
+    total = sum(n for n, _ in parts)
+    if total > MAX_TRANSITIONS:
+        n, pos = max(parts, key=lambda x: x[0])
+        raise SpecError([Diagnostic(
+            "DR310", f"the spec has {total:,} transitions, more than the {MAX_TRANSITIONS:,} "
+            f"dnsrace compiles ({n:,} of them from here)", model.path, pos,
+            "narrow the parameter domains (each combination of values is a transition), or "
+            "lower the process counts")])
+
+
+def _binding_count(params) -> int:
+    n = 1
+    for p in params:
+        n *= len(p.values)
+    return n
+
+
+def check_initial_count(model: Model) -> None:
+    """Refuse a model with more than MAX_INITIAL_STATES initial states (the product of each
+    variable's and each instance's local's choices), counted before any is made."""
+    parts = [(len(v.inits), v.pos) for v in model.variables]
+    parts += [(capped_power(len(loc.inits), p.count, MAX_INITIAL_STATES + 1), loc.pos)
+              for p in model.processes for loc in p.locals]
+    total = 1
+    for n, _ in parts:
+        total = min(total * n, MAX_INITIAL_STATES + 1)
+    if total > MAX_INITIAL_STATES:
+        n, pos = max(parts, key=lambda x: x[0])
+        raise SpecError([Diagnostic(
+            "DR309", f"the spec has more than {MAX_INITIAL_STATES:,} initial states (the "
+            "product of the variables' initial values; this one has the most)", model.path, pos,
+            "give single initial values (`init: 0`) where `init: any` is not needed")])
+
+
 def initial_states(model: Model, lw: Lowerer) -> list[tuple[int, ...]]:
     """Every combination of initial values, first variable slowest; duplicates removed."""
     choices: list[tuple[Rep, list]] = []
@@ -835,7 +883,9 @@ def initial_states(model: Model, lw: Lowerer) -> list[tuple[int, ...]]:
     n = len(lw.layout.slots)
     out: list[tuple[int, ...]] = []
     seen: set = set()
-    for combo in itertools.product(*(vals for _, vals in choices)):
+    for k, combo in enumerate(itertools.product(*(vals for _, vals in choices))):
+        if not k & 4095:
+            lw.deadline.check()
         slots: dict[int, int] = dict(pc_fixed)
         for (rep, _), v in zip(choices, combo):
             lw.layout.encode(rep, v, slots)
