@@ -6,9 +6,10 @@ import hashlib
 import re
 from pathlib import Path
 
-from ..bounds import (NO_DEADLINE, Deadline, MAX_ARRAY_SIZE, MAX_INIT_VALUES, MAX_PROCESS_COUNT, MAX_SEQ_LENGTH,
-                      MAX_SET_WIDTH, MAX_STATE_SLOTS)
-from ..diagnostics import Pos, Reporter, SourceFile, SpecError, did_you_mean
+from ..bounds import (MAX_ARRAY_SIZE, MAX_INIT_VALUES, MAX_INITIAL_STATES, MAX_PROCESS_COUNT,
+                      MAX_SEQ_LENGTH, MAX_SET_WIDTH, MAX_STATE_SLOTS, MAX_TRANSITIONS,
+                      NO_DEADLINE, Deadline)
+from ..diagnostics import Diagnostic, Pos, Reporter, SourceFile, SpecError, did_you_mean
 from ..input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
 from . import consteval, schema
 from . import syntax as S
@@ -19,7 +20,7 @@ from .model import (Action, Alternative, Constant, Define, Model, Next, Param, P
 from .parser import parse_effect, parse_expr
 from .schema import check_keys, lookup, misspelt, need_map, need_scalar, need_seq
 from .types import (BOOL, INT, ANY, ArrayT, IntT, SeqT, SetT, SymT, Sym, Type, all_values,
-                    contains, finite_values, slot_count, value_count)
+                    capped_power, contains, finite_values, slot_count, value_count)
 from .yaml_reader import YMap, YScalar, YSeq, read_yaml
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -64,6 +65,8 @@ def build_model(source: SourceFile, sha256: str, overrides: dict[str, int],
     builder = _Builder(source, sha256, rep, root, overrides, deadline)
     model = builder.build()
     rep.fail_if_errors()
+    check_transition_count(model)
+    check_initial_count(model)
     model.warnings = [d for d in rep.diagnostics if d.severity == "warning"]
     return model
 
@@ -736,8 +739,9 @@ class _Builder:
         self.slots += need
         if self.slots <= MAX_STATE_SLOTS:
             return True
+        shown = f"{need:,}" if need <= MAX_STATE_SLOTS else f"over {MAX_STATE_SLOTS:,}"
         self.err("DR308", f"the state would need more than {MAX_STATE_SLOTS:,} integers with "
-                 f"{where} ({t}, {need:,} of them)", pos,
+                 f"{where} ({t} takes {shown})", pos,
                  "make the arrays and sequences smaller: every state stores all of them")
         return False
 
@@ -1058,6 +1062,50 @@ class _Builder:
                 self.checker.expect(e, scope, "bool", f"property '{name}'")
                 out.append(Property(name, kind, e, expected, about, key.pos))
         return out
+
+
+def check_transition_count(model: Model) -> None:
+    """Refuse a model with more than MAX_TRANSITIONS transitions (instances x alternatives x
+    parameter bindings, plus actions' bindings), counted before any is made."""
+    parts: list[tuple[int, Pos]] = []
+    for p in model.processes:
+        for step in p.steps:
+            for alt in step.alternatives:
+                parts.append((p.count * _binding_count(alt.params), alt.pos))
+    for a in model.actions:
+        parts.append((_binding_count(a.params), a.pos))
+    total = sum(n for n, _ in parts)
+    if total > MAX_TRANSITIONS:
+        n, pos = max(parts, key=lambda x: x[0])
+        raise SpecError([Diagnostic(
+            "DR310", f"the spec has {total:,} transitions, more than the {MAX_TRANSITIONS:,} "
+            f"dnsrace compiles ({n:,} of them from here)", model.path, pos,
+            "narrow the parameter domains (each combination of values is a transition), or "
+            "lower the process counts")])
+
+
+def _binding_count(params) -> int:
+    n = 1
+    for p in params:
+        n *= len(p.values)
+    return n
+
+
+def check_initial_count(model: Model) -> None:
+    """Refuse a model with more than MAX_INITIAL_STATES initial states (the product of each
+    variable's and each instance's local's choices), counted before any is made."""
+    parts = [(len(v.inits), v.pos) for v in model.variables]
+    parts += [(capped_power(len(loc.inits), p.count, MAX_INITIAL_STATES + 1), loc.pos)
+              for p in model.processes for loc in p.locals]
+    total = 1
+    for n, _ in parts:
+        total = min(total * n, MAX_INITIAL_STATES + 1)
+    if total > MAX_INITIAL_STATES:
+        n, pos = max(parts, key=lambda x: x[0])
+        raise SpecError([Diagnostic(
+            "DR309", f"the spec has more than {MAX_INITIAL_STATES:,} initial states (the "
+            "product of the variables' initial values; this one has the most)", model.path, pos,
+            "give single initial values (`init: 0`) where `init: any` is not needed")])
 
 
 def _show(v) -> str:

@@ -410,8 +410,7 @@ def _check_size(tree: Tree, locate: Locate, what: str, path) -> None:
             continue
         if depth > MAX_EXPR_DEPTH:
             raise SpecError([Diagnostic(
-                "DR211", f"{what} is nested more than {MAX_EXPR_DEPTH} deep here", path,
-                locate(getattr(node.meta, "start_pos", 0) or 0),
+                "DR211", f"{what} is nested more than {MAX_EXPR_DEPTH} deep", path, locate(0),
                 "split it into defines; a long chain of one operator nests once per term, so "
                 "group the terms, e.g. (a + b) + (c + d), or use a comprehension")])
         stack.extend((child, depth + 1) for child in node.children

@@ -13,12 +13,12 @@ import itertools
 import json
 from dataclasses import dataclass, field, replace
 
-from ..bounds import (MAX_EXPANDED_DEPTH, MAX_INITIAL_STATES, MAX_LOWERING_WORK, MAX_SET_WIDTH,
-                      MAX_TRANSITIONS, NO_DEADLINE, Deadline)
+from ..bounds import MAX_EXPANDED_DEPTH, MAX_LOWERING_WORK, MAX_SET_WIDTH, NO_DEADLINE, Deadline
 from ..diagnostics import Diagnostic, Pos, SpecError
 from ..frontend import syntax as S
 from ..frontend.model import Model, Process, Ref
-from ..frontend.types import BoolT, IntT, SetT, Sym, SymT, Type, capped_power
+from ..frontend.build import check_initial_count, check_transition_count
+from ..frontend.types import BoolT, IntT, SetT, Sym, SymT, Type
 from . import terms as T
 from .layout import ArrayRep, Field, Layout, Rep, ScalarRep, SymbolTable, set_universe
 from .system import Failure, StateProperty, Transition, TransitionProperty, TransitionSystem
@@ -820,50 +820,6 @@ def lower(model: Model, lw: Lowerer | None = None,
         order.append(("deadlock", "deadlock", "holds"))
     return TransitionSystem(model.name, lw.layout, initial_states(model, lw), transitions,
                             state_props, trans_props, model.deadlock, terminal, order)
-
-
-def check_transition_count(model: Model) -> None:
-    """Refuse a model with more than MAX_TRANSITIONS transitions (instances x alternatives x
-    parameter bindings, plus actions' bindings), counted before any is made."""
-    parts: list[tuple[int, Pos]] = []
-    for p in model.processes:
-        for step in p.steps:
-            for alt in step.alternatives:
-                parts.append((p.count * _binding_count(alt.params), alt.pos))
-    for a in model.actions:
-        parts.append((_binding_count(a.params), a.pos))
-    total = sum(n for n, _ in parts)
-    if total > MAX_TRANSITIONS:
-        n, pos = max(parts, key=lambda x: x[0])
-        raise SpecError([Diagnostic(
-            "DR310", f"the spec has {total:,} transitions, more than the {MAX_TRANSITIONS:,} "
-            f"dnsrace compiles ({n:,} of them from here)", model.path, pos,
-            "narrow the parameter domains (each combination of values is a transition), or "
-            "lower the process counts")])
-
-
-def _binding_count(params) -> int:
-    n = 1
-    for p in params:
-        n *= len(p.values)
-    return n
-
-
-def check_initial_count(model: Model) -> None:
-    """Refuse a model with more than MAX_INITIAL_STATES initial states (the product of each
-    variable's and each instance's local's choices), counted before any is made."""
-    parts = [(len(v.inits), v.pos) for v in model.variables]
-    parts += [(capped_power(len(loc.inits), p.count, MAX_INITIAL_STATES + 1), loc.pos)
-              for p in model.processes for loc in p.locals]
-    total = 1
-    for n, _ in parts:
-        total = min(total * n, MAX_INITIAL_STATES + 1)
-    if total > MAX_INITIAL_STATES:
-        n, pos = max(parts, key=lambda x: x[0])
-        raise SpecError([Diagnostic(
-            "DR309", f"the spec has more than {MAX_INITIAL_STATES:,} initial states (the "
-            "product of the variables' initial values; this one has the most)", model.path, pos,
-            "give single initial values (`init: 0`) where `init: any` is not needed")])
 
 
 def initial_states(model: Model, lw: Lowerer) -> list[tuple[int, ...]]:
