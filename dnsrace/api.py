@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Callable
 
 from .backends.python_codegen import CompiledSystem, compile_system
+from .bounds import NO_DEADLINE, Deadline
+from .diagnostics import Diagnostic, SpecError
 from .engines import bfs
 from .engines.bfs import Limits, Progress
 from .frontend.build import load_model
@@ -15,12 +17,23 @@ from .ir.system import TransitionSystem
 from .results import CheckResult
 
 
-def compile_spec(path: str | Path, overrides: dict[str, int] | None = None
+def compile_spec(path: str | Path, overrides: dict[str, int] | None = None,
+                 deadline: Deadline = NO_DEADLINE
                  ) -> tuple[Model, TransitionSystem, CompiledSystem]:
-    """Front end, lowering and code generation: everything an engine needs."""
-    model = load_model(path, overrides or {})
-    ts = lower(model)
-    return model, ts, compile_system(ts)
+    """Front end, lowering and code generation: everything an engine needs.  Raises
+    CompileTimeout when `deadline` passes first (checked between the stages, and inside
+    lowering's long loops)."""
+    model = load_model(path, overrides or {}, deadline)
+    try:
+        ts = lower(model, deadline=deadline)
+    except RecursionError:   # a last resort: the bounds keep nesting far below the limit
+        raise SpecError([Diagnostic(
+            "DR504", "this spec nests too deeply to be compiled", model.path, None,
+            "flatten its defines and nested blocks")]) from None
+    deadline.check()
+    cs = compile_system(ts)
+    deadline.check()
+    return model, ts, cs
 
 
 def check_model(model: Model, limits: Limits | None = None,

@@ -10,11 +10,13 @@ import math
 import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from . import __version__, interrupts
+from .bounds import CompileTimeout, Deadline
 from .diagnostics import Diagnostic, SourceFile, SpecError, render as render_diag
 from .engines.bfs import Limits, Progress
 from .input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
@@ -219,10 +221,21 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
     json_out: list[dict] = []
     for path in paths:
         phase = "compiling"
+        deadline = Deadline(time_limit)   # --time-limit covers loading and compiling too
         try:
-            model, ts, cs = compile_spec(path, overrides)
+            model, ts, cs = compile_spec(path, overrides, deadline)
             phase = "checking"
+            if time_limit is not None:   # the search has what compiling left of the limit
+                limits = replace(limits, time_limit=deadline.left())
             result = _run_engine(engine, model, ts, cs, limits, xp, quiet)
+        except CompileTimeout:
+            codes.append(3)
+            echo(f"{path}: the time limit ran out while compiling; nothing was checked",
+                 err=True)
+            if fmt == "json":
+                json_out.append({"spec": {"path": path}, "complete": False,
+                                 "stopped": "time-limit", "properties": []})
+            continue
         except SpecError as exc:   # the spec, or what an engine cannot take
             print_diagnostics(exc.diagnostics)
             codes.append(2)

@@ -11,8 +11,9 @@ the registry below, grouped by the stage that finds it:
            symbolic for the proof engines)
     DR6xx  trace files (what `dnsrace replay` reads)
 
-Sizes past dnsrace's resource bounds (file size, nesting, literals, counts) have codes of
-their own in the stage that finds them.
+Sizes past dnsrace's resource bounds (dnsrace/bounds.py: nesting, literals, counts, domains,
+what lowering builds) have codes of their own in the stage that finds them: DR110-DR111,
+DR211-DR213, DR308-DR311, DR503-DR504.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ CODES: dict[str, str] = {
     "DR106": "yaml-tag",
     "DR107": "version",
     "DR109": "file",
+    "DR110": "too-deep",
+    "DR111": "yaml-number-too-large",
     # expressions and effects
     "DR201": "unknown-name",
     "DR202": "syntax",
@@ -41,6 +44,9 @@ CODES: dict[str, str] = {
     "DR208": "redefined",
     "DR209": "prime",
     "DR210": "recursion",
+    "DR211": "expression-too-large",
+    "DR212": "literal-too-large",
+    "DR213": "nested-too-deep",
     # the model
     "DR301": "constant",
     "DR302": "bad-type",
@@ -52,6 +58,10 @@ CODES: dict[str, str] = {
     "DR320": "temporal-form",
     "DR321": "fairness-unit",
     "DR322": "fairness-repeat",
+    "DR308": "too-large",
+    "DR309": "too-many-initial-states",
+    "DR310": "too-many-transitions",
+    "DR311": "constant-too-large",
     # command line
     "DR401": "bad-option",
     "DR402": "output-path",
@@ -65,6 +75,8 @@ CODES: dict[str, str] = {
     "DR604": "trace-spec",
     "DR605": "state-variables",
     "DR606": "state-value",
+    "DR503": "lowering-too-large",
+    "DR504": "nested-too-deep-when-lowered",
 }
 
 

@@ -6,7 +6,10 @@ import hashlib
 import re
 from pathlib import Path
 
-from ..diagnostics import Pos, Reporter, SourceFile, SpecError, did_you_mean
+from ..bounds import (MAX_ARRAY_SIZE, MAX_INIT_VALUES, MAX_INITIAL_STATES, MAX_PROCESS_COUNT,
+                      MAX_SEQ_LENGTH, MAX_SET_WIDTH, MAX_STATE_SLOTS, MAX_TRANSITIONS,
+                      NO_DEADLINE, Deadline)
+from ..diagnostics import Diagnostic, Pos, Reporter, SourceFile, SpecError, did_you_mean
 from ..input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
 from . import consteval, schema
 from . import syntax as S
@@ -18,7 +21,7 @@ from .parser import parse_effect, parse_expr
 from .schema import check_keys, lookup, misspelt, need_map, need_scalar, need_seq
 from .temporal import Refusal, read_fairness, split
 from .types import (BOOL, INT, ANY, ArrayT, IntT, SeqT, SetT, SymT, Sym, Type, all_values,
-                    contains, finite_values)
+                    capped_power, contains, finite_values, slot_count, value_count)
 from .yaml_reader import YMap, YScalar, YSeq, read_yaml
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -26,8 +29,10 @@ IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFINE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^)]*)\))?\s*$")
 
 
-def load_model(path: str | Path, overrides: dict[str, int] | None = None) -> Model:
-    """Read and check the spec at `path`; raise `SpecError` with every problem found."""
+def load_model(path: str | Path, overrides: dict[str, int] | None = None,
+               deadline: Deadline = NO_DEADLINE) -> Model:
+    """Read and check the spec at `path`; raise `SpecError` with every problem found, or
+    CompileTimeout when `deadline` passes first."""
     path = str(path)
     try:
         raw = read_input_bytes(path, "spec", MAX_SPEC_BYTES)
@@ -39,7 +44,8 @@ def load_model(path: str | Path, overrides: dict[str, int] | None = None) -> Mod
     except UnicodeDecodeError as exc:
         raise SpecError([_file_diag(path, f"the spec is not UTF-8 text (byte {exc.start})",
                                     "save the file as UTF-8")]) from None
-    return build_model(SourceFile(path, text), hashlib.sha256(raw).hexdigest(), overrides or {})
+    return build_model(SourceFile(path, text), hashlib.sha256(raw).hexdigest(), overrides or {},
+                       deadline)
 
 
 def _file_diag(path, message, hint):
@@ -47,24 +53,30 @@ def _file_diag(path, message, hint):
     return Diagnostic("DR109", message, path, None, hint)
 
 
-def build_model(source: SourceFile, sha256: str, overrides: dict[str, int]) -> Model:
+def build_model(source: SourceFile, sha256: str, overrides: dict[str, int],
+                deadline: Deadline = NO_DEADLINE) -> Model:
     rep = Reporter(source)
-    root = read_yaml(source.text, rep)
+    root = read_yaml(source.text, rep, deadline)
     rep.fail_if_errors()
+    deadline.check()
     if not isinstance(root, YMap):
         rep.fail("DR105", "a spec is a YAML mapping with `dnsrace: 1`, `name:` and the sections "
                  "of the spec language", root.pos if root else Pos(1, 1),
                  "start the file with `dnsrace: 1` and `name: my-spec`, one key per line")
-    builder = _Builder(source, sha256, rep, root, overrides)
+    builder = _Builder(source, sha256, rep, root, overrides, deadline)
     model = builder.build()
     rep.fail_if_errors()
+    check_transition_count(model)
+    check_initial_count(model)
     model.warnings = [d for d in rep.diagnostics if d.severity == "warning"]
     return model
 
 
 class _Builder:
-    def __init__(self, source, sha256, rep: Reporter, root: YMap, overrides):
+    def __init__(self, source, sha256, rep: Reporter, root: YMap, overrides,
+                 deadline: Deadline = NO_DEADLINE):
         self.source = source
+        self.deadline = deadline   # checked before each expression is parsed
         self.sha256 = sha256
         self.rep = rep
         self.root = root
@@ -80,6 +92,7 @@ class _Builder:
         # size, a count, a domain, an initial value): the parametric IR refuses those
         self.symbolic_uses: list[tuple[Pos, tuple[str, ...]]] = []
         self.temporal: list[Temporal] = []
+        self.slots = 0   # integers that store one state, so far (MAX_STATE_SLOTS)
 
     # ------------------------------------------------------------ small helpers
     def err(self, code, msg, pos, hint=None):
@@ -99,6 +112,7 @@ class _Builder:
             self.err("DR105", f"{what} must be an expression, not {v!r}", node.pos,
                      "integers, true/false, names and quoted expressions are allowed here")
             return None
+        self.deadline.check()
         try:
             return parse_expr(v, node.offset_pos, self.source.path)
         except SpecError as exc:
@@ -115,6 +129,7 @@ class _Builder:
             self.err("DR105", "an effect is a block of statements", node.pos,
                      "for example `effect: x = x + 1`")
             return []
+        self.deadline.check()
         try:
             return parse_effect(node.value, node.offset_pos, self.source.path)
         except SpecError as exc:
@@ -132,7 +147,7 @@ class _Builder:
         try:
             v = consteval.evaluate(e)
         except ConstError as exc:
-            self.err("DR301", str(exc), exc.node.pos, exc.hint)
+            self.err(exc.code, str(exc), exc.node.pos, exc.hint)
             return None
         if want == "int" and (isinstance(v, bool) or not isinstance(v, int)):
             self.err("DR301", "an integer is needed here", e.pos,
@@ -213,8 +228,14 @@ class _Builder:
                 self.err("DR104", f"the spec has no `{key}:`", root.pos, hint)
         version = root.get("dnsrace")
         if isinstance(version, YScalar) and isinstance(version.value, str):
-            self.err("DR107", f"`dnsrace:` is the number 1, not the text {version.value!r}",
-                     version.pos, "write `dnsrace: 1`, without quotes")
+            self.err("DR107", f"`dnsrace:` is the integer 1, not the text {version.value!r}",
+                     version.pos, "write `dnsrace: 1`, without quotes: the language version "
+                     "is the integer 1 only")
+        elif isinstance(version, YScalar) and type(version.value) is not int:
+            shown = {True: "true", False: "false", None: "nothing"}.get(version.value) \
+                if not isinstance(version.value, float) else repr(version.value)
+            self.err("DR107", f"`dnsrace:` is the integer 1, not {shown}", version.pos,
+                     "write `dnsrace: 1`: the language version is the integer 1 only")
         elif isinstance(version, YScalar) and version.value != 1:
             self.err("DR107", f"unsupported spec language version {version.value!r}",
                      version.pos, "this dnsrace reads version 1: write `dnsrace: 1`")
@@ -458,6 +479,15 @@ class _Builder:
             return INT
         if body.startswith("set of "):
             elem = self.parse_type(node, body[7:], start + 7)
+            width = value_count(elem, MAX_SET_WIDTH) if elem is not None and \
+                not isinstance(elem, (SetT, SeqT, ArrayT)) else None
+            if width is not None and width > MAX_SET_WIDTH:
+                skip = len(body[7:]) - len(body[7:].lstrip())
+                self.err("DR308", f"a set's elements come from {elem}, more than the "
+                         f"{MAX_SET_WIDTH:,} values a set may draw from", locate(7 + skip),
+                         "narrow the element type: a set is stored as a bitmask, one bit per "
+                         "value it may hold")
+                return None
             if elem is not None and finite_values(elem) is None:
                 skip = len(body[7:]) - len(body[7:].lstrip())
                 self.err("DR302", f"a set's elements must come from a finite type (bool, a "
@@ -478,6 +508,12 @@ class _Builder:
             if n < 0:
                 self.err("DR302", f"a sequence's max must be >= 0, not {n}", locate(k + 5),
                          "the max is the longest the sequence may grow")
+                return None
+            if n > MAX_SEQ_LENGTH:
+                self.err("DR308", f"a sequence's max is {n:,}, more than the {MAX_SEQ_LENGTH:,} "
+                         "a sequence may hold", locate(k + 5),
+                         "lower the max: each element a sequence may hold is stored in every "
+                         "state")
                 return None
             return SeqT(elem, n)
         if body.startswith("["):
@@ -512,6 +548,11 @@ class _Builder:
             if hi < lo:
                 self.err("DR302", f"an array needs at least one element (index {lo}..{hi})",
                          locate(1), "its size must be at least 1")
+                return None
+            if hi - lo + 1 > MAX_ARRAY_SIZE:
+                self.err("DR308", f"an array of {hi - lo + 1:,} elements: more than the "
+                         f"{MAX_ARRAY_SIZE:,} an array may have", locate(1),
+                         "make the array smaller: every element is stored in every state")
                 return None
             return ArrayT(IntT(lo, hi), tuple(range(lo, hi + 1)), elem)
         if body.startswith("{"):
@@ -558,6 +599,7 @@ class _Builder:
                     e.right if self.symbolic_names(e.right) else None)
 
     def _parse(self, text: str, node: YScalar, start: int) -> S.Expr | None:
+        self.deadline.check()
         try:
             return parse_expr(text, lambda off: node.offset_pos(start + off), self.source.path)
         except SpecError as exc:
@@ -596,6 +638,13 @@ class _Builder:
             names = self.symbolic_in_type(t)
             if names:   # every value of the type, enumerated at the constants' values
                 self.symbolic_uses.append((node.pos, names))
+            count = value_count(t, MAX_INIT_VALUES)
+            if count is not None and count > MAX_INIT_VALUES:
+                self.err("DR309", f"`init: any` would start {what} from more than "
+                         f"{MAX_INIT_VALUES:,} values of {t}", node.pos,
+                         "give a single initial value, or a smaller type: each initial value is "
+                         "a separate initial state")
+                return None
             vals = all_values(t)
             if vals is None:
                 self.err("DR303", f"`init: any` needs a finite type, and {what} is {t}", node.pos,
@@ -649,7 +698,8 @@ class _Builder:
             return None
         return [v]
 
-    def read_var_table(self, node: YMap | None, process: str | None) -> list[Variable]:
+    def read_var_table(self, node: YMap | None, process: str | None,
+                       copies: int = 1) -> list[Variable]:
         """Read variables or locals.  One with a bad type or init is kept (typed `ANY`, no
         initial values) so that its uses are not reported again as unknown names; the errors
         already reported stop the build."""
@@ -670,6 +720,8 @@ class _Builder:
             else:
                 tnode = need_scalar(tnode, self.rep, f"the type of {where}")
                 t = self.parse_type(tnode) if tnode is not None else None
+                if t is not None and not self.room_for(t, where, tnode.pos, copies):
+                    t = None
             if spec.get("init") is None:
                 if not misspelt("init", unknown):
                     self.err("DR104", f"{where} has no `init:`", key.pos, "give its initial "
@@ -678,6 +730,19 @@ class _Builder:
                 inits = self.init_values(t, spec.get("init"), where)
             out.append(Variable(name, t or ANY, inits or [], key.pos, process))
         return out
+
+    def room_for(self, t: Type, where: str, pos: Pos, copies: int = 1) -> bool:
+        """Count the integers that store t (`copies` times) in the state; refuse the type
+        that takes the state past MAX_STATE_SLOTS."""
+        need = slot_count(t, MAX_STATE_SLOTS) * copies
+        self.slots += need
+        if self.slots <= MAX_STATE_SLOTS:
+            return True
+        shown = f"{need:,}" if need <= MAX_STATE_SLOTS else f"over {MAX_STATE_SLOTS:,}"
+        self.err("DR308", f"the state would need more than {MAX_STATE_SLOTS:,} integers with "
+                 f"{where} ({t} takes {shown})", pos,
+                 "make the arrays and sequences smaller: every state stores all of them")
+        return False
 
     def read_variables(self, node: YMap | None) -> list[Variable]:
         variables = self.read_var_table(node, None)
@@ -722,6 +787,9 @@ class _Builder:
         try:
             dom = consteval.evaluate(e)
         except ConstError as exc:
+            if exc.code != "DR301":
+                self.err(exc.code, str(exc), exc.node.pos, exc.hint)
+                return None
             self.err("DR301", f"a parameter's domain must be a constant set: {exc}",
                      exc.node.pos, "use constants, ranges and enumerations; narrow the "
                      "parameter with the guard")
@@ -806,11 +874,15 @@ class _Builder:
                 if c is not None and c < 1:
                     self.err("DR301", f"process '{pname}' needs count >= 1, not {c}", cnode.pos,
                              "a process has at least one instance")
+                elif c is not None and c > MAX_PROCESS_COUNT:
+                    self.err("DR308", f"process '{pname}' has count {c:,}, more than the "
+                             f"{MAX_PROCESS_COUNT:,} instances a process may have", cnode.pos,
+                             "lower the count: each instance has its own state and transitions")
                 elif c is not None:
                     count = c
             locals_node = lookup(pm, "locals", schema.PROCESS_KEYS)
             local_vars = self.read_var_table(need_map(locals_node, self.rep, "`locals`", pm),
-                                             pname)
+                                             pname, count)
             for loc in local_vars:
                 if self.globals.lookup(loc.name) is not None:
                     what, at = self.declared.get(loc.name, ("a global name", None))
@@ -1024,6 +1096,50 @@ class _Builder:
             self.checker.expect(e, scope, "bool", f"property '{name}'")
             parts.append(e)
         self.temporal.append(Temporal(name, form.form, parts[0], parts[1], expected, about, pos))
+
+
+def check_transition_count(model: Model) -> None:
+    """Refuse a model with more than MAX_TRANSITIONS transitions (instances x alternatives x
+    parameter bindings, plus actions' bindings), counted before any is made."""
+    parts: list[tuple[int, Pos]] = []
+    for p in model.processes:
+        for step in p.steps:
+            for alt in step.alternatives:
+                parts.append((p.count * _binding_count(alt.params), alt.pos))
+    for a in model.actions:
+        parts.append((_binding_count(a.params), a.pos))
+    total = sum(n for n, _ in parts)
+    if total > MAX_TRANSITIONS:
+        n, pos = max(parts, key=lambda x: x[0])
+        raise SpecError([Diagnostic(
+            "DR310", f"the spec has {total:,} transitions, more than the {MAX_TRANSITIONS:,} "
+            f"dnsrace compiles ({n:,} of them from here)", model.path, pos,
+            "narrow the parameter domains (each combination of values is a transition), or "
+            "lower the process counts")])
+
+
+def _binding_count(params) -> int:
+    n = 1
+    for p in params:
+        n *= len(p.values)
+    return n
+
+
+def check_initial_count(model: Model) -> None:
+    """Refuse a model with more than MAX_INITIAL_STATES initial states (the product of each
+    variable's and each instance's local's choices), counted before any is made."""
+    parts = [(len(v.inits), v.pos) for v in model.variables]
+    parts += [(capped_power(len(loc.inits), p.count, MAX_INITIAL_STATES + 1), loc.pos)
+              for p in model.processes for loc in p.locals]
+    total = 1
+    for n, _ in parts:
+        total = min(total * n, MAX_INITIAL_STATES + 1)
+    if total > MAX_INITIAL_STATES:
+        n, pos = max(parts, key=lambda x: x[0])
+        raise SpecError([Diagnostic(
+            "DR309", f"the spec has more than {MAX_INITIAL_STATES:,} initial states (the "
+            "product of the variables' initial values; this one has the most)", model.path, pos,
+            "give single initial values (`init: 0`) where `init: any` is not needed")])
 
 
 def _show(v) -> str:

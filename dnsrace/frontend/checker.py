@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..bounds import MAX_EXPANDED_DEPTH
 from ..diagnostics import Reporter, did_you_mean
 from . import syntax as S
 from .model import Define, Ref
@@ -102,6 +103,8 @@ class Checker:
         self._define_cache: dict[tuple, Type] = {}
         self._define_stack: list[str] = []
         self._recursive: set[str] = set()
+        self._depth = 0   # expressions being typed, one inside the other
+        self._too_deep = False
 
     # ------------------------------------------------------------ helpers
     def _err(self, code: str, msg: str, node, hint: str | None = None) -> Type:
@@ -199,7 +202,20 @@ class Checker:
 
     # ------------------------------------------------------------ expressions
     def expr(self, e: S.Expr, scope: Scope) -> Type:
-        t = self._expr(e, scope)
+        if self._depth >= MAX_EXPANDED_DEPTH:
+            t = ANY
+            if not self._too_deep:   # once: every branch past the bound would say it again
+                self._too_deep = True
+                self._err("DR213", f"expressions are nested more than {MAX_EXPANDED_DEPTH} deep "
+                          "here, counting the defines expanded in place", e,
+                          "flatten the defines: a define that uses a define that uses a define "
+                          "... nests each body inside the one before")
+        else:
+            self._depth += 1
+            try:
+                t = self._expr(e, scope)
+            finally:
+                self._depth -= 1
         e.type = t
         return t
 

@@ -7,16 +7,23 @@ in the search.
 
 from __future__ import annotations
 
+from ..bounds import MAX_CONST_STEPS, MAX_DOMAIN_VALUES, MAX_INT_LITERAL
 from . import syntax as S
 from .model import Ref
 from .types import Sym
 
 
 class ConstError(Exception):
-    def __init__(self, message: str, node: S.Expr, hint: str | None = None):
+    def __init__(self, message: str, node: S.Expr, hint: str | None = None,
+                 code: str = "DR301"):
         super().__init__(message)
         self.node = node
         self.hint = hint
+        self.code = code
+
+
+def _too_large(message: str, node: S.Expr, hint: str) -> ConstError:
+    return ConstError(message, node, hint, "DR311")
 
 
 def _int(v, node) -> int:
@@ -53,9 +60,18 @@ SYMBOL_RANK: dict[str, int] = {}
 
 
 def evaluate(e: S.Expr, env: dict[str, object] | None = None):
-    """Evaluate a resolved constant expression; `env` binds comprehension variables."""
-    env = env or {}
-    ev = lambda x: evaluate(x, env)  # noqa: E731
+    """Evaluate a resolved constant expression; `env` binds comprehension variables.
+    Bounded: MAX_CONST_STEPS steps, ranges of MAX_DOMAIN_VALUES values, integers below
+    2^63 in magnitude (ConstError with code DR311 past a bound)."""
+    return _eval(e, env or {}, [MAX_CONST_STEPS])
+
+
+def _eval(e: S.Expr, env: dict[str, object], budget: list[int]):
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _too_large(f"computing this takes more than {MAX_CONST_STEPS:,} steps", e,
+                         "make the domains of its comprehensions smaller")
+    ev = lambda x: _eval(x, env, budget)  # noqa: E731
     match e:
         case S.Num(value=v):
             return v
@@ -86,13 +102,13 @@ def evaluate(e: S.Expr, env: dict[str, object] | None = None):
         case S.BinOp(op=op, left=l, right=r):
             a, b = ev(l), ev(r)
             if op == "..":
-                return frozenset(range(_int(a, l), _int(b, r) + 1))
+                return _range(_int(a, l), _int(b, r), e)
             if isinstance(a, frozenset) and isinstance(b, frozenset):
                 return _SET_OPS[op](a, b)
             a, b = _int(a, l), _int(b, r)
             if op in ("//", "%") and b == 0:
                 raise ConstError("division by zero", e)
-            return _INT_OPS[op](a, b)
+            return _bounded(_INT_OPS[op](a, b), e)
         case S.Compare(operands=ops, ops=cmps):
             vals = [ev(x) for x in ops]
             for a, op, b in zip(vals, cmps, vals[1:]):
@@ -111,7 +127,7 @@ def evaluate(e: S.Expr, env: dict[str, object] | None = None):
         case S.SeqLit(elems=es):
             return tuple(ev(x) for x in es)
         case S.Comprehension(kind=kind, elem=el, clauses=cs):
-            results = list(_comprehend(el, cs, 0, dict(env)))
+            results = list(_comprehend(el, cs, 0, dict(env), budget))
             if kind == "set":
                 return frozenset(results)
             if kind == "seq":
@@ -152,12 +168,29 @@ def evaluate(e: S.Expr, env: dict[str, object] | None = None):
                      "use only constants, literals and enumeration values here")
 
 
-def _comprehend(el, clauses, i, env):
+def _comprehend(el, clauses, i, env, budget):
     if i == len(clauses):
-        yield evaluate(el, env)
+        yield _eval(el, env, budget)
         return
     c = clauses[i]
-    for v in _iterate(evaluate(c.domain, env), c.domain):
+    for v in _iterate(_eval(c.domain, env, budget), c.domain):
         env[c.var] = v
-        if c.cond is None or evaluate(c.cond, env):
-            yield from _comprehend(el, clauses, i + 1, env)
+        if c.cond is None or _eval(c.cond, env, budget):
+            yield from _comprehend(el, clauses, i + 1, env, budget)
+
+
+def _range(lo: int, hi: int, e: S.Expr) -> frozenset:
+    """lo..hi as a set, refused before it is made when it holds over MAX_DOMAIN_VALUES."""
+    if hi - lo + 1 > MAX_DOMAIN_VALUES:
+        raise _too_large(f"the range {lo}..{hi} has {hi - lo + 1:,} values, more than the "
+                         f"{MAX_DOMAIN_VALUES:,} a set or domain may hold", e,
+                         "narrow the range: every value of a domain is a separate transition "
+                         "or a separate check")
+    return frozenset(range(lo, hi + 1))
+
+
+def _bounded(v: int, e: S.Expr) -> int:
+    if abs(v) >= MAX_INT_LITERAL:
+        raise _too_large("this constant expression's value is 2^63 or more in magnitude", e,
+                         "integers in a spec are below 2^63 in magnitude")
+    return v

@@ -7,10 +7,11 @@ import re
 from importlib import resources
 from typing import Callable
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import DedentError, Indenter
 
+from ..bounds import MAX_EXPR_DEPTH, MAX_EXPR_NODES, MAX_INT_DIGITS, MAX_INT_LITERAL
 from ..diagnostics import Pos, SpecError, Diagnostic
 from . import syntax as S
 
@@ -406,6 +407,43 @@ def string_value(body: str) -> str:
     return _ESCAPE.sub(one, body)
 
 
+def _check_size(tree: Tree, locate: Locate, what: str, path) -> None:
+    """Refuse a parse tree nested past MAX_EXPR_DEPTH or larger than MAX_EXPR_NODES, and
+    integer literals of 2^63 or more, before the (recursive) transformer and checker see it.
+    Lark's LALR parse is iterative; so is this walk."""
+    nodes = 0
+    stack: list[tuple[Tree | Token, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_EXPR_NODES:
+            raise SpecError([Diagnostic(
+                "DR211", f"{what} is too large: more than {MAX_EXPR_NODES:,} parts", path,
+                locate(0), "split it into defines, or into several steps or properties")])
+        if isinstance(node, Token):
+            if node.type == "NUMBER":
+                _check_literal(node, locate, path)
+            continue
+        if depth > MAX_EXPR_DEPTH:
+            raise SpecError([Diagnostic(
+                "DR211", f"{what} is nested more than {MAX_EXPR_DEPTH} deep", path, locate(0),
+                "split it into defines; a long chain of one operator nests once per term, so "
+                "group the terms, e.g. (a + b) + (c + d), or use a comprehension")])
+        stack.extend((child, depth + 1) for child in node.children
+                     if isinstance(child, (Tree, Token)))
+
+
+def _check_literal(tok: Token, locate: Locate, path) -> None:
+    digits = str(tok).lstrip("0")
+    if len(digits) <= MAX_INT_DIGITS and int(digits or "0") < MAX_INT_LITERAL:
+        return
+    shown = str(tok) if len(tok) <= 24 else f"{str(tok)[:24]}... ({len(tok):,} digits)"
+    raise SpecError([Diagnostic(
+        "DR212", f"the integer {shown} is too large: integers in a spec are below 2^63 in "
+        "magnitude", path, locate(tok.start_pos or 0),
+        "use a smaller number: sizes and bounds that large cannot be checked")])
+
+
 def parse_expr(text: str, locate: Locate, path: str | None = None) -> S.Expr:
     """Parse one expression.  Line breaks are read as spaces (offsets are unchanged)."""
     flat = text.replace("\r", " ").replace("\n", " ")
@@ -414,6 +452,7 @@ def parse_expr(text: str, locate: Locate, path: str | None = None) -> S.Expr:
     except UnexpectedInput as exc:
         _refuse_code(flat, locate, "an expression", path)
         raise _syntax_error(exc, flat, locate, "an expression", path) from None
+    _check_size(tree, locate, "this expression", path)
     return _Build(locate).transform(tree)
 
 
@@ -432,4 +471,5 @@ def parse_effect(text: str, locate: Locate, path: str | None = None) -> list[S.S
             "DR202", "syntax error in an effect: this line's indentation matches no block "
             "above it", path, locate(_bad_dedent(text)),
             "line it up with the statements of the block it belongs to")]) from None
+    _check_size(tree, locate, "this effect", path)
     return _Build(locate).transform(tree)

@@ -192,3 +192,53 @@ def contains(t: Type, v) -> bool:
     if isinstance(t, ArrayT):
         return isinstance(v, tuple) and len(v) == len(t.keys) and all(contains(t.elem, x) for x in v)
     return False
+
+
+def value_count(t: Type, cap: int) -> int | None:
+    """How many values declared type t has (what `all_values` would list), or None when
+    infinite; any count over `cap` is given as cap + 1, so nothing huge is computed."""
+    over = cap + 1
+    if isinstance(t, BoolT):
+        return 2
+    if isinstance(t, IntT):
+        return min(t.hi - t.lo + 1, over) if t.finite else None
+    if isinstance(t, SymT):
+        return len(t.values) if t.values is not None else None
+    if isinstance(t, SetT):
+        n = value_count(t.elem, cap)
+        return None if n is None else (1 << n if n < over.bit_length() else over)
+    if isinstance(t, (SeqT, ArrayT)):
+        n = value_count(t.elem, cap)
+        if n is None or isinstance(t, SeqT) and t.max is None:
+            return None
+        lengths = range(t.max + 1) if isinstance(t, SeqT) else (len(t.keys),)
+        total = 0
+        for length in lengths:
+            total = min(total + capped_power(n, length, over), over)
+            if total == over or n == 0:
+                break
+        return total
+    return None
+
+
+def capped_power(n: int, k: int, over: int) -> int:
+    """min(n ** k, over), without computing a huge n ** k."""
+    if n <= 1:
+        return n ** k
+    out = 1
+    for _ in range(k):   # at most log2(over) rounds before it saturates
+        out *= n
+        if out >= over:
+            return over
+    return out
+
+
+def slot_count(t: Type, cap: int) -> int:
+    """How many integers store a value of declared type t (a set is one bitmask, a sequence
+    its length and `max` elements); over `cap` it is given as cap + 1."""
+    over = cap + 1
+    if isinstance(t, ArrayT):
+        return min(len(t.keys) * slot_count(t.elem, cap), over)
+    if isinstance(t, SeqT) and t.max is not None:
+        return min(1 + t.max * slot_count(t.elem, cap), over)
+    return 1

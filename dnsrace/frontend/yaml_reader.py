@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
+from ..bounds import MAX_INT_DIGITS, MAX_INT_LITERAL, MAX_YAML_DEPTH, NO_DEADLINE, Deadline
 from ..diagnostics import Pos, Reporter
 
 _CORE = "tag:yaml.org,2002:"
@@ -126,14 +128,15 @@ def _scalar_value(node: ScalarNode, rep: Reporter):
     kind = tag[len(_CORE):] if tag.startswith(_CORE) else "str"
     if kind == "int":
         t = text.replace("_", "")
-        try:
-            if t.lower().startswith(("0x", "-0x", "+0x")):
-                return int(t, 16)
-            if t.lower().startswith(("0o", "-0o", "+0o")):
-                return int(t.replace("o", "").replace("O", ""), 8)
-            return int(t, 10)
-        except ValueError:
+        value = _parse_int(t) if _int_digits(t) <= MAX_INT_DIGITS else None
+        if isinstance(value, str):
             return text
+        if value is not None and abs(value) < MAX_INT_LITERAL:
+            return value
+        rep.error("DR111", f"the integer {_abridged(text)} is too large: integers in a spec "
+                  f"are below 2^63 in magnitude", _pos(node.start_mark),
+                  "use a smaller number: sizes and bounds that large cannot be checked")
+        return 0
     if kind == "bool":  # YAML 1.2: only true and false (never yes/no/on/off)
         return text.lower() == "true" if text.lower() in ("true", "false") else text
     if kind == "null":
@@ -144,6 +147,31 @@ def _scalar_value(node: ScalarNode, rep: Reporter):
         except ValueError:
             return text
     return text
+
+
+def _int_digits(t: str) -> int:
+    """How many significant digits the YAML integer `t` has (sign, 0x / 0o prefix and
+    leading zeros aside): judged on the text, before int() reads it."""
+    body = t.lstrip("+-").lower()
+    if body.startswith(("0x", "0o")):
+        body = body[2:]
+    return len(body.lstrip("0"))
+
+
+def _abridged(text: str, keep: int = 24) -> str:
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text):,} characters)"
+
+
+def _parse_int(t: str) -> int | str:
+    """A YAML 1.2 integer's value, or the text itself when it is not one."""
+    try:
+        if t.lower().startswith(("0x", "-0x", "+0x")):
+            return int(t, 16)
+        if t.lower().startswith(("0o", "-0o", "+0o")):
+            return int(t.replace("o", "").replace("O", ""), 8)
+        return int(t, 10)
+    except ValueError:
+        return t
 
 
 class _Alias(Exception):
@@ -287,7 +315,39 @@ def _yaml_problem(exc: MarkedYAMLError, text: str) -> tuple[str, object, str]:
     return problem, mark, "check the indentation and " + _QUOTE_HINT
 
 
-def read_yaml(text: str, rep: Reporter) -> YNode | None:
+def _too_deep(yaml: YAML, text: str, deadline: Deadline) -> Pos | None:
+    """Where mappings and lists first nest deeper than MAX_YAML_DEPTH, or None.  Reads the
+    parser's events (an iterative state machine) before the recursive composer runs."""
+    depth = 0
+    for k, event in enumerate(yaml.parse(text)):
+        if not k & 1023:
+            deadline.check()
+        name = type(event).__name__
+        if name in ("MappingStartEvent", "SequenceStartEvent"):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return _pos(event.start_mark)
+        elif name in ("MappingEndEvent", "SequenceEndEvent"):
+            depth -= 1
+    return None
+
+
+def _reader_problem(exc: ReaderError) -> str:
+    ch = exc.character
+    code = ch if isinstance(ch, int) else ord(ch) if isinstance(ch, str) and ch else None
+    if code is None:
+        return exc.reason
+    return f"the character U+{code:04X} is not allowed in YAML ({exc.reason})"
+
+
+def _offset_pos(text: str, offset: int) -> Pos:
+    """The line and column of character `offset` of `text`."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    return Pos(line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+def read_yaml(text: str, rep: Reporter, deadline: Deadline = NO_DEADLINE) -> YNode | None:
     """Compose `text` as YAML 1.2 and convert it; problems go to `rep`."""
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 2)
@@ -298,7 +358,18 @@ def read_yaml(text: str, rep: Reporter) -> YNode | None:
                   "and 010 is 10)")
         return None
     try:
+        deep = _too_deep(yaml, text, deadline)
+        if deep is not None:
+            rep.error("DR110", f"mappings and lists are nested more than {MAX_YAML_DEPTH} deep "
+                      "here", deep, "flatten the structure: a spec's sections nest a few "
+                      "levels only")
+            return None
         docs = list(yaml.compose_all(text))
+    except ReaderError as exc:
+        rep.error("DR101", f"YAML syntax error: {_reader_problem(exc)}",
+                  _offset_pos(text, exc.position), "remove the character, or write it as an "
+                  "escape inside double quotes (e.g. \"\\t\")")
+        return None
     except MarkedYAMLError as exc:
         message, mark, hint = _yaml_problem(exc, text)
         rep.error("DR101", f"YAML syntax error: {message}", _pos(mark) if mark else None, hint)

@@ -13,9 +13,11 @@ import itertools
 import json
 from dataclasses import dataclass, field, replace
 
+from ..bounds import MAX_EXPANDED_DEPTH, MAX_LOWERING_WORK, MAX_SET_WIDTH, NO_DEADLINE, Deadline
 from ..diagnostics import Diagnostic, Pos, SpecError
 from ..frontend import syntax as S
 from ..frontend.model import Model, Process, Ref
+from ..frontend.build import check_initial_count, check_transition_count
 from ..frontend.types import BoolT, IntT, SetT, Sym, SymT, Type
 from . import terms as T
 from .layout import ArrayRep, Field, Layout, Rep, ScalarRep, SymbolTable, set_universe
@@ -26,7 +28,6 @@ from .values import ArrV, Scalar, SeqV, Value, as_seq, equal, merge, pad, set_al
     zero_like
 
 UNBOUNDED_LIMIT = 1 << 62  # the explicit engines keep unbounded ints within +-2^62
-MAX_SET_WIDTH = 4096
 
 
 @dataclass
@@ -47,8 +48,11 @@ class Env:
 
 
 class Lowerer:
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, deadline: Deadline = NO_DEADLINE):
         self.model = model
+        self.deadline = deadline
+        self.work = 0    # expressions lowered so far (the budget: MAX_LOWERING_WORK)
+        self.depth = 0   # expressions being lowered, one inside the other
         self.symbols = SymbolTable(model.symbols)
         self.layout = Layout(self.symbols)
         self.vars: dict[str, Field] = {}
@@ -133,6 +137,36 @@ class Lowerer:
 
     # ------------------------------------------------------------ expressions
     def expr(self, e: S.Expr, env: Env, path: Term) -> Value:
+        """Lower e, within the budget: MAX_EXPANDED_DEPTH nesting (defines expanded in
+        place), MAX_LOWERING_WORK expressions in all, and the deadline."""
+        self.work += 1
+        if not self.work & 1023:
+            self.check_budget(e.pos)
+        if self.depth >= MAX_EXPANDED_DEPTH:
+            raise SpecError([Diagnostic(
+                "DR504", f"expressions are nested more than {MAX_EXPANDED_DEPTH} deep here once "
+                "the defines are expanded in place", self.model.path, e.pos,
+                "flatten the defines: a define that uses a define that uses a define ... "
+                "nests each body inside the one before")])
+        self.depth += 1
+        try:
+            return self._lower(e, env, path)
+        finally:
+            self.depth -= 1
+
+    def check_budget(self, pos: Pos | None) -> None:
+        """Stop when lowering has done more work than MAX_LOWERING_WORK, or the time limit
+        has run out (CompileTimeout)."""
+        if self.work > MAX_LOWERING_WORK:
+            raise SpecError([Diagnostic(
+                "DR503", f"lowering this spec takes more than {MAX_LOWERING_WORK:,} steps "
+                "(this is where it stopped)", self.model.path, pos,
+                "a define used twice in a define used twice ... doubles at each level, and "
+                "nested loops multiply: name a shared value with a variable, or make the "
+                "domains smaller")])
+        self.deadline.check()
+
+    def _lower(self, e: S.Expr, env: Env, path: Term) -> Value:
         match e:
             case S.Num(value=v):
                 return Scalar(T.const(v), "int")
@@ -708,13 +742,17 @@ def _jsonable(v):
     return v
 
 
-def lower(model: Model, lw: Lowerer | None = None) -> TransitionSystem:
+def lower(model: Model, lw: Lowerer | None = None,
+          deadline: Deadline = NO_DEADLINE) -> TransitionSystem:
     """The transition IR of a typed model (`lw`: the lowerer to use; `ir.parametric` passes
-    its own)."""
-    lw = lw or Lowerer(model)
+    its own).  Raises CompileTimeout when `deadline` passes."""
+    lw = lw or Lowerer(model, deadline)
+    check_transition_count(model)
+    check_initial_count(model)
     transitions: list[Transition] = []
 
     def add(name, pc, params, guard_expr, effect, next_spec, process, instance, origin):
+        lw.deadline.check()
         env = Env(lw.current(), {}, process, instance)
         for k, v in params.items():
             env.names[k] = lw.const_value(v)
@@ -837,7 +875,9 @@ def initial_states(model: Model, lw: Lowerer) -> list[tuple[int, ...]]:
     n = len(lw.layout.slots)
     out: list[tuple[int, ...]] = []
     seen: set = set()
-    for combo in itertools.product(*(vals for _, vals in choices)):
+    for k, combo in enumerate(itertools.product(*(vals for _, vals in choices))):
+        if not k & 4095:
+            lw.deadline.check()
         slots: dict[int, int] = dict(pc_fixed)
         for (rep, _), v in zip(choices, combo):
             lw.layout.encode(rep, v, slots)
