@@ -36,6 +36,7 @@ from ..backends.numpy_codegen import ArraySystem, ArrayUnsupported, compile_arra
 from ..backends.python_codegen import CompiledSystem, compile_system
 from ..ir.system import TransitionSystem
 from ..results import CheckResult, Stats
+from .array_graph import LEVEL_BYTES_PER_CANDIDATE, GraphRecorder, level_edges
 from .array_level import (
     LevelOut,
     StateOut,
@@ -84,7 +85,8 @@ class ArrayExploration:
 
     def __init__(self, ts: TransitionSystem, cs: CompiledSystem, stats: Stats, best: dict,
                  stopped: str | None, initial: list[int], parents: list, tids: list,
-                 visited: Visited, warnings: list[str], levels: list, arr: ArraySystem):
+                 visited: Visited, warnings: list[str], levels: list, arr: ArraySystem,
+                 graph: GraphRecorder | None = None):
         self.ts, self.cs = ts, cs
         self.stats, self.best, self.stopped = stats, best, stopped
         self.initial = initial      # packed initial states (level 0, in order)
@@ -94,6 +96,7 @@ class ArrayExploration:
         self.visited = visited
         self.warnings = warnings
         self.levels = levels        # per level expanded: (depth, states, new states, seconds)
+        self.graph = graph          # recorded for temporal properties only
 
     @property
     def complete(self) -> bool:
@@ -108,6 +111,51 @@ class ArrayExploration:
 
     def level_sizes(self) -> list[int]:
         return [len(self.initial)] + [p.shape[0] for p in self.parents]
+
+    # -- for temporal properties: states numbered as the per-state engine numbers them
+    def search_graph(self, ts: TransitionSystem, cs: CompiledSystem):
+        """The graph and P/Q values the temporal decision needs (a complete search)."""
+        return self.graph.search_graph(self)
+
+    def _level_starts(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.level_sizes())]).astype(np.int64)
+
+    def depths(self) -> np.ndarray:
+        """Each state's distance from the initial states (its level), by number."""
+        sizes = self.level_sizes()
+        return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+
+    def numbered_path(self, s: int) -> list[tuple[int, int]]:
+        """(transition, state number) from an initial state to state number s; the first
+        has -1: `engines.bfs.Exploration.path_to`."""
+        starts = self._level_starts()
+        level = int(np.searchsorted(starts, s, side="right")) - 1
+        j = s - int(starts[level])
+        out = []
+        while level > 0:
+            out.append((int(self.tids[level - 1][j]), int(starts[level]) + j))
+            j = int(self.parents[level - 1][j])
+            level -= 1
+        out.append((-1, j))
+        out.reverse()
+        return out
+
+    def replay(self, states: list[int], tids: list[int]) -> list[int]:
+        """The packed states (as the explicit engine packs them) of a path of state
+        numbers with the transition into each, replayed through the explicit `expand`
+        from its initial state; each must be the numbered state."""
+        if not 0 <= states[0] < len(self.initial):
+            raise ArrayEngineError(f"array engine: state {states[0]} is not initial")
+        cur = self.initial[states[0]]
+        out = [cur]
+        for s, t in zip(states[1:], tids[1:]):
+            n = dict(self.cs.expand(cur, [])).get(t)
+            if n is None or n < 0 or self.visited.number_of(self.key_of(n)) != s:
+                raise ArrayEngineError(f"array engine: the path to state {s} does not "
+                                       "replay")
+            out.append(n)
+            cur = n
+        return out
 
     def path_to(self, sid: tuple[int, int]) -> list[tuple[int, int]]:
         """(transition, packed state) from an initial state to state `sid` = (level,
@@ -259,13 +307,17 @@ class _Search:
 
 
 def _estimate_bytes(n: int, growth: float, per_state_cands: float, visited: int,
-                    stored: int) -> int:
+                    stored: int, graph: GraphRecorder | None = None) -> int:
     """Peak memory of expanding a frontier of n states: the candidates (key, code, sort
     permutation, sorted copies: ~56 bytes each), the frontier's columns, the new level,
-    the visited set merged into its second buffer, and the links kept so far."""
+    the visited set merged into its second buffer, and the links kept so far; with a
+    graph, the level's edges, the numbers of the visited states and the graph so far."""
     cands = n * per_state_cands
     new = n * growth
-    return int(56 * cands + 96 * n + 40 * new + 8 * 2 * (visited + new) + 6 * (stored + new))
+    out = 56 * cands + 96 * n + 40 * new + 8 * 2 * (visited + new) + 6 * (stored + new)
+    if graph is not None:
+        out += LEVEL_BYTES_PER_CANDIDATE * cands + 4 * 2 * (visited + new) + graph.nbytes
+    return int(out)
 
 
 def explore(ts: TransitionSystem, limits: Limits | None = None,
@@ -298,9 +350,13 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
             keys.append(s)
             initial.append(cs.packing.pack(init))
     frontier = xp.asarray(np.array(keys, dtype=np.uint64))
-    visited = Visited(xp)
+    graph = GraphRecorder(ts, arr) if ts.temporal else None
+    visited = Visited(xp, numbered=graph is not None)
     order = xp.argsort(frontier)
-    visited.merge(frontier[order], xp.zeros(frontier.shape[0], dtype=np.int64))
+    visited.merge(frontier[order], xp.zeros(frontier.shape[0], dtype=np.int64),
+                  order.astype(np.int32))
+    if graph is not None:
+        graph.add_values(frontier)
     sp_active, _ = S.active_masks(0)
     if sp_active and frontier.shape[0]:
         so = StateOut(frontier.shape[0], xp)
@@ -329,7 +385,7 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
             if limits.max_states is not None and total >= limits.max_states:
                 stopped = "max-states"
                 break
-            need = _estimate_bytes(n, growth, per_state, visited.n, total)
+            need = _estimate_bytes(n, growth, per_state, visited.n, total, graph)
             if need > budget:
                 stopped = "memory-limit"
                 warnings.append(
@@ -340,7 +396,7 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
             sp_active, tp_active = S.active_masks(d)
             t_level = time.perf_counter()
             new_keys, new_parents, new_tids, counted, stop, i_ret = _expand(
-                S, frontier, d, total, sp_active, tp_active, visited, tid_dtype)
+                S, frontier, d, total, sp_active, tp_active, visited, tid_dtype, graph)
             with interrupts.deferred():   # commit the level (or its part before a cut)
                 transitions += counted
                 levels.append((d, n, new_keys.shape[0], time.perf_counter() - t_level))
@@ -374,14 +430,16 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
     stats = Stats(total, transitions, len(parents), _now() - t0, total - expanded)
     visited.release_spare()
     return ArrayExploration(ts, cs, stats, S.best, stopped, initial, parents, tids, visited,
-                            warnings, levels, arr)
+                            warnings, levels, arr, graph)
 
 
 def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_active: int,
-            visited: Visited, tid_dtype):
+            visited: Visited, tid_dtype, graph: GraphRecorder | None = None):
     """Expand level d (frontier F, in discovery order).  Returns the new states kept (keys
     in discovery order, parent indices, transitions), the transitions counted, and, when
-    the level was cut short, why and the index of the first state not fully expanded."""
+    the level was cut short, why and the index of the first state not fully expanded.
+    With a `graph`, a level expanded in full adds its edges and its new states' P and Q
+    (a level cut short leaves the search incomplete: its graph is never used)."""
     ts, arr, limits, nt = S.ts, S.arr, S.limits, S.nt
     n = F.shape[0]
     xp = arr.xp
@@ -395,6 +453,7 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
         dl = (en == 0) & ~arr.terminal(F)
         if bool(dl.any()):
             deadlocked = int(dl.argmax())
+    edges = level_edges(lo.succ, n, xp) if graph is not None else None
     nk, nc, npos, level_keys, level_codes = _new_states(S, lo, n, visited)
 
     # the level's events, in the per-state engine's order
@@ -447,11 +506,17 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
         stop, i_ret = None, n
 
     kept_codes = level_codes[:keep]
+    # a numbered set: the new states' numbers follow the states discovered before
+    ids = (total + xp.searchsorted(level_codes, nc.view(np.int64))).astype(np.int32) \
+        if visited.numbered else None
     if keep == level_codes.shape[0]:
-        visited.merge(nk, npos)
+        visited.merge(nk, npos, ids)
     else:
         m = nc.view(np.int64) < (int(kept_codes[-1]) + 1 if keep else 0)
-        visited.merge(nk[m], npos[m])
+        visited.merge(nk[m], npos[m], None if ids is None else ids[m])
+    if graph is not None and stop is None:
+        graph.add_edges(edges, visited)
+        graph.add_values(level_keys)
     parents = (kept_codes // nt).astype(np.int32 if n < 2**31 else np.int64)
     tid = (kept_codes % nt).astype(tid_dtype)
     return level_keys[:keep], parents, tid, counted, stop, i_ret
@@ -543,14 +608,6 @@ def check_system_array(model, ts: TransitionSystem, cs: CompiledSystem,
     from ..api import check_system
     from ..explain import Explainer
 
-    if ts.temporal:
-        # temporal properties need the state graph, which only the per-state engine records
-        result = check_system(model, ts, cs, limits, progress)
-        if note_fallback:
-            result.warnings.append("the array engine does not record the state graph that "
-                                   "temporal properties need; the per-state engine checked "
-                                   "this spec")
-        return result
     try:
         arr = compile_array_system(ts, xp)
     except ArrayUnsupported as exc:
