@@ -19,6 +19,12 @@ engine counts.  Every trace is rebuilt from the parent links and replayed throug
 explicit semantics (`python_codegen`'s `expand`, `state_props`, `trans_props`) before it
 is returned: a trace that does not replay is an internal error, never a wrong answer.
 
+For a spec with temporal properties the search also records the state graph and P and Q
+of every state (`engines.array_graph`): the per-state engine's graph, array for array, since
+states are numbered in its discovery order; the properties are then decided by its code
+(`engines.temporal`), so their verdicts and lassos are its own.  Without temporal
+properties nothing is recorded.
+
 `--time-limit` and the progress callback act between levels; Ctrl-C keeps the levels
 already finished.  Before each level the memory it needs is estimated from the level
 sizes so far; a search that would outgrow `memory_budget` stops with `memory-limit`
@@ -454,7 +460,7 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
         if bool(dl.any()):
             deadlocked = int(dl.argmax())
     edges = level_edges(lo.succ, n, xp) if graph is not None else None
-    nk, nc, npos, level_keys, level_codes = _new_states(S, lo, n, visited)
+    nk, nc, npos, level_keys, level_codes, numbering = _new_states(S, lo, n, visited, total)
 
     # the level's events, in the per-state engine's order
     events = S.expansion_events(lo, d, deadlocked)
@@ -506,33 +512,36 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
         stop, i_ret = None, n
 
     kept_codes = level_codes[:keep]
-    # a numbered set: the new states' numbers follow the states discovered before
-    ids = (total + xp.searchsorted(level_codes, nc.view(np.int64))).astype(np.int32) \
-        if visited.numbered else None
+    ids = numbering[2] if numbering is not None else None
     if keep == level_codes.shape[0]:
         visited.merge(nk, npos, ids)
     else:
         m = nc.view(np.int64) < (int(kept_codes[-1]) + 1 if keep else 0)
         visited.merge(nk[m], npos[m], None if ids is None else ids[m])
     if graph is not None and stop is None:
-        graph.add_edges(edges, visited)
+        graph.add_edges(edges, numbering, visited.mixed)
         graph.add_values(level_keys)
     parents = (kept_codes // nt).astype(np.int32 if n < 2**31 else np.int64)
     tid = (kept_codes % nt).astype(tid_dtype)
     return level_keys[:keep], parents, tid, counted, stop, i_ret
 
 
-def _new_states(S: _Search, lo: LevelOut, n: int, visited: Visited):
+def _new_states(S: _Search, lo: LevelOut, n: int, visited: Visited, total: int):
     """The level's new states: sorted by key (keys, codes, positions in the visited set)
     and in discovery order (keys, codes).  For each distinct successor the smallest code
-    parent * n_transitions + transition wins: the per-state engine's first discovery."""
+    parent * n_transitions + transition wins: the per-state engine's first discovery.
+    In a numbered visited set, also the numbering of the level's successors: (their
+    distinct keys, sorted; the state number of each; the numbers of the new states, which
+    follow the `total` states discovered before, in discovery order), else None."""
     nt = S.nt
+    xp = S.arr.xp
     if not lo.succ:
-        nk = S.arr.xp.empty(0, dtype=np.uint64)
-        return nk, nk, S.arr.xp.empty(0, dtype=np.int64), nk, nk.view(np.int64)
+        nk = xp.empty(0, dtype=np.uint64)
+        none = (nk, xp.empty(0, dtype=np.int32), xp.empty(0, dtype=np.int32))
+        return nk, nk, xp.empty(0, dtype=np.int64), nk, nk.view(np.int64), \
+            none if visited.numbered else None
     code_bits = max(int(n * nt - 1).bit_length(), 1)
     succ, lo.succ = lo.succ, []
-    xp = S.arr.xp
     # the candidates, held only by this list, so that the sort can free them as it goes
     cands = [xp.concatenate([k for _, _, k in succ]),
              xp.concatenate([ix.astype(np.uint64) * np.uint64(nt) + np.uint64(t)
@@ -547,11 +556,20 @@ def _new_states(S: _Search, lo: LevelOut, n: int, visited: Visited):
     pos, present = visited.lookup(uk)
     fresh = ~present
     nk, nc, npos = uk[fresh], mc[fresh], pos[fresh]
-    del uk, mc, pos, present, fresh
+    del mc
     level_keys, level_codes = by_code(nk, nc, code_bits, xp)
+    level_codes = level_codes.view(np.int64)
+    numbering = None
+    if visited.numbered:
+        nids = (total + xp.searchsorted(level_codes, nc.view(np.int64))).astype(np.int32)
+        uk_ids = xp.empty(uk.shape[0], dtype=np.int32)
+        uk_ids[fresh] = nids
+        uk_ids[present] = visited.ids[pos[present]]
+        numbering = (uk, uk_ids, nids)
+    del uk, pos, present, fresh
     if visited.mixed:
         level_keys = unmix(level_keys, xp)
-    return nk, nc, npos, level_keys, level_codes.view(np.int64)
+    return nk, nc, npos, level_keys, level_codes, numbering
 
 
 def _search(xp, a, value: int) -> int:

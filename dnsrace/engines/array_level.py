@@ -265,19 +265,6 @@ class Visited:
         p = self._position(key)
         return None if p is None else int(self.ids[p])
 
-    def numbers(self, keys: np.ndarray) -> np.ndarray:
-        """The numbers (int32) of the states with these keys, all present, in any order."""
-        xp = self.xp
-        if not keys.shape[0]:
-            return xp.empty(0, dtype=np.int32)
-        if self.mixed:
-            keys = mix(keys, xp)
-        v = self.keys
-        pos = xp.searchsorted(v, keys)
-        if not bool((v[xp.minimum(pos, self.n - 1)] == keys).all()):
-            raise AssertionError("array engine: an edge to a state never stored")
-        return self.ids[pos]
-
     @property
     def nbytes(self) -> int:
         out = self.bufs[0].nbytes + self.bufs[1].nbytes
