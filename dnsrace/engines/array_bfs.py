@@ -19,6 +19,12 @@ engine counts.  Every trace is rebuilt from the parent links and replayed throug
 explicit semantics (`python_codegen`'s `expand`, `state_props`, `trans_props`) before it
 is returned: a trace that does not replay is an internal error, never a wrong answer.
 
+For a spec with temporal properties the search also records the state graph and P and Q
+of every state (`engines.array_graph`): the per-state engine's graph, array for array, since
+states are numbered in its discovery order; the properties are then decided by its code
+(`engines.temporal`), so their verdicts and lassos are its own.  Without temporal
+properties nothing is recorded.
+
 `--time-limit` and the progress callback act between levels; Ctrl-C keeps the levels
 already finished.  Before each level the memory it needs is estimated from the level
 sizes so far; a search that would outgrow `memory_budget` stops with `memory-limit`
@@ -36,6 +42,7 @@ from ..backends.numpy_codegen import ArraySystem, ArrayUnsupported, compile_arra
 from ..backends.python_codegen import CompiledSystem, compile_system
 from ..ir.system import TransitionSystem
 from ..results import CheckResult, Stats
+from .array_graph import LEVEL_BYTES_PER_CANDIDATE, GraphRecorder, level_edges
 from .array_level import (
     LevelOut,
     StateOut,
@@ -84,7 +91,8 @@ class ArrayExploration:
 
     def __init__(self, ts: TransitionSystem, cs: CompiledSystem, stats: Stats, best: dict,
                  stopped: str | None, initial: list[int], parents: list, tids: list,
-                 visited: Visited, warnings: list[str], levels: list, arr: ArraySystem):
+                 visited: Visited, warnings: list[str], levels: list, arr: ArraySystem,
+                 graph: GraphRecorder | None = None):
         self.ts, self.cs = ts, cs
         self.stats, self.best, self.stopped = stats, best, stopped
         self.initial = initial      # packed initial states (level 0, in order)
@@ -94,6 +102,7 @@ class ArrayExploration:
         self.visited = visited
         self.warnings = warnings
         self.levels = levels        # per level expanded: (depth, states, new states, seconds)
+        self.graph = graph          # recorded for temporal properties only
 
     @property
     def complete(self) -> bool:
@@ -108,6 +117,51 @@ class ArrayExploration:
 
     def level_sizes(self) -> list[int]:
         return [len(self.initial)] + [p.shape[0] for p in self.parents]
+
+    # -- for temporal properties: states numbered as the per-state engine numbers them
+    def search_graph(self, ts: TransitionSystem, cs: CompiledSystem):
+        """The graph and P/Q values the temporal decision needs (a complete search)."""
+        return self.graph.search_graph(self)
+
+    def _level_starts(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.level_sizes())]).astype(np.int64)
+
+    def depths(self) -> np.ndarray:
+        """Each state's distance from the initial states (its level), by number."""
+        sizes = self.level_sizes()
+        return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+
+    def numbered_path(self, s: int) -> list[tuple[int, int]]:
+        """(transition, state number) from an initial state to state number s; the first
+        has -1: `engines.bfs.Exploration.path_to`."""
+        starts = self._level_starts()
+        level = int(np.searchsorted(starts, s, side="right")) - 1
+        j = s - int(starts[level])
+        out = []
+        while level > 0:
+            out.append((int(self.tids[level - 1][j]), int(starts[level]) + j))
+            j = int(self.parents[level - 1][j])
+            level -= 1
+        out.append((-1, j))
+        out.reverse()
+        return out
+
+    def replay(self, states: list[int], tids: list[int]) -> list[int]:
+        """The packed states (as the explicit engine packs them) of a path of state
+        numbers with the transition into each, replayed through the explicit `expand`
+        from its initial state; each must be the numbered state."""
+        if not 0 <= states[0] < len(self.initial):
+            raise ArrayEngineError(f"array engine: state {states[0]} is not initial")
+        cur = self.initial[states[0]]
+        out = [cur]
+        for s, t in zip(states[1:], tids[1:]):
+            n = dict(self.cs.expand(cur, [])).get(t)
+            if n is None or n < 0 or self.visited.number_of(self.key_of(n)) != s:
+                raise ArrayEngineError(f"array engine: the path to state {s} does not "
+                                       "replay")
+            out.append(n)
+            cur = n
+        return out
 
     def path_to(self, sid: tuple[int, int]) -> list[tuple[int, int]]:
         """(transition, packed state) from an initial state to state `sid` = (level,
@@ -259,13 +313,17 @@ class _Search:
 
 
 def _estimate_bytes(n: int, growth: float, per_state_cands: float, visited: int,
-                    stored: int) -> int:
+                    stored: int, graph: GraphRecorder | None = None) -> int:
     """Peak memory of expanding a frontier of n states: the candidates (key, code, sort
     permutation, sorted copies: ~56 bytes each), the frontier's columns, the new level,
-    the visited set merged into its second buffer, and the links kept so far."""
+    the visited set merged into its second buffer, and the links kept so far; with a
+    graph, the level's edges, the numbers of the visited states and the graph so far."""
     cands = n * per_state_cands
     new = n * growth
-    return int(56 * cands + 96 * n + 40 * new + 8 * 2 * (visited + new) + 6 * (stored + new))
+    out = 56 * cands + 96 * n + 40 * new + 8 * 2 * (visited + new) + 6 * (stored + new)
+    if graph is not None:
+        out += LEVEL_BYTES_PER_CANDIDATE * cands + 4 * 2 * (visited + new) + graph.nbytes
+    return int(out)
 
 
 def explore(ts: TransitionSystem, limits: Limits | None = None,
@@ -298,9 +356,13 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
             keys.append(s)
             initial.append(cs.packing.pack(init))
     frontier = xp.asarray(np.array(keys, dtype=np.uint64))
-    visited = Visited(xp)
+    graph = GraphRecorder(ts, arr) if ts.temporal else None
+    visited = Visited(xp, numbered=graph is not None)
     order = xp.argsort(frontier)
-    visited.merge(frontier[order], xp.zeros(frontier.shape[0], dtype=np.int64))
+    visited.merge(frontier[order], xp.zeros(frontier.shape[0], dtype=np.int64),
+                  order.astype(np.int32))
+    if graph is not None:
+        graph.add_values(frontier)
     sp_active, _ = S.active_masks(0)
     if sp_active and frontier.shape[0]:
         so = StateOut(frontier.shape[0], xp)
@@ -329,7 +391,7 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
             if limits.max_states is not None and total >= limits.max_states:
                 stopped = "max-states"
                 break
-            need = _estimate_bytes(n, growth, per_state, visited.n, total)
+            need = _estimate_bytes(n, growth, per_state, visited.n, total, graph)
             if need > budget:
                 stopped = "memory-limit"
                 warnings.append(
@@ -340,7 +402,7 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
             sp_active, tp_active = S.active_masks(d)
             t_level = time.perf_counter()
             new_keys, new_parents, new_tids, counted, stop, i_ret = _expand(
-                S, frontier, d, total, sp_active, tp_active, visited, tid_dtype)
+                S, frontier, d, total, sp_active, tp_active, visited, tid_dtype, graph)
             with interrupts.deferred():   # commit the level (or its part before a cut)
                 transitions += counted
                 levels.append((d, n, new_keys.shape[0], time.perf_counter() - t_level))
@@ -374,14 +436,16 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
     stats = Stats(total, transitions, len(parents), _now() - t0, total - expanded)
     visited.release_spare()
     return ArrayExploration(ts, cs, stats, S.best, stopped, initial, parents, tids, visited,
-                            warnings, levels, arr)
+                            warnings, levels, arr, graph)
 
 
 def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_active: int,
-            visited: Visited, tid_dtype):
+            visited: Visited, tid_dtype, graph: GraphRecorder | None = None):
     """Expand level d (frontier F, in discovery order).  Returns the new states kept (keys
     in discovery order, parent indices, transitions), the transitions counted, and, when
-    the level was cut short, why and the index of the first state not fully expanded."""
+    the level was cut short, why and the index of the first state not fully expanded.
+    With a `graph`, a level expanded in full adds its edges and its new states' P and Q
+    (a level cut short leaves the search incomplete: its graph is never used)."""
     ts, arr, limits, nt = S.ts, S.arr, S.limits, S.nt
     n = F.shape[0]
     xp = arr.xp
@@ -395,7 +459,8 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
         dl = (en == 0) & ~arr.terminal(F)
         if bool(dl.any()):
             deadlocked = int(dl.argmax())
-    nk, nc, npos, level_keys, level_codes = _new_states(S, lo, n, visited)
+    edges = level_edges(lo.succ, n, xp) if graph is not None else None
+    nk, nc, npos, level_keys, level_codes, numbering = _new_states(S, lo, n, visited, total)
 
     # the level's events, in the per-state engine's order
     events = S.expansion_events(lo, d, deadlocked)
@@ -447,27 +512,36 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
         stop, i_ret = None, n
 
     kept_codes = level_codes[:keep]
+    ids = numbering[2] if numbering is not None else None
     if keep == level_codes.shape[0]:
-        visited.merge(nk, npos)
+        visited.merge(nk, npos, ids)
     else:
         m = nc.view(np.int64) < (int(kept_codes[-1]) + 1 if keep else 0)
-        visited.merge(nk[m], npos[m])
+        visited.merge(nk[m], npos[m], None if ids is None else ids[m])
+    if graph is not None and stop is None:
+        graph.add_edges(edges, numbering, visited.mixed)
+        graph.add_values(level_keys)
     parents = (kept_codes // nt).astype(np.int32 if n < 2**31 else np.int64)
     tid = (kept_codes % nt).astype(tid_dtype)
     return level_keys[:keep], parents, tid, counted, stop, i_ret
 
 
-def _new_states(S: _Search, lo: LevelOut, n: int, visited: Visited):
+def _new_states(S: _Search, lo: LevelOut, n: int, visited: Visited, total: int):
     """The level's new states: sorted by key (keys, codes, positions in the visited set)
     and in discovery order (keys, codes).  For each distinct successor the smallest code
-    parent * n_transitions + transition wins: the per-state engine's first discovery."""
+    parent * n_transitions + transition wins: the per-state engine's first discovery.
+    In a numbered visited set, also the numbering of the level's successors: (their
+    distinct keys, sorted; the state number of each; the numbers of the new states, which
+    follow the `total` states discovered before, in discovery order), else None."""
     nt = S.nt
+    xp = S.arr.xp
     if not lo.succ:
-        nk = S.arr.xp.empty(0, dtype=np.uint64)
-        return nk, nk, S.arr.xp.empty(0, dtype=np.int64), nk, nk.view(np.int64)
+        nk = xp.empty(0, dtype=np.uint64)
+        none = (nk, xp.empty(0, dtype=np.int32), xp.empty(0, dtype=np.int32))
+        return nk, nk, xp.empty(0, dtype=np.int64), nk, nk.view(np.int64), \
+            none if visited.numbered else None
     code_bits = max(int(n * nt - 1).bit_length(), 1)
     succ, lo.succ = lo.succ, []
-    xp = S.arr.xp
     # the candidates, held only by this list, so that the sort can free them as it goes
     cands = [xp.concatenate([k for _, _, k in succ]),
              xp.concatenate([ix.astype(np.uint64) * np.uint64(nt) + np.uint64(t)
@@ -482,11 +556,20 @@ def _new_states(S: _Search, lo: LevelOut, n: int, visited: Visited):
     pos, present = visited.lookup(uk)
     fresh = ~present
     nk, nc, npos = uk[fresh], mc[fresh], pos[fresh]
-    del uk, mc, pos, present, fresh
+    del mc
     level_keys, level_codes = by_code(nk, nc, code_bits, xp)
+    level_codes = level_codes.view(np.int64)
+    numbering = None
+    if visited.numbered:
+        nids = (total + xp.searchsorted(level_codes, nc.view(np.int64))).astype(np.int32)
+        uk_ids = xp.empty(uk.shape[0], dtype=np.int32)
+        uk_ids[fresh] = nids
+        uk_ids[present] = visited.ids[pos[present]]
+        numbering = (uk, uk_ids, nids)
+    del uk, pos, present, fresh
     if visited.mixed:
         level_keys = unmix(level_keys, xp)
-    return nk, nc, npos, level_keys, level_codes.view(np.int64)
+    return nk, nc, npos, level_keys, level_codes, numbering
 
 
 def _search(xp, a, value: int) -> int:
@@ -543,14 +626,6 @@ def check_system_array(model, ts: TransitionSystem, cs: CompiledSystem,
     from ..api import check_system
     from ..explain import Explainer
 
-    if ts.temporal:
-        # temporal properties need the state graph, which only the per-state engine records
-        result = check_system(model, ts, cs, limits, progress)
-        if note_fallback:
-            result.warnings.append("the array engine does not record the state graph that "
-                                   "temporal properties need; the per-state engine checked "
-                                   "this spec")
-        return result
     try:
         arr = compile_array_system(ts, xp)
     except ArrayUnsupported as exc:

@@ -165,14 +165,22 @@ def unmix(ys, xp=np):
 
 class Visited:
     """Sorted uint64 keys (or mixed keys, once `use_mixed` was called), merged into one of
-    two reused buffers (no page faults from a fresh allocation per level)."""
+    two reused buffers (no page faults from a fresh allocation per level).  `numbered`: each
+    key also carries its state's number (int32, in the same order, two buffers likewise),
+    for the state graph of temporal properties."""
 
-    def __init__(self, xp=np):
+    def __init__(self, xp=np, numbered: bool = False):
         self.xp = xp
         self.bufs = [xp.empty(1024, dtype=np.uint64), xp.empty(1024, dtype=np.uint64)]
+        self.id_bufs = [xp.empty(1024, dtype=np.int32), xp.empty(1024, dtype=np.int32)] \
+            if numbered else None
         self.cur = 0
         self.n = 0
         self.mixed = False
+
+    @property
+    def numbered(self) -> bool:
+        return self.id_bufs is not None
 
     def use_mixed(self) -> None:
         """Keep the set in the mixed order from now on."""
@@ -180,12 +188,22 @@ class Visited:
             return
         v = self.keys
         v *= np.uint64(MIX)
-        v.sort()
+        if self.numbered:
+            order = self.xp.argsort(v)
+            v[:] = v[order]
+            ids = self.ids
+            ids[:] = ids[order]
+        else:
+            v.sort()
         self.mixed = True
 
     @property
     def keys(self) -> np.ndarray:
         return self.bufs[self.cur][:self.n]
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.id_bufs[self.cur][:self.n]
 
     def lookup(self, sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(insertion positions, mask of keys already present)."""
@@ -196,8 +214,9 @@ class Visited:
             return pos, xp.zeros(sorted_keys.shape[0], dtype=bool)
         return pos, v[xp.minimum(pos, self.n - 1)] == sorted_keys
 
-    def merge(self, new_keys: np.ndarray, pos: np.ndarray) -> None:
-        """Insert sorted `new_keys` (absent; `pos` from `lookup`)."""
+    def merge(self, new_keys: np.ndarray, pos: np.ndarray, new_ids=None) -> None:
+        """Insert sorted `new_keys` (absent; `pos` from `lookup`), numbered `new_ids` in a
+        numbered set."""
         xp = self.xp
         nn = new_keys.shape[0]
         if not nn:
@@ -207,30 +226,51 @@ class Visited:
         if self.bufs[other].shape[0] < total:
             # an eighth to spare: late levels grow the set by little, so a reallocation
             # (fresh pages, page faults) is rare, and the two buffers stay near 8 bytes/state
+            size = total + total // 8 + 1024
             self.bufs[other] = None
-            self.bufs[other] = xp.empty(total + total // 8 + 1024, dtype=np.uint64)
+            self.bufs[other] = xp.empty(size, dtype=np.uint64)
+            if self.numbered:
+                self.id_bufs[other] = None
+                self.id_bufs[other] = xp.empty(size, dtype=np.int32)
         out = self.bufs[other][:total]
         ins = pos + xp.arange(nn)
         keep = xp.ones(total, dtype=bool)
         keep[ins] = False
         out[ins] = new_keys
         out[keep] = self.keys
+        if self.numbered:
+            ids = self.id_bufs[other][:total]
+            ids[ins] = new_ids
+            ids[keep] = self.ids
         self.cur, self.n = other, total
 
     def release_spare(self) -> None:
         """Free the second buffer (after the search: only lookups remain)."""
         self.bufs[1 - self.cur] = self.xp.empty(0, dtype=np.uint64)
+        if self.numbered:
+            self.id_bufs[1 - self.cur] = self.xp.empty(0, dtype=np.int32)
 
     def contains(self, key: int) -> bool:
+        return self._position(key) is not None
+
+    def _position(self, key: int) -> int | None:
         if self.mixed:
             key = key * MIX % (1 << 64)
         v = self.keys
         p = int(self.xp.searchsorted(v, self.xp.asarray([key], dtype=np.uint64))[0])
-        return p < self.n and int(v[p]) == key
+        return p if p < self.n and int(v[p]) == key else None
+
+    def number_of(self, key: int) -> int | None:
+        """The number of the state with this key (a numbered set), None if absent."""
+        p = self._position(key)
+        return None if p is None else int(self.ids[p])
 
     @property
     def nbytes(self) -> int:
-        return self.bufs[0].nbytes + self.bufs[1].nbytes
+        out = self.bufs[0].nbytes + self.bufs[1].nbytes
+        if self.numbered:
+            out += self.id_bufs[0].nbytes + self.id_bufs[1].nbytes
+        return out
 
 
 def enabled_per_state(lo: LevelOut, n: int) -> np.ndarray:

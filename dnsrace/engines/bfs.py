@@ -26,6 +26,7 @@ from ..ir.system import TransitionSystem
 from ..results import PropertyResult, Stats, Trace, TraceStep
 from .graph import StateGraph
 from .temporal import decide_all as decide_temporal
+from .temporal import search_graph as temporal_search_graph
 
 CHUNK = 1024  # states expanded per call of the generated search
 
@@ -77,6 +78,10 @@ class Exploration:
     @property
     def complete(self) -> bool:
         return self.stopped is None
+
+    def search_graph(self, ts: TransitionSystem, cs: CompiledSystem):
+        """The graph and P/Q values the temporal decision needs (a complete search)."""
+        return temporal_search_graph(ts, cs, self)
 
     def path_to(self, sid: int) -> list[tuple[int, int]]:
         """(transition, state number) from an initial state to sid; the first has -1."""
@@ -288,7 +293,8 @@ def build_properties(ts: TransitionSystem, cs: CompiledSystem, found: Exploratio
     about = {p.name: p.about for p in ts.state_properties}
     about.update({p.name: p.about for p in ts.transition_properties})
     about.update({p.name: p.about for p in ts.temporal})
-    temporal = decide_temporal(ts, cs, found) if ts.temporal and found.complete else {}
+    temporal = decide_temporal(ts, cs, found.search_graph(ts, cs)) \
+        if ts.temporal and found.complete else {}
     out = []
     for name, kind, expected in ts.property_order:
         if kind == "temporal":
@@ -322,7 +328,7 @@ def temporal_result(ts: TransitionSystem, cs: CompiledSystem, found: Exploration
     trace = None
     if verdict.lasso is not None:
         lasso = verdict.lasso
-        path = [(t, found.states[s]) for t, s in zip(lasso.tids, lasso.states)]
+        path = list(zip(lasso.tids, verdict.packed))
         trace = build_trace(ts, cs, path)
         trace.loop_start = lasso.loop_start
         trace.fair_steps = verdict.fair_steps

@@ -61,6 +61,13 @@ def as_graph(sg: StateGraph, n: int, ts: TransitionSystem) -> Graph:
         indptr[1:] = np.frombuffer(sg.row_end, dtype=np.int64)
     dst = np.frombuffer(sg.dst, dtype=np.int32) if len(sg.dst) else np.zeros(0, np.int32)
     tid = np.frombuffer(sg.tid, dtype=np.int32) if len(sg.tid) else np.zeros(0, np.int32)
+    return graph_of(indptr, dst, tid, ts)
+
+
+def graph_of(indptr: np.ndarray, dst: np.ndarray, tid: np.ndarray,
+             ts: TransitionSystem) -> Graph:
+    """The `Graph` of compressed sparse rows (`indptr` int64, `dst` and `tid` int32)."""
+    n = len(indptr) - 1
     degree = np.diff(indptr)
     src = np.repeat(np.arange(n, dtype=np.int32), degree)
     unit_of = np.full(max(len(ts.transitions), 1), -1, dtype=np.int32)

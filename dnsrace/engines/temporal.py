@@ -1,6 +1,8 @@
-"""Temporal verdicts for an explicit search: evaluate P and Q on every state, decide each
-property on the recorded graph (`engines.liveness`), and turn a counterexample into a trace
-after replaying it through the compiled successor function.
+"""Temporal verdicts for an explicit search: P and Q on every state, each property decided on
+the recorded graph (`engines.liveness`), and a counterexample turned into a trace after
+replaying it through the compiled successor function.  Both explicit engines hand over the
+same `SearchGraph` (the per-state engine through `search_graph`, the array engine through
+`engines.array_graph`), so their verdicts and traces are the same.
 
 Only a complete search decides a temporal property; otherwise it is `unknown`.
 """
@@ -8,12 +10,13 @@ Only a complete search decides a temporal property; otherwise it is `unknown`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from ..backends.python_codegen import CompiledSystem, compile_predicates
 from ..ir.system import TransitionSystem
-from .graph import as_graph
+from .graph import Graph, as_graph
 from .liveness import ERROR, FALSE, TRUE, Lasso, decide
 
 
@@ -22,6 +25,19 @@ class TemporalVerdict:
     outcome: str             # holds | violated
     lasso: Lasso | None      # state numbers (in the search's order) and transitions
     fair_steps: list[str]    # fairness units that take a step in the cycle
+    packed: list[int] | None = None  # the lasso's states, as the explicit engine packs them
+
+
+@dataclass
+class SearchGraph:
+    """What an explicit search hands the temporal decision, whichever engine ran it (the
+    state numbers are the per-state engine's discovery order in both)."""
+
+    graph: Graph
+    values: list[tuple]                       # per property: (P's values, Q's or None)
+    path_to: Callable[[int], list]            # a first shortest path: [(transition, state)]
+    depth: Callable[[], np.ndarray]           # each state's distance from the initial ones
+    packed: Callable[[list[int], list[int]], list[int]]  # a lasso's states, packed
 
 
 def evaluate(ts: TransitionSystem, cs: CompiledSystem, states: list[int]) -> list[tuple]:
@@ -54,28 +70,34 @@ def depths(links, n_transitions: int) -> np.ndarray:
     return out
 
 
-def decide_all(ts: TransitionSystem, cs: CompiledSystem, found) -> dict[str, TemporalVerdict]:
-    """Every temporal property's verdict after a complete search (`found`: an
-    `engines.bfs.Exploration` with its graph)."""
-    g = as_graph(found.graph, len(found.states), ts)
-    values = evaluate(ts, cs, found.states)
+def search_graph(ts: TransitionSystem, cs: CompiledSystem, found) -> SearchGraph:
+    """The `SearchGraph` of a complete per-state search (`engines.bfs.Exploration`)."""
+    return SearchGraph(as_graph(found.graph, len(found.states), ts),
+                       evaluate(ts, cs, found.states), found.path_to,
+                       lambda: depths(found.links, found.n_transitions),
+                       lambda states, tids: [found.states[s] for s in states])
+
+
+def decide_all(ts: TransitionSystem, cs: CompiledSystem, sg: SearchGraph
+               ) -> dict[str, TemporalVerdict]:
+    """Every temporal property's verdict after a complete search."""
     depth = None
     out = {}
-    for prop, (pv, qv) in zip(ts.temporal, values):
+    for prop, (pv, qv) in zip(ts.temporal, sg.values):
         if prop.form == "leads_to" and depth is None:
-            depth = depths(found.links, found.n_transitions)
-        verdict = decide(g, prop, pv, qv, found.path_to, depth)
+            depth = sg.depth()
+        verdict = decide(sg.graph, prop, pv, qv, sg.path_to, depth)
         if not verdict.violated:
             out[prop.name] = TemporalVerdict("holds", None, [])
             continue
         lasso = verdict.lasso
-        packed = [found.states[s] for s in lasso.states]
+        packed = sg.packed(lasso.states, lasso.tids)
         problems = check_lasso(ts, cs, packed, lasso.tids, lasso.loop_start)
         assert not problems, f"internal error: the counterexample of {prop.name} does not " \
             f"replay: {problems}"
         steps = [] if lasso.loop_start is None else \
             fair_units_taking_steps(ts, lasso.tids[lasso.loop_start + 1:])
-        out[prop.name] = TemporalVerdict("violated", lasso, steps)
+        out[prop.name] = TemporalVerdict("violated", lasso, steps, packed)
     return out
 
 
