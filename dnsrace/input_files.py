@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import stat
 
-MAX_SPEC_BYTES = 1 << 20        # 1 MiB: the largest shipped spec is under 4 KiB
+MAX_SPEC_BYTES = 256 << 10      # 256 KiB: the largest shipped spec is under 8 KiB, and YAML
+                                # is read at about 100 KiB/s
 MAX_TRACE_BYTES = 64 << 20      # 64 MiB: a trace of thousands of steps of large states
 
 

@@ -25,17 +25,26 @@ _deferring: list[bool] = []     # one entry per open `deferred()` block
 _pending: list[int] = []
 
 
+_installed: list[bool] = []
+
+
 def install() -> None:
-    """Route SIGINT and SIGTERM through dnsrace's handler (main thread only)."""
+    """Route SIGINT and SIGTERM through dnsrace's handler (main thread only; once per
+    process, however often the command line runs in it)."""
     if threading.current_thread() is not threading.main_thread():
         return
+    _received.clear()
+    _pending.clear()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _handle)
+    if _installed:
+        return
+    _installed.append(True)
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
     signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     threading.Thread(target=_watch, args=(read_fd,), name="dnsrace-interrupts",
                      daemon=True).start()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _handle)
 
 
 def _handle(signum, frame) -> None:

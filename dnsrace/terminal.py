@@ -10,6 +10,7 @@ full disk, an I/O error).
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import sys
@@ -80,29 +81,28 @@ def finish(status: int) -> int:
     try:
         sys.stdout.flush()
     except OSError as exc:
-        failure = output_error(exc, "the standard output")
-        _silence_stdout()
-        _say(str(failure))
-        return failure.status
+        return fail_output(output_error(exc, "the standard output"))
     return status
 
 
 def fail_output(failure: OutputError) -> int:
     """Report an output failure on stderr (if it can) and return its exit status."""
-    if failure.status == EXIT_BROKEN_PIPE:
-        _silence_stdout()
+    _silence_stdout()
     _say(str(failure))
     return failure.status
 
 
 def _silence_stdout() -> None:
-    """Point the standard output at /dev/null, so the interpreter's last flush cannot fail."""
+    """Send what is left for the standard output to /dev/null, so no later flush (the
+    interpreter's, at exit) fails again: its file descriptor is pointed there, and the stream
+    object is replaced."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
         pass
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")
 
 
 def _say(message: str) -> None:

@@ -37,6 +37,7 @@ class TraceError(Exception):
         super().__init__(message)
         self.code, self.message, self.where, self.hint, self.pos = code, message, where, hint, pos
         self.text: str | None = None   # the trace's text, where it was read
+        self.duplicate: str | None = None   # a key given twice in one object (to locate)
 
 
 @dataclass
@@ -94,7 +95,12 @@ def parse_json(text: str):
                          pos=(exc.lineno, exc.colno)) from None
     except RecursionError:
         raise TraceError("DR602", "the trace's JSON is nested too deeply to read",
-                         hint=SHAPE_HINT) from None
+                         hint=SHAPE_HINT, pos=_json_locate(text, deeper_than=MAX_JSON_DEPTH)
+                         ) from None
+    except TraceError as exc:
+        if exc.pos is None and exc.duplicate is not None:
+            exc.pos = _json_locate(text, duplicate=exc.duplicate)
+        raise
     except ValueError:   # Python's limit on the digits of an integer
         raise TraceError("DR602", "the trace holds an integer of more than "
                          f"{sys.get_int_max_str_digits()} digits", hint=SHAPE_HINT) from None
@@ -104,10 +110,46 @@ def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
     out = {}
     for k, v in pairs:
         if k in out:
-            raise TraceError("DR602", f"the trace's JSON has the key {json_brief(k)} twice in "
+            exc = TraceError("DR602", f"the trace's JSON has the key {json_brief(k)} twice in "
                              "one object", hint="a key may appear once per object")
+            exc.duplicate = k
+            raise exc
         out[k] = v
     return out
+
+
+MAX_JSON_DEPTH = 100     # a trace nests 5 deep, plus its values' own nesting
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"\s*:?|[\[\]{}]')
+
+
+def _json_locate(text: str, deeper_than: int | None = None, duplicate: str | None = None):
+    """(line, column) of the first bracket nested deeper than `deeper_than`, or of the
+    second occurrence of the key `duplicate` in one object; None if not found.  A scan of
+    strings and brackets only (no recursion), used once a problem is known to be there."""
+    keys: list[set | None] = []
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok in "[{":
+            keys.append(set() if tok == "{" else None)
+            if deeper_than is not None and len(keys) > deeper_than:
+                return _line_col(text, m.start())
+        elif tok in "]}":
+            if keys:
+                keys.pop()
+        elif tok.endswith(":") and keys and keys[-1] is not None and duplicate is not None:
+            try:
+                key = json.loads(tok[:-1].rstrip())
+            except ValueError:
+                continue
+            if key == duplicate and key in keys[-1]:
+                return _line_col(text, m.start())
+            keys[-1].add(key)
+    return None
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _no_constant(name: str):

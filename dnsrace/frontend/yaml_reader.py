@@ -332,6 +332,24 @@ def _too_deep(yaml: YAML, text: str, deadline: Deadline) -> Pos | None:
     return None
 
 
+def _tree_too_deep(docs) -> Pos | None:
+    """Where composed mappings and lists first nest deeper than MAX_YAML_DEPTH, or None
+    (an iterative walk: no recursion however deep the tree)."""
+    stack = [(d, 1) for d in docs if d is not None]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, ScalarNode) or id(node) in seen:   # an alias is met again
+            continue
+        seen.add(id(node))
+        if depth > MAX_YAML_DEPTH:
+            return _pos(node.start_mark)
+        children = node.value if isinstance(node, SequenceNode) else \
+            [x for pair in node.value for x in pair]
+        stack.extend((c, depth + 1) for c in children)
+    return None
+
+
 def _reader_problem(exc: ReaderError) -> str:
     ch = exc.character
     code = ch if isinstance(ch, int) else ord(ch) if isinstance(ch, str) and ch else None
@@ -358,13 +376,17 @@ def read_yaml(text: str, rep: Reporter, deadline: Deadline = NO_DEADLINE) -> YNo
                   "and 010 is 10)")
         return None
     try:
-        deep = _too_deep(yaml, text, deadline)
+        try:
+            docs = list(yaml.compose_all(text))
+            deep = _tree_too_deep(docs)
+        except RecursionError:    # nested far past the bound: find where, from the events
+            docs, deep = [], _too_deep(yaml, text, deadline)
         if deep is not None:
             rep.error("DR110", f"mappings and lists are nested more than {MAX_YAML_DEPTH} deep "
                       "here", deep, "flatten the structure: a spec's sections nest a few "
                       "levels only")
             return None
-        docs = list(yaml.compose_all(text))
+        deadline.check()
     except ReaderError as exc:
         rep.error("DR101", f"YAML syntax error: {_reader_problem(exc)}",
                   _offset_pos(text, exc.position), "remove the character, or write it as an "

@@ -236,7 +236,7 @@ def position_problem(inp: FuzzInput, stderr: str) -> str | None:
         line_end = stderr.find("\n", m.start())
         head = stderr[m.start():line_end if line_end >= 0 else None]
         code = m.group("code")
-        if code.startswith("DR4") or code == "DR109":
+        if code.startswith("DR4") or code in ("DR109", "DR601"):   # a file, not a place in it
             continue
         where = WHERE.match(m.group("where"))
         if where is None:
