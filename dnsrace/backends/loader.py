@@ -2,20 +2,21 @@
 
 Back ends generate Python from the transition IR, never from spec text: a spec reaches the
 source only as integers and as comments (names that the front end validated as identifiers,
-then passed through `comment`).  As a second guard, `load` refuses any source holding a
-string literal, so no text from a spec can become code, and it runs the code with only the
-built-ins the back end names.
+then passed through `comment`, which also drops quotes).  As a second guard, `load` refuses
+any source holding a quote character at all: with no quote there is no string literal, so no
+text from a spec can become code.  It runs the code with only the built-ins the back end
+names.
 """
 
 from __future__ import annotations
 
-import io
-import tokenize
+QUOTES = "'\""
 
 
 def comment(text: str) -> str:
-    """Text safe to put in a generated comment (one line, printable)."""
-    return "".join(ch if ch.isprintable() and ch not in "\r\n" else "?" for ch in str(text))
+    """Text safe to put in a generated comment (one line, printable, no quotes)."""
+    return "".join(ch if ch.isprintable() and ch not in "\r\n" + QUOTES else "?"
+                   for ch in str(text))
 
 
 class GeneratedCodeError(RuntimeError):
@@ -24,10 +25,12 @@ class GeneratedCodeError(RuntimeError):
 
 def load(source: str, filename: str, builtins: dict, runtime: dict | None = None) -> dict:
     """Compile and run generated source; returns its namespace."""
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.STRING or tok.type == getattr(tokenize, "FSTRING_START", -1):
-            raise GeneratedCodeError(f"generated code holds a string literal at line "
-                                     f"{tok.start[0]}: {tok.line.strip()!r}")
+    for quote in QUOTES:
+        at = source.find(quote)
+        if at >= 0:
+            line = source.count("\n", 0, at) + 1
+            raise GeneratedCodeError(f"generated code holds a quote at line {line}: "
+                                     f"{source.splitlines()[line - 1].strip()!r}")
     namespace: dict = {"__builtins__": dict(builtins), **(runtime or {})}
     exec(compile(source, f"<{comment(filename)}>", "exec"), namespace)  # noqa: S102
     return namespace
