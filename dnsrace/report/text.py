@@ -100,10 +100,12 @@ def summary_line(r: CheckResult, timing: bool = True) -> str:
 
 def _stopped(why: str | None) -> str:
     return {"max-states": "--max-states reached", "max-depth": "--max-depth reached",
-            "time-limit": "--time-limit reached", "memory-limit": "the next level would not "
-            "fit in memory", "solver-unknown": "Z3 could not decide", "temporal-unchecked": "this engine does not "
-            "decide temporal properties", "stop-on-first": "stopped at the first "
-            "unexpected outcome", "interrupted": "interrupted"}.get(why or "", why or "")
+            "time-limit": "--time-limit reached",
+            "memory-limit": "the next level would not fit in memory",
+            "solver-unknown": "Z3 could not decide",
+            "temporal-unchecked": "this engine does not decide temporal properties",
+            "stop-on-first": "stopped at the first unexpected outcome",
+            "interrupted": "interrupted"}.get(why or "", why or "")
 
 
 def status_word(r: CheckResult) -> str:

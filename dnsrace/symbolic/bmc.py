@@ -16,8 +16,9 @@ far.  At each depth d the queries follow the contract's trace lengths:
 Each query is made under a fresh assumption literal; one query first asks for any event of
 the phase, and only when that is satisfiable are the properties told apart (every event true
 in a model is recorded from that model).  Every trace is replayed through the explicit
-semantics before it is reported (`validate.Validator`).  BMC never proves anything: a
-property with no counterexample within the bound is `unknown`.
+semantics before it is reported (`validate.Validator`).  With liveness properties, each
+depth also asks for a lasso of that length (`lasso.LassoSearch`).  BMC never proves
+anything: a property with no counterexample within the bound is `unknown`.
 """
 
 from __future__ import annotations
