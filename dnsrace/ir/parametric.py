@@ -146,12 +146,10 @@ class ParametricLowerer(Lowerer):
         return {s.index: self._slot(s.index, False) for s in self.layout.slots}
 
     def posts(self) -> dict[int, Term]:
-        out = {}
-        for s in self.layout.slots:
-            if s.index in self.arrays:
-                raise _Refused("a transition property cannot read a symbolic set", None)
-            out[s.index] = self._slot(s.index, True)
-        return out
+        """The state after a step, for transition properties: a symbolic set is refused
+        only where the property reads it after the step."""
+        return _Posts({s.index: self._slot(s.index, True) for s in self.layout.slots
+                       if s.index not in self.arrays})
 
     def read(self, rep, state):
         if isinstance(rep, ScalarRep) and rep.slot in self.arrays:
@@ -438,6 +436,14 @@ def _scalar_reps(reps):
             yield from _scalar_reps(r.elems)
         else:
             yield from _scalar_reps(r.elems)
+
+
+class _Posts(dict):
+    """Post-state slots; reading a symbolic set's (left out) is refused."""
+
+    def __missing__(self, slot: int):
+        raise _Refused("a transition property cannot read a symbolic set after the step "
+                       "(its value with the prime)", None)
 
 
 def _mark(exc: Exception, pos: Pos) -> None:

@@ -100,9 +100,12 @@ def summary_line(r: CheckResult, timing: bool = True) -> str:
 
 def _stopped(why: str | None) -> str:
     return {"max-states": "--max-states reached", "max-depth": "--max-depth reached",
-            "time-limit": "--time-limit reached", "memory-limit": "the next level would not "
-            "fit in memory", "solver-unknown": "Z3 could not decide", "stop-on-first": "stopped at the first "
-            "unexpected outcome", "interrupted": "interrupted"}.get(why or "", why or "")
+            "time-limit": "--time-limit reached",
+            "memory-limit": "the next level would not fit in memory",
+            "solver-unknown": "Z3 could not decide",
+            "temporal-unchecked": "this engine does not decide temporal properties",
+            "stop-on-first": "stopped at the first unexpected outcome",
+            "interrupted": "interrupted"}.get(why or "", why or "")
 
 
 def status_word(r: CheckResult) -> str:
@@ -192,6 +195,9 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
             if r.symbolic and p.engine == "pdr" and p.outcome in ("holds", "unreachable"):
                 v += f" (every {', '.join(r.symbolic)})"
             out.append(f"  {mark(p):<4} {p.name:<{width}}  {_kind(p):<{kw}}  {v}")
+            if p.outcome == "unknown" and p.kind == "temporal" and p.message:
+                # why an engine leaves a temporal property undecided (BMC, PDR, k-induction)
+                out.append(f"  {'':<4} {'':<{width}}  {'':<{kw}}  ({p.message})")
     else:
         for p in r.properties:
             if not p.as_expected:

@@ -3,7 +3,8 @@
 z3 is imported only inside this package.  Entry points (each returns a `CheckResult`):
 
   check_bmc(model, max_depth, time_limit)          shortest counterexamples and witnesses
-                                                   within a bound; never `holds`
+                                                   within a bound, lassos for liveness
+                                                   properties (`lasso`); never `holds`
   check_kind(model, max_k, time_limit, lemmas)     k-induction proofs, with BMC for the
                                                    counterexamples
   check_pdr(model, time_limit)                     IC3/PDR through Z3's Spacer: proofs with

@@ -16,8 +16,9 @@ far.  At each depth d the queries follow the contract's trace lengths:
 Each query is made under a fresh assumption literal; one query first asks for any event of
 the phase, and only when that is satisfiable are the properties told apart (every event true
 in a model is recorded from that model).  Every trace is replayed through the explicit
-semantics before it is reported (`validate.Validator`).  BMC never proves anything: a
-property with no counterexample within the bound is `unknown`.
+semantics before it is reported (`validate.Validator`).  With liveness properties, each
+depth also asks for a lasso of that length (`lasso.LassoSearch`).  BMC never proves
+anything: a property with no counterexample within the bound is `unknown`.
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ class Bmc:
         self.closed: set[str] = set()   # decided otherwise (proved): not searched further
         self.S: list[StateVars] = []
         self.depth = -1          # the deepest d whose state events have been checked
+        self.lassos = None       # a lasso.LassoSearch for the liveness properties, or None
 
     # ------------------------------------------------------------------ unrolling
     def start(self) -> None:
@@ -232,6 +234,8 @@ class Bmc:
         self.start()
         for d in range(max_depth + 1):
             self.phase(d, "state")
+            if self.lassos is not None:
+                self.lassos.at_depth(d)
             self.depth = d
             if per_depth is not None and per_depth(d) is False:
                 return
@@ -242,7 +246,8 @@ class Bmc:
             self.phase(d, "step")
 
     def all_found(self) -> bool:
-        return all(e.prop in self.found or e.prop in self.closed for e in self.events)
+        return all(e.prop in self.found or e.prop in self.closed for e in self.events) \
+            and not (self.lassos is not None and self.lassos.open())
 
 
 def properties(ts: TransitionSystem, found: dict[str, Found], engine: str,
@@ -251,6 +256,7 @@ def properties(ts: TransitionSystem, found: dict[str, Found], engine: str,
     for a property without a trace."""
     about = {p.name: p.about for p in ts.state_properties}
     about.update({p.name: p.about for p in ts.transition_properties})
+    about.update({p.name: p.about for p in ts.temporal})
     out = []
     for name, kind, expected in ts.property_order:
         f = found.get(name)
@@ -303,6 +309,9 @@ def check_bmc(model: Model, max_depth: int = 20, time_limit: float | None = None
     deadline = None if time_limit is None else t0 + time_limit
     enc = Encoding(ts, mode, relation)
     bmc = Bmc(model, ts, cs, enc, solver, deadline)
+    if ts.temporal:
+        from .lasso import LassoSearch
+        bmc.lassos = LassoSearch(bmc)
     stopped, reason = "max-depth", None
     try:
         bmc.run(max_depth, None if progress is None else
@@ -315,14 +324,21 @@ def check_bmc(model: Model, max_depth: int = 20, time_limit: float | None = None
     depth = max(bmc.depth, 0)
 
     def open_outcome(name, kind):
+        if kind == "temporal" and bmc.lassos.why_not(name) is not None:
+            return "unknown", bmc.lassos.why_not(name)
         if reason is not None:
             return "unknown", f"Z3 could not decide depth {depth + 1}: {reason}" \
                 if stopped != "interrupted" else "interrupted"
+        if kind == "temporal":
+            return "unknown", (f"no lasso within {depth} steps (bounded model checking "
+                               "never proves a liveness property)")
         what = "witness" if kind == "reachable" else "violation"
         return "unknown", f"no {what} within {depth} steps (bounded model checking)"
 
-    props = properties(ts, bmc.found, "bmc", open_outcome,
-                       explainer_for(model, ts, cs, bmc.found))
+    found = dict(bmc.found)
+    if bmc.lassos is not None:
+        found.update({n: Found(t, None, path) for n, (t, path) in bmc.lassos.found.items()})
+    props = properties(ts, found, "bmc", open_outcome, explainer_for(model, ts, cs, found))
     complete = all(p.outcome != "unknown" for p in props)
     stats = Stats(0, 0, depth, time.monotonic() - t0, 0)
     return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "bmc",

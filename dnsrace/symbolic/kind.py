@@ -78,8 +78,8 @@ class InductionResult(PropertyResult):
 Part = tuple
 
 
-TEMPORAL_NOTE = ("the Z3 engines do not check temporal properties: use --engine bfs or "
-                 "array")
+TEMPORAL_NOTE = ("k-induction does not check temporal properties: --engine bmc finds "
+                 "lassos within --max-depth, --engine bfs or array decides them")
 
 
 def parts_of(ts: TransitionSystem, name: str, kind: str) -> list[Part]:

@@ -16,6 +16,10 @@ additions for what `ir.parametric` keeps symbolic:
     becomes a variable of the clause); a failure condition that holds one is left out of a
     step's "succeeds" conjuncts (more successors: still sound).  Any other `exists` makes the
     property `unknown`, with that reason.
+A transition property (and the `error` check, which includes its evaluation failing) adds
+one query per transition: Inv(x) and a step of that transition from x to y on which the bad
+term holds (it reads y's scalars; a symbolic set after the step is refused by
+`ir.parametric`).
 Spacer runs alone for a few seconds first; when that does not decide, again with the lemmas
 `houdini` finds assumed in every body (the lease's mutual exclusion is one Spacer alone does
 not find).  A proof's invariant (Spacer's, with the lemmas it needs) is checked again by a
@@ -36,7 +40,6 @@ from ..ir.parametric import ParametricSystem
 from ..ir.terms import Term
 from .encode import Intervals, Translator
 from . import houdini
-from .kind import is_step_part
 from .pdr import _interp, first_failing
 
 UNBOUNDED = 1 << 62
@@ -228,25 +231,35 @@ def _has_exists(t: Term) -> bool:
     return any(x.op == "exists" for x in T.walk(t))
 
 
-def bad_terms(ps: ParametricSystem, part) -> list[tuple[Term, object]]:
-    """The state terms (with a pc condition, if any) whose truth is the part's bad event:
-    [(term, pc or None)].  Effect failures come with their transition's enabledness."""
+def bad_terms(ps: ParametricSystem, part) -> list[tuple[Term, object, bool]]:
+    """The terms (with a pc condition, if any) whose truth is the part's bad event:
+    [(term, pc or None, on a step)].  Effect failures come with their transition's
+    enabledness; a step's term (a transition property's) reads the state before the step
+    and after it."""
     ts = ps.ts
     what, arg = part
     out = []
-    if what == "sp":
+    if what == "tp":
+        p = ts.transition_properties[arg]
+        fail = T.or_(*(f.cond for f in p.failures))
+        out.append((T.and_(T.not_(fail), T.not_(p.term)), None, True))
+    elif what == "tp_error":
+        for p in ts.transition_properties:
+            for f in p.failures:
+                out.append((f.cond, None, True))
+    elif what == "sp":
         p = ts.state_properties[arg]
         fail = T.or_(*(f.cond for f in p.failures))
         hit = T.not_(p.term) if p.kind == "invariant" else p.term
-        out.append((T.and_(T.not_(fail), hit), None, None))
+        out.append((T.and_(T.not_(fail), hit), None, False))
     elif what == "sp_error":
         for p in ts.state_properties:
             for f in p.failures:
-                out.append((f.cond, None, None))
+                out.append((f.cond, None, False))
     elif what == "guard_error":
         for t in ts.transitions:
             for f in t.guard_failures:
-                out.append((f.cond, t.pc, None))
+                out.append((f.cond, t.pc, False))
     elif what == "effect":
         for t in ts.transitions:
             for j, f in enumerate(t.effect_failures):
@@ -256,7 +269,7 @@ def bad_terms(ps: ParametricSystem, part) -> list[tuple[Term, object]]:
                 earlier = [g.cond for g in t.effect_failures[:j]]
                 gfail = [g.cond for g in t.guard_failures]
                 first = T.and_(f.cond, *(T.not_(x) for x in earlier + gfail))
-                out.append((T.and_(t.guard, first), t.pc, None))
+                out.append((T.and_(t.guard, first), t.pc, False))
     elif what == "deadlock":
         en = []
         for t in ts.transitions:
@@ -266,7 +279,7 @@ def bad_terms(ps: ParametricSystem, part) -> list[tuple[Term, object]]:
         term = T.not_(T.or_(*en))
         if ts.terminal is not None:
             term = T.and_(T.not_(ts.terminal), term)
-        out.append((term, None, None))
+        out.append((term, None, False))
     else:
         raise Unsupported(f"{what} properties")
     return out
@@ -277,11 +290,6 @@ def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
     """PDR for one target.  `timeout_ms` bounds this call's Spacer runs; the lemmas, found
     once for the whole system, may take until `deadline` (the whole check's)."""
     t0 = time.monotonic()
-    if not enc.ps.ts.transition_properties:
-        parts = [p for p in parts if p[0] != "tp_error"]
-    if any(is_step_part(p) for p in parts):
-        return Verdict("unknown", reason="transition properties are not checked with "
-                       "symbolic constants yet")
     try:
         bads = [b for p in parts for b in bad_terms(enc.ps, p)]
     except Unsupported as exc:
@@ -322,7 +330,10 @@ def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
             rules.append((z3.And(*body, *_ranges_y(enc, c0)), inv(*enc.args(enc.Y, enc.cy))))
         # queries
         queries = []
-        for term, pc, _ in bads:
+        for term, pc, on_step in bads:
+            if on_step:
+                queries += _step_queries(enc, inv, term, dropped)
+                continue
             c = enc.clause(positive=True)
             f = c.formula(term)
             body = [inv(*enc.args(enc.X, enc.cx)), *enc.ranges(c, enc.X), f]
@@ -390,6 +401,20 @@ def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
         return Verdict("proved", body, seconds=time.monotonic() - t0)
     return Verdict("unknown", reason=str(s.reason_unknown()).splitlines()[0][:120],
                    seconds=dt)
+
+
+def _step_queries(enc: ParamEncoding, inv, term: Term, dropped: list) -> list:
+    """One query per transition: a step of it from a state of Inv on which `term` (over the
+    state before and after) holds."""
+    out = []
+    for t in enc.ps.ts.transitions:
+        c = enc.clause(post=True)
+        tr = _transition(enc, c, t, dropped)
+        c.positive = True          # the bad term occurs positively: exists is Skolemised
+        f = c.formula(term)
+        out.append(z3.And(inv(*enc.args(enc.X, enc.cx)), *enc.ranges(c, enc.X), tr,
+                          *_ranges_y(enc, c), f, *enc.reads_premises(inv, c, enc.X, enc.cx)))
+    return out
 
 
 def _ranges_y(enc: ParamEncoding, c: _Clause) -> list:

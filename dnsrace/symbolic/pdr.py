@@ -376,6 +376,17 @@ def invariant_text(ts: TransitionSystem, enc: Encoding, inv) -> str:
 
 
 # ----------------------------------------------------------------------------- check
+def temporal_reason(ts: TransitionSystem, name: str) -> str:
+    """Why PDR leaves a temporal property `unknown`."""
+    prop = next(p for p in ts.temporal if p.name == name)
+    if prop.form == "recoverable":
+        return ("PDR cannot prove `recoverable`: from every reachable state some path "
+                "reaches P, which no inductive invariant of the reachable states says; use "
+                "--engine bfs or array")
+    return ("PDR does not check liveness (a violation is a fair cycle, not a bad state): "
+            "--engine bmc finds lassos within --max-depth, --engine bfs or array decides it")
+
+
 def check_pdr(model: Model, time_limit: float | None = None,
               ts: TransitionSystem | None = None, cs: CompiledSystem | None = None,
               mode: str = DEFAULT_PDR_MODE, relation: str = DEFAULT_PDR_RELATION,
@@ -443,6 +454,9 @@ def check_pdr(model: Model, time_limit: float | None = None,
     for name, kind, _ in ts.property_order:
         if name in found:
             continue
+        if kind == "temporal":
+            verdicts[name] = _Verdict("unknown", reason=temporal_reason(ts, name))
+            continue
         try:
             parts = parts_of(ts, name, kind)
         except ValueError:
@@ -505,6 +519,8 @@ def check_pdr(model: Model, time_limit: float | None = None,
 
     def open_outcome(name, kind):
         v = verdicts.get(name) or _Verdict("unknown", reason="interrupted")
+        if kind == "temporal":
+            return "unknown", v.reason
         if v.status == "proved":
             return ("unreachable" if kind == "reachable" else "holds"), \
                 f"proved by PDR (Spacer) in {v.seconds:.2f}s" + for_every
@@ -532,6 +548,9 @@ def check_pdr(model: Model, time_limit: float | None = None,
         out.append(PdrResult(p.name, p.kind, p.expected, p.outcome, p.trace, p.about,
                              p.message, "bmc" if p.trace is not None else "pdr", text))
     complete = all(p.outcome != "unknown" for p in out)
+    if not complete and stopped is None and all(p.kind == "temporal" for p in out
+                                                 if p.outcome == "unknown"):
+        stopped = "temporal-unchecked"
     if not complete and stopped is None:
         timed = deadline is not None and time.monotonic() >= deadline - 0.1
         timed = timed or any(v.reason in ("timeout", "canceled", "time limit reached")
