@@ -12,6 +12,7 @@ A second signal while the first is being handled ends the process at once.
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import sys
@@ -23,6 +24,7 @@ _cancellers: list[Callable[[], None]] = []
 _received: list[int] = []
 _deferring: list[bool] = []     # one entry per open `deferred()` block
 _pending: list[int] = []
+_redelivering: list[bool] = []   # the next call of the handler is our own re-delivery
 
 
 _installed: list[bool] = []
@@ -35,6 +37,7 @@ def install() -> None:
         return
     _received.clear()
     _pending.clear()
+    _redelivering.clear()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _handle)
     if _installed:
@@ -48,14 +51,32 @@ def install() -> None:
 
 
 def _handle(signum, frame) -> None:
-    if _received:
+    if _redelivering:
+        _redelivering.clear()
+    elif _received:
         sys.stderr.write(f"dnsrace: {signal.Signals(signum).name} again; stopping now\n")
         os._exit(128 + signum)
-    _received.append(signum)
+    else:
+        _received.append(signum)
     if _deferring:
         _pending.append(signum)
         return
+    if _in_finalizer(frame):
+        # An exception raised in a finalizer (a Z3 object's __del__) is printed and lost, and
+        # the watcher's Z3 interrupt may have come before the next Z3 call: deliver the
+        # signal again in a moment, from outside the finalizer.
+        _redelivering.append(True)
+        threading.Timer(0.02, _thread.interrupt_main, (signum,)).start()
+        return
     raise KeyboardInterrupt
+
+
+def _in_finalizer(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextmanager

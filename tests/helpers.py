@@ -41,3 +41,17 @@ def trace_lengths(result) -> dict[str, int | None]:
 
 def load_json(text: str):
     return json.loads(text)
+
+
+def without_temporal(path: Path, tmp_path: Path) -> Path:
+    """A copy of the spec at `path` without its `temporal:` and `fairness:` sections: for
+    the tests of the safety engines, where a liveness search would only add time."""
+    kept, skipping = [], False
+    for line in Path(path).read_text(encoding="utf-8").splitlines(keepends=True):
+        if line[:1].strip() and not line.startswith("#"):     # a top-level key
+            skipping = line.startswith(("temporal:", "fairness:"))
+        if not skipping:
+            kept.append(line)
+    out = tmp_path / Path(path).name
+    out.write_text("".join(kept), encoding="utf-8")
+    return out

@@ -157,3 +157,30 @@ def test_json_output_escapes_control_characters_and_stays_valid_json(tmp_path):
     data = json.loads(out)          # valid JSON, and the text survives as escapes
     trace = next(p for p in data["properties"] if p["name"] == "assertion")["trace"]
     assert trace["steps"][-1]["message"] == "x is é☃ \ufffd \x1b[2J\x9b"
+
+
+FINALIZER = """
+import os, signal, sys, time
+from dnsrace import interrupts
+interrupts.install()
+
+class Z3Like:
+    def __del__(self):          # a signal handled in here would raise into nowhere
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(1000))
+
+try:
+    obj = Z3Like()
+    del obj
+    time.sleep(5)
+    print("lost")
+except KeyboardInterrupt:
+    print("delivered")
+"""
+
+
+def test_a_signal_that_lands_in_a_finalizer_is_delivered_after_it():
+    proc = subprocess.run([sys.executable, "-c", FINALIZER], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert proc.stdout.strip() == "delivered", proc.stderr
+    assert "Exception ignored" not in proc.stderr

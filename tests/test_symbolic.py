@@ -41,7 +41,7 @@ from dnsrace.symbolic import (
 from dnsrace.symbolic.bmc import DEFAULT_SOLVER, Bmc
 from dnsrace.symbolic.encode import Encoding, Intervals, Translator
 from dnsrace.symbolic.kind import StepCase, Target
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, run_cli, without_temporal
 
 try:
     from tests.reference.specgen import specs as generated_specs
@@ -151,8 +151,9 @@ def test_every_term_op_matches_the_generated_python(mode):
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
-def test_bmc_shortest_traces_equal_bfs(path):
+def test_bmc_shortest_traces_equal_bfs(path, tmp_path):
     consts = SMALL.get(path.name, {})
+    path = without_temporal(path, tmp_path)   # lassos: tests/test_symbolic_liveness.py
     bfs = check(path, constants=consts)
     want = lengths(bfs)
     depth = max(want.values(), default=3)
@@ -179,8 +180,8 @@ SAFE_TO_FULL_DEPTH = [
 
 
 @pytest.mark.parametrize("name,consts", SAFE_TO_FULL_DEPTH, ids=lambda x: str(x))
-def test_bmc_finds_nothing_more_than_bfs_to_its_full_depth(name, consts):
-    path = next(p for p in CORPUS if p.name == name)
+def test_bmc_finds_nothing_more_than_bfs_to_its_full_depth(name, consts, tmp_path):
+    path = without_temporal(next(p for p in CORPUS if p.name == name), tmp_path)
     bfs = check(path, constants=consts)
     assert bfs.complete
     d = bfs.stats.depth
@@ -226,9 +227,9 @@ def test_a_trace_that_does_not_replay_is_an_internal_error():
     assert lengths(check_bmc(model, max_depth=4, ts=ts, cs=cs)) == lengths(check(path))
 
 
-def test_time_limit_gives_unknown_with_the_reason():
-    r = check_bmc(load_model(ROOT / "specs" / "dynamodb_dns_race.yaml"), max_depth=30,
-                  time_limit=0.3)
+def test_time_limit_gives_unknown_with_the_reason(tmp_path):
+    race = without_temporal(ROOT / "specs" / "dynamodb_dns_race.yaml", tmp_path)
+    r = check_bmc(load_model(race), max_depth=30, time_limit=0.3)
     assert r.stopped == "time-limit" and r.exit_code == 3
     assert all(p.outcome in ("unknown", "violated", "reachable") for p in r.properties)
     open_ = [p for p in r.properties if p.outcome == "unknown"]
