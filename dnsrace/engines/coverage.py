@@ -33,6 +33,7 @@ class Family:
     what: str   # step | action
     key: tuple  # ("process", P, step, alternative) or ("action", name)
     order: tuple  # where the spec declares it: (line, col)
+    guarded: bool  # whether it has a guard
 
 
 def families(model: Model) -> list[Family]:
@@ -44,9 +45,10 @@ def families(model: Model) -> list[Family]:
             for alt in step.alternatives:
                 name = f"{p.name}.{step.name}" + (f".{alt.name}" if step.has_either else "")
                 out.append(Family(name, "step", ("process", p.name, step.name, alt.name),
-                                  _order(alt.pos or step.pos)))
+                                  _order(alt.pos or step.pos), alt.guard is not None))
     for a in model.actions:
-        out.append(Family(a.name, "action", ("action", a.name), _order(a.pos)))
+        out.append(Family(a.name, "action", ("action", a.name), _order(a.pos),
+                          a.guard is not None))
     return sorted(out, key=lambda f: f.order)
 
 
@@ -96,6 +98,8 @@ def coverage(model: Model, ts: TransitionSystem, enabled: list[int], new: list[i
 def never_enabled(f: Family, transitions: int) -> str:
     if transitions == 0:
         why = "it has no transitions: one of its parameters has no values"
+    elif f.what == "step" and not f.guarded:
+        why = "its pc is never reached"
     elif f.what == "step":
         why = "its guard is never true in a reachable state, or its pc is never reached"
     else:
