@@ -339,10 +339,11 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers,
     the new property masks and whether to stop.
 
     It returns (the next state to expand, per transition the number of states where it was
-    enabled, the masks, whether to stop): each transition counts into its own local, next to
-    where it is found enabled (one increment, as cheap as the total it replaces), and the
-    locals are returned once per call.  A stop leaves the loop with `break` (the transition
-    code holds no loop of its own), so there is one exit.
+    enabled, the masks, whether to stop).  Each transition counts into its own local where
+    it is found enabled (the one increment a running total took before; a spec with
+    `deadlock: error` also sets the state's flag `en`), and the locals are returned once per
+    call, for coverage and the transitions count.  A stop leaves the loop with `break` (the
+    transition code holds no loop of its own), so there is one exit.
 
     With `graph`, `run_graph` also records the state graph for temporal properties:
     `visited` maps each state to its number, every successful transition appends its
@@ -378,7 +379,7 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers,
           "        s = states[i]"]
     L += _unpack_lines(pk, reads, "s", "v", "        ")
     if ts.deadlock:
-        L.append("        en = 0")   # only a deadlock check needs the state's own total
+        L.append("        en = 0")   # only a deadlock check asks whether any was enabled
     for t in ts.transitions:
         w = _Writer(f"t{t.index}_")
         L += _transition_code(
@@ -387,7 +388,7 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers,
             on_effect_error=lambda k, ind, t=t: _event_lines(ind, f"event(1, i, {t.index}, {k})"),
             on_success=lambda succ, ind, t=t: _discover(t, ts, succ, ind, nt, inline, graph),
             on_enabled=lambda ind, t=t: [f"{ind}e{t.index} += 1"]
-            + ([f"{ind}en += 1"] if ts.deadlock else []))
+            + ([f"{ind}en = 1"] if ts.deadlock else []))
     if graph:
         L.append("        push_row(len(edge_dst))")
     if ts.deadlock:
