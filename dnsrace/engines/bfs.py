@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import time
 from array import array
-from operator import add
 from dataclasses import dataclass
 from functools import partial
+from operator import add
 from typing import Callable
 
 from ..backends.python_codegen import CompiledSystem
