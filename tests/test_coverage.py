@@ -213,10 +213,11 @@ def test_both_engines_count_the_same_on_generated_specs(text):
 
 
 def test_the_search_that_records_the_graph_counts_the_same(tmp_path):
-    """A spec with temporal properties is explored by `run_graph`: same counts."""
+    """A spec with temporal properties is explored by `run_graph` (and by the array engine
+    recording its graph): the same counts."""
     text = (ROOT / DEAD).read_text("utf-8")
     spec = write_spec(tmp_path, text + 'temporal:\n  settles: "eventually always x == 2"\n')
-    with_graph = check(spec)
-    assert with_graph.property("settles").outcome in ("holds", "violated")
-    assert coverage_of(with_graph) == coverage_of(check(ROOT / DEAD))
-    assert with_graph.warnings == DEAD_WARNINGS
+    per_state, array = both(spec, Limits())
+    assert per_state.property("settles").outcome in ("holds", "violated")
+    assert coverage_of(per_state) == coverage_of(array) == coverage_of(check(ROOT / DEAD))
+    assert per_state.warnings == array.warnings == DEAD_WARNINGS
