@@ -81,7 +81,7 @@ class Exploration:
         """Per transition: the states it discovered first (read off the links)."""
         import numpy as np
 
-        links = np.array(self.links, dtype=np.int64)
+        links = np.frombuffer(self.links, dtype=np.int64)
         found = links[links >= 0] % self.n_transitions
         return np.bincount(found, minlength=len(self.enabled or ())).tolist()
 
