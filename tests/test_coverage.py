@@ -221,3 +221,15 @@ def test_the_search_that_records_the_graph_counts_the_same(tmp_path):
     assert per_state.property("settles").outcome in ("holds", "violated")
     assert coverage_of(per_state) == coverage_of(array) == coverage_of(check(ROOT / DEAD))
     assert per_state.warnings == array.warnings == DEAD_WARNINGS
+
+
+def test_the_gpu_code_path_counts_the_same():
+    """The array engine through a non-numpy array module (the code paths it takes for CuPy,
+    run on the CPU: see tests/test_array_engine.py) counts what the per-state engine does."""
+    from tests.test_array_engine import XP
+
+    for path in (ROOT / DEAD, ROOT / "specs" / "dynamodb_dns_race.yaml"):
+        for limits in (Limits(), Limits(stop_on_first=True), Limits(max_states=60)):
+            per_state, _ = both(path, limits)
+            via_xp = check_model_array(load_model(path, {}), limits, xp=XP)
+            assert coverage_of(per_state) == coverage_of(via_xp), (path.name, limits)
