@@ -10,6 +10,7 @@ from .bounds import NO_DEADLINE, Deadline
 from .diagnostics import Diagnostic, SpecError
 from .engines import bfs
 from .engines.bfs import Limits, Progress
+from .engines.coverage import coverage
 from .frontend.build import load_model
 from .frontend.model import Model
 from .ir.lower import lower
@@ -51,9 +52,10 @@ def check_system(model: Model, ts: TransitionSystem, cs: CompiledSystem,
     found = bfs.explore(ts, cs, limits, progress)
     explainer = Explainer(model, ts, cs) if found.best else None
     props = bfs.build_properties(ts, cs, found, explainer.stale_checks if explainer else None)
+    table, unfired = coverage(model, ts, found.enabled, found.new_counts(), found.complete)
     return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "bfs",
                        found.complete, found.stats, props, found.stopped,
-                       [w.message for w in model.warnings])
+                       [w.message for w in model.warnings] + unfired, coverage=table)
 
 
 def check(path: str | Path, constants: dict[str, int] | None = None,

@@ -180,6 +180,8 @@ def main() -> None:
 @click.option("--witnesses", is_flag=True, help="Also show the witness of each reachable "
               "property (counterexamples are always shown).")
 @click.option("--no-timing", is_flag=True, help="Leave out seconds and states/s (for diffs).")
+@click.option("--coverage", "show_coverage", is_flag=True, help="Show how often each step, "
+              "alternative and action was enabled, and how many states it found first.")
 @click.option("--engine",
               type=click.Choice(["auto", "bfs", "array", "bmc", "kind", "pdr", "all"]),
               default="auto", show_default=True, help="auto: array when the spec fits it, "
@@ -193,7 +195,7 @@ def main() -> None:
               help="Where the array engine runs: numpy on the CPU, or CuPy on an NVIDIA GPU "
               "(pip install 'dnsrace[gpu]').")
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, trace_dir,
-          quiet, full, witnesses, no_timing, engine, device) -> None:
+          quiet, full, witnesses, no_timing, engine, device, show_coverage) -> None:
     """Check every property of SPEC (a file, or a folder of *.yaml specs)."""
     from .api import compile_spec
 
@@ -259,7 +261,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                 echo("")
             echo(text_report.render(result, field_kinds(ts), quiet=quiet, show_full=full,
                                     timing=not no_timing, trace_files=files,
-                                    witnesses=witnesses), nl=False)
+                                    witnesses=witnesses, coverage=show_coverage), nl=False)
             if engine == "kind" and not quiet:
                 from .symbolic.report import cti_text
                 echo(cti_text(result, field_kinds(ts), full), nl=False)

@@ -68,6 +68,19 @@ class PropertyResult:
 
 
 @dataclass
+class Coverage:
+    """One transition family's coverage (see `engines.coverage`): the (state, transition)
+    pairs explored where one of its transitions was enabled, and the states it found first."""
+
+    transition: str  # as the spec names it: "Worker.read", "Enactor.check.newer", "crash"
+    enabled: int
+    new: int
+
+    def to_json(self) -> dict:
+        return {"transition": self.transition, "enabled": self.enabled, "new": self.new}
+
+
+@dataclass
 class Stats:
     states: int = 0
     transitions: int = 0
@@ -95,6 +108,8 @@ class CheckResult:
     # the symbolic constants a proof engine kept unknown -> their assume ("" if none):
     # its proofs hold for every value they allow
     symbolic: dict[str, str] = field(default_factory=dict)
+    # per transition family, in file order; None for the engines that explore no states
+    coverage: list[Coverage] | None = None
 
     @property
     def passed(self) -> bool:
@@ -133,6 +148,9 @@ class CheckResult:
             out["stopped"] = self.stopped
         if self.symbolic:
             out["symbolic"] = dict(self.symbolic)
+        if self.coverage is not None:
+            out["coverage"] = [c.to_json() for c in self.coverage]
+        out["warnings"] = list(self.warnings)
         return out
 
     def trace_file(self, prop: PropertyResult) -> dict:

@@ -338,6 +338,13 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers,
     per transition.  Rare events (violations, errors, deadlocks) call `event`, which returns
     the new property masks and whether to stop.
 
+    It returns (the next state to expand, per transition the number of states where it was
+    enabled, the masks, whether to stop).  Each transition counts into its own local where
+    it is found enabled (the one increment a running total took before; a spec with
+    `deadlock: error` also sets the state's flag `en`), and the locals are returned once per
+    call, for coverage and the transitions count.  A stop leaves the loop with `break` (the
+    transition code holds no loop of its own), so there is one exit.
+
     With `graph`, `run_graph` also records the state graph for temporal properties:
     `visited` maps each state to its number, every successful transition appends its
     successor's number to `edge_dst` and its transition to `edge_tid`, and each expanded
@@ -366,11 +373,13 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers,
              "    add = visited.add"]
     L += ["    push = states.append",
          "    push_link = links.append",
-         "    count = 0",
-         "    while i < end:",
-         "        s = states[i]"]
+         "    stop = False"]
+    L += [f"    e{t.index} = 0" for t in ts.transitions]
+    L += ["    while i < end:",
+          "        s = states[i]"]
     L += _unpack_lines(pk, reads, "s", "v", "        ")
-    L.append("        en = 0")
+    if ts.deadlock:
+        L.append("        en = 0")   # only a deadlock check asks whether any was enabled
     for t in ts.transitions:
         w = _Writer(f"t{t.index}_")
         L += _transition_code(
@@ -378,21 +387,24 @@ def _search_function(ts: TransitionSystem, pk: Packing, all_terms, numbers,
             on_guard_error=lambda k, ind: _event_lines(ind, f"event(0, i, {k})"),
             on_effect_error=lambda k, ind, t=t: _event_lines(ind, f"event(1, i, {t.index}, {k})"),
             on_success=lambda succ, ind, t=t: _discover(t, ts, succ, ind, nt, inline, graph),
-            on_enabled=lambda ind: [f"{ind}en += 1"])
-    L.append("        count += en")
+            on_enabled=lambda ind, t=t: [f"{ind}e{t.index} += 1"]
+            + ([f"{ind}en = 1"] if ts.deadlock else []))
     if graph:
         L.append("        push_row(len(edge_dst))")
-    term_expr = "False"
-    if ts.terminal is not None:
-        tw = _Writer("z_")
-        L += tw.section([ts.terminal], "        ")
-        term_expr = tw.render(ts.terminal)
-    L.append(f"        if deadlock and not en and not {term_expr}:")
-    L.append("            sp_active, tp_active, stop = event(6, i)")
-    L.append("            if stop:")
-    L.append("                return i + 1, count, sp_active, tp_active, True")
+    if ts.deadlock:
+        term_expr = "False"
+        if ts.terminal is not None:
+            tw = _Writer("z_")
+            L += tw.section([ts.terminal], "        ")
+            term_expr = tw.render(ts.terminal)
+        L.append(f"        if deadlock and not en and not {term_expr}:")
+        L.append("            sp_active, tp_active, stop = event(6, i)")
+        L.append("            if stop:")
+        L.append("                i += 1")
+        L.append("                break")
     L.append("        i += 1")
-    L.append("    return i, count, sp_active, tp_active, False")
+    counts = "".join(f"e{t.index}, " for t in ts.transitions)
+    L.append(f"    return i, ({counts}), sp_active, tp_active, stop")
     L.append("")
     return L
 
@@ -486,7 +498,7 @@ def _inline_property(w: _Writer, k: int, term: Term, failures, event_when_false:
 def _event_lines(ind: str, call: str) -> list[str]:
     return [f"{ind}sp_active, tp_active, stop = {call}",
             f"{ind}if stop:",
-            f"{ind}    return i, count + en, sp_active, tp_active, True"]
+            f"{ind}    break"]
 
 
 def _property_block(w: _Writer, k: int, term: Term, failures, event_when_false: bool):

@@ -54,6 +54,7 @@ from .array_level import (
     unmix,
 )
 from .bfs import UNEXPECTED_WHEN_FOUND, Limits, Progress, _Best, build_properties
+from .coverage import coverage
 from .device import memory_budget as device_memory_budget
 from .device import numpy as np
 from .device import to_numpy
@@ -104,9 +105,19 @@ class ArrayExploration:
         self.levels = levels        # per level expanded: (depth, states, new states, seconds)
         self.graph = graph          # recorded for temporal properties only
 
+    enabled: list[int] | None = None   # per transition, set by `explore`
+
     @property
     def complete(self) -> bool:
         return self.stopped is None
+
+    def new_counts(self) -> list[int]:
+        """Per transition: the states it discovered first (a bincount of the levels'
+        transitions, as `engines.bfs.Exploration.new_counts` reads its links)."""
+        out = np.zeros(len(self.ts.transitions), dtype=np.int64)
+        for level in self.tids:
+            out += np.bincount(to_numpy(level), minlength=out.shape[0])[:out.shape[0]]
+        return out.tolist()
 
     def key_of(self, state: int) -> int:
         """The array engine's key of a state packed as the explicit engine packs it."""
@@ -246,6 +257,25 @@ class _Search:
         self.ntp = len(ts.transition_properties)
         self.discover_phase = 2 + self.ntp
         self.key_bits = max(sum(arr.packing.widths), 1)
+        self.enabled = [0] * len(ts.transitions)   # per transition, as `engines.bfs` counts
+        self.level_enabled: list[tuple[int, int]] = []   # the level's, until it is committed
+
+    def count_enabled(self, lo: LevelOut, before: int | None = None, at=None) -> None:
+        """Each transition's enabled states of the level: all of them, or those before
+        state `before`, plus state `before` itself for transitions where at(t) holds (a
+        level cut inside that state's expansion)."""
+        self.level_enabled = []
+        for t, ix in lo.enabled_by_t:
+            k = ix.shape[0]
+            if before is not None:
+                p = _search(self.arr.xp, ix, before)
+                k = p + int(at is not None and at(t) and p < k and int(ix[p]) == before)
+            self.level_enabled.append((t, k))
+
+    def commit_enabled(self) -> None:
+        for t, k in self.level_enabled:
+            self.enabled[t] += k
+        self.level_enabled = []
 
     # -- the per-state engine's record and active masks
     def record(self, ev: _Event) -> None:
@@ -405,6 +435,7 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
                 S, frontier, d, total, sp_active, tp_active, visited, tid_dtype, graph)
             with interrupts.deferred():   # commit the level (or its part before a cut)
                 transitions += counted
+                S.commit_enabled()
                 levels.append((d, n, new_keys.shape[0], time.perf_counter() - t_level))
                 if new_keys.shape[0]:
                     parents.append(new_parents)
@@ -435,8 +466,10 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
         stopped = "time-limit"
     stats = Stats(total, transitions, len(parents), _now() - t0, total - expanded)
     visited.release_spare()
-    return ArrayExploration(ts, cs, stats, S.best, stopped, initial, parents, tids, visited,
-                            warnings, levels, arr, graph)
+    found = ArrayExploration(ts, cs, stats, S.best, stopped, initial, parents, tids, visited,
+                             warnings, levels, arr, graph)
+    found.enabled = S.enabled
+    return found
 
 
 def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_active: int,
@@ -500,15 +533,18 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
             if tt < t or (tt == t and phase >= 1):
                 p = _search(xp, ix, i)
                 counted += int(p < ix.shape[0] and int(ix[p]) == i)
+        S.count_enabled(lo, i, lambda tt: tt < t or (tt == t and phase >= 1))
         stop, i_ret = "stop-on-first", (i + 1 if t == nt else i)
     elif cut is not None:
         keep = _search(xp, level_codes, cut * nt)
         en = enabled_per_state(lo, n) if en is None else en
         counted = int(en[:cut].sum())
+        S.count_enabled(lo, cut)
         stop, i_ret = "max-states", cut
     else:
         keep = level_codes.shape[0]
         counted = sum(ix.shape[0] for _, ix in lo.enabled_by_t)
+        S.count_enabled(lo)
         stop, i_ret = None, n
 
     kept_codes = level_codes[:keep]
@@ -641,6 +677,8 @@ def check_system_array(model, ts: TransitionSystem, cs: CompiledSystem,
     props = build_properties(ts, cs, found, explainer.stale_checks if explainer else None)
     for p in props:
         p.engine = "array"
+    table, unfired = coverage(model, ts, found.enabled, found.new_counts(), found.complete)
     return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "array",
                        found.complete, found.stats, props, found.stopped,
-                       [w.message for w in model.warnings] + found.warnings)
+                       [w.message for w in model.warnings] + found.warnings + unfired,
+                       coverage=table)

@@ -18,6 +18,7 @@ import time
 from array import array
 from dataclasses import dataclass
 from functools import partial
+from operator import add
 from typing import Callable
 
 from ..backends.python_codegen import CompiledSystem
@@ -74,6 +75,15 @@ class Exploration:
     links: array  # per state: parent * n_transitions + transition, or -1 (initial)
     n_transitions: int
     graph: StateGraph | None = None  # recorded for temporal properties only
+    enabled: list[int] | None = None  # per transition: the states expanded where it was enabled
+
+    def new_counts(self) -> list[int]:
+        """Per transition: the states it discovered first (read off the links)."""
+        import numpy as np
+
+        links = np.frombuffer(self.links, dtype=np.int64)
+        found = links[links >= 0] % self.n_transitions
+        return np.bincount(found, minlength=len(self.enabled or ())).tolist()
 
     @property
     def complete(self) -> bool:
@@ -229,6 +239,7 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
     level_end = len(states)
     i = 0
     transitions = 0
+    enabled = [0] * len(ts.transitions)
     next_report = t0 + 0.5
     try:
         while i < len(states):
@@ -247,9 +258,10 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
                 if len(states) + 8 * CHUNK > limits.max_states:
                     chunk = 1
             end = min(level_end, i + chunk)
-            i, count, sp_active, tp_active, stop = run(
+            i, counts, sp_active, tp_active, stop = run(
                 states, i, end, visited, links, sp_active, tp_active, ts.deadlock, event)
-            transitions += count
+            transitions += sum(counts)
+            enabled = list(map(add, enabled, counts))
             if stop:
                 stopped = "stop-on-first"
                 break
@@ -270,7 +282,7 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
         stopped = "time-limit"
     stats = Stats(len(states), transitions, 0, time.monotonic() - t0, len(states) - i)
     found = Exploration(stats, best, stopped, states, links, max(len(ts.transitions), 1),
-                        graph)
+                        graph, enabled)
     stats.depth = len(found.path_to(len(states) - 1)) - 1 if states else 0
     return found
 

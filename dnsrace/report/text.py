@@ -175,8 +175,9 @@ def trace_heading(p: PropertyResult) -> str:
 
 def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_full: bool = False,
            timing: bool = True, trace_files: dict[str, str] | None = None,
-           witnesses: bool = False) -> str:
-    """The report; counterexamples are shown as tables, witnesses only when asked."""
+           witnesses: bool = False, coverage: bool = False) -> str:
+    """The report; counterexamples are shown as tables, witnesses and the coverage table
+    only when asked."""
     out = [f"{r.spec_name} ({r.spec_path})", f"  {summary_line(r, timing)}"]
     if r.constants:
         out.append("  constants: " + ", ".join(
@@ -205,6 +206,8 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
     out.append(f"  {status_word(r)}")
     for w in r.warnings:
         out.append(f"  warning: {w}")
+    if coverage:
+        out += coverage_table(r)
     if quiet:
         return "\n".join(out) + "\n"
     for p in r.properties:
@@ -224,6 +227,25 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
             out.append(f"  replay: rerun with --trace-dir DIR, then `dnsrace replay "
                        f"DIR/{trace_file_name(r, p)}`")
     return "\n".join(out) + "\n"
+
+
+def coverage_table(r: CheckResult) -> list[str]:
+    """Per step, alternative and action: the (state, transition) pairs where it was
+    enabled, and the states it found first (`--coverage`)."""
+    if r.coverage is None:
+        return [f"  coverage: none (the {r.engine} engine explores no states)"]
+    head = "  coverage"
+    if not r.complete:
+        head += " of the states explored so far (the search is incomplete)"
+    rows = [(c.transition, f"{c.enabled:,}", f"{c.new:,}",
+             "never enabled" if r.complete and c.enabled == 0 else "") for c in r.coverage]
+    w0 = max([len("transition")] + [len(x[0]) for x in rows])
+    w1 = max([len("enabled")] + [len(x[1]) for x in rows])
+    w2 = max([len("new")] + [len(x[2]) for x in rows])
+    out = [head + ":", f"    {'transition':<{w0}}  {'enabled':>{w1}}  {'new':>{w2}}"]
+    for name, en, new, note in rows:
+        out.append(f"    {name:<{w0}}  {en:>{w1}}  {new:>{w2}}  {note}".rstrip())
+    return out
 
 
 def _kind(p: PropertyResult) -> str:
