@@ -10,7 +10,8 @@ Verdicts:
     traceback     an exception escaped (or stderr shows a traceback)
     hang          past the time bound
     blow-up       MemoryError under the memory cap, or the worker died (killed, a signal)
-    bad-exit      an exit status outside 0, 1, 2, 3 (130 and a SIGTERM death after a signal)
+    bad-exit      an exit status outside 0, 1, 2, 3 (130 and 143 after a signal, 141 after a
+                  closed pipe, 74 after a full disk)
     no-position   exit 2 with a diagnostic that names no position (or a position outside
                   the file), or with no diagnostic at all
 """
@@ -35,6 +36,7 @@ from .corpus import ROOT
 from .families import FuzzInput
 
 OK_STATUSES = {0, 1, 2, 3}
+OUTPUT_FAILURE = {"pipe": 141, "full": 74}   # a closed pipe, a full disk (dnsrace/terminal.py)
 AFTER_SIGNAL = {"SIGINT": {0, 1, 2, 3, 130}, "SIGTERM": {0, 1, 2, 3, 130, 143, -15}}
 HEAD = re.compile(r"^(?P<where>.*?): (?P<severity>error|warning)\[(?P<code>DR\d+)[^\]]*\]: ",
                   re.M)
@@ -216,6 +218,8 @@ def judge(inp: FuzzInput, verdict: str, status: int | None, stderr: str, detail:
     if "Traceback (most recent call last)" in stderr or "Exception ignored" in stderr:
         return "traceback", stderr[-4000:]
     allowed = AFTER_SIGNAL[inp.signal] if inp.signal else OK_STATUSES
+    if inp.stdout in OUTPUT_FAILURE:    # its own status when the output itself fails
+        allowed = allowed | {OUTPUT_FAILURE[inp.stdout]}
     if status not in allowed:
         return "bad-exit", f"exit status {status}\n{stderr[-2000:]}"
     if status == 2 and not inp.signal:
