@@ -319,9 +319,11 @@ def prepare_trace_dir(trace_dir: str) -> None:
     """Create the `--trace-dir` folder before any search, or end with exit 2 saying why."""
     try:
         Path(trace_dir).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    except (OSError, RecursionError) as exc:   # RecursionError: thousands of missing parents
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
+            "too many folders to create" if isinstance(exc, RecursionError) else str(exc)
         print_diagnostics([Diagnostic("DR402", f"--trace-dir {trace_dir}: cannot create the "
-                                      f"folder ({exc.strerror or exc})", None, None,
+                                      f"folder ({why})", None, None,
                                       "give a folder dnsrace may create or write in")])
         sys.exit(2)
 

@@ -38,6 +38,7 @@ class TraceError(Exception):
         self.code, self.message, self.where, self.hint, self.pos = code, message, where, hint, pos
         self.text: str | None = None   # the trace's text, where it was read
         self.duplicate: str | None = None   # a key given twice in one object (to locate)
+        self.constant: str | None = None    # NaN or Infinity, found in the text (to locate)
 
 
 @dataclass
@@ -100,10 +101,14 @@ def parse_json(text: str):
     except TraceError as exc:
         if exc.pos is None and exc.duplicate is not None:
             exc.pos = _json_locate(text, duplicate=exc.duplicate)
+        elif exc.pos is None and exc.constant is not None:
+            exc.pos = _json_find(text, re.escape(exc.constant))
         raise
     except ValueError:   # Python's limit on the digits of an integer
-        raise TraceError("DR602", "the trace holds an integer of more than "
-                         f"{sys.get_int_max_str_digits()} digits", hint=SHAPE_HINT) from None
+        digits = sys.get_int_max_str_digits()
+        raise TraceError("DR602", f"the trace holds an integer of more than {digits} digits",
+                         hint=SHAPE_HINT,
+                         pos=_json_find(text, r"-?[0-9]{%d,}" % (digits + 1))) from None
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
@@ -147,14 +152,24 @@ def _json_locate(text: str, deeper_than: int | None = None, duplicate: str | Non
     return None
 
 
+def _json_find(text: str, pattern: str):
+    """(line, column) of the first match of `pattern` outside the JSON's strings, or None."""
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|(' + pattern + ")", text):
+        if m.group(1) is not None:
+            return _line_col(text, m.start(1))
+    return None
+
+
 def _line_col(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _no_constant(name: str):
-    raise TraceError("DR602", f"the trace holds {name}, which is not a JSON number",
+    exc = TraceError("DR602", f"the trace holds {name}, which is not a JSON number",
                      hint=SHAPE_HINT)
+    exc.constant = name
+    raise exc
 
 
 # ------------------------------------------------------------------------------ shape
