@@ -11,14 +11,14 @@ It holds (until a record is emptied, the regional record keeps catching up with 
 plan), so every search below explores everything and none stops at a first counterexample.
 In one run, side by side:
 
-  dnsrace safety     dnsrace.api.check on models/dns_race.yaml as it is (the per-state
-                     engine, which the liveness search extends): invariants, witnesses
-  dnsrace array      the array engine on the same spec (for reference: dnsrace's fastest
-                     safety search)
-  dnsrace liveness   dnsrace.api.check on the same spec with the `temporal:` and `fairness:`
-                     sections above added (written to a scratch file); skipped, with a line
-                     saying so, while dnsrace refuses `temporal:` (DR108: the liveness engine
-                     of issue 10 has not landed)
+  bfs                the per-state engine on models/dns_race.yaml as it is: invariants,
+                     witnesses (safety only)
+  bfs + liveness     the same engine on the same spec with the `temporal:` and `fairness:`
+                     sections above added (written to a scratch file): the state graph is
+                     recorded while searching, then decided (SCCs, fairness)
+  array              the array engine (numpy, whole frontiers), safety only
+  array + liveness   the array engine with the liveness property: it records the same
+                     graph per level and decides it with the same code
   spin safety        SPIN on the twin tests/models/promela/dns_designs.pml at the same
                      constants (one proctype per fairness unit), gcc -O2 -DNOREDUCE -DSAFETY
                      -DNOCLAIM: `states, stored` must equal dnsrace's states
@@ -76,14 +76,11 @@ fairness:
   weak: [Planner, Enactor]
 """
 STATES, TRANSITIONS = 827_275, 2_567_599     # the model's, pinned by bench_array.py too
-ENGINES = ["dnsrace safety", "dnsrace array", "dnsrace liveness", "spin safety", "spin -a -f"]
+ENGINES = ["bfs", "bfs + liveness", "array", "array + liveness", "spin safety", "spin -a -f"]
+DNSRACE = [e for e in ENGINES if not e.startswith("spin")]
 
 sys.path.insert(0, str(HERE))   # bench_explicit.py: the script's own folder
 from bench_explicit import _peak_rss_kib, _rss_now_kib, machine  # noqa: E402
-
-
-class Unsupported(Exception):
-    """dnsrace refused the liveness spec (DR108): the engine has not landed."""
 
 
 # ---------------------------------------------------------------- one dnsrace measurement (subprocess)
@@ -100,22 +97,16 @@ def measure(engine: str, spec: Path) -> dict:
     from dnsrace.api import check
     from dnsrace.backends.numpy_codegen import compile_array_system
     from dnsrace.backends.python_codegen import compile_system
-    from dnsrace.diagnostics import SpecError
     from dnsrace.engines.array_bfs import check_model_array
     from dnsrace.frontend.build import load_model
     from dnsrace.ir.lower import lower
 
-    try:
-        ts = lower(load_model(spec, {}))   # warm up: imports, grammar, code generators
-    except SpecError as e:
-        if any(d.code == "DR108" for d in e.diagnostics):
-            return {"engine": engine, "skipped": str(e)}
-        raise
+    ts = lower(load_model(spec, {}))   # warm up: imports, grammar, code generators
     compile_system(ts)
     compile_array_system(ts)
     before = _rss_now_kib()
     t0 = time.perf_counter()
-    if engine == "dnsrace array":
+    if engine.startswith("array"):
         result = check_model_array(load_model(spec, {}))
     else:
         result = check(spec)
@@ -123,7 +114,7 @@ def measure(engine: str, spec: Path) -> dict:
     peak = _peak_rss_kib()
     st = result.stats
     verdict = None
-    if engine == "dnsrace liveness":
+    if engine.endswith("liveness"):
         verdict = next((p.outcome for p in result.properties if p.name == PROPERTY), "missing")
     return {"engine": engine, "states": st.states, "transitions": st.transitions,
             "seconds": seconds, "complete": result.complete, "passed": result.passed,
@@ -183,15 +174,15 @@ def spin_run(engine: str, workdir: str) -> dict:
 
 def disagreements(runs: dict) -> list[str]:
     bad = []
-    for engine in ("dnsrace safety", "dnsrace array", "dnsrace liveness", "spin safety"):
+    for engine in (*DNSRACE, "spin safety"):
         for r in runs.get(engine, []):
             got = (r["states"], r["transitions"] - (1 if engine == "spin safety" else 0))
             if got != (STATES, TRANSITIONS):
                 bad.append(f"{engine}: {got[0]:,} states, {got[1]:,} transitions; "
                            f"pinned {STATES:,}, {TRANSITIONS:,}")
-            if engine.startswith("dnsrace") and not r["complete"]:
+            if engine in DNSRACE and not r["complete"]:
                 bad.append(f"{engine}: the search was not complete")
-    for engine in ("dnsrace liveness", "spin -a -f"):
+    for engine in ("bfs + liveness", "array + liveness", "spin -a -f"):
         for r in runs.get(engine, []):
             if r["verdict"] != "holds":
                 bad.append(f"{engine}: {PROPERTY} is {r['verdict']}, expected holds")
@@ -213,7 +204,7 @@ def table(runs: dict) -> dict:
         bpt = statistics.median(r["bytes_per_transition"] for r in rs)
         per_model = bpt * rs[0]["transitions"] / TRANSITIONS
         medians[engine] = (secs, bpt, per_model)
-        print(f"{engine:16} {rs[0]['states']:>10,} {rs[0]['transitions']:>12,} {secs:>9.2f} "
+        print(f"{engine:17} {rs[0]['states']:>10,} {rs[0]['transitions']:>12,} {secs:>9.2f} "
               f"{bpt:>12.1f} {per_model:>11.1f} {rs[0]['verdict'] or '-':>8}")
     print()
     return medians
@@ -221,7 +212,8 @@ def table(runs: dict) -> dict:
 
 def cost_lines(medians: dict) -> None:
     print("cost of liveness (liveness / safety, medians):")
-    for tool, live, safe in (("dnsrace", "dnsrace liveness", "dnsrace safety"),
+    for tool, live, safe in (("bfs", "bfs + liveness", "bfs"),
+                             ("array", "array + liveness", "array"),
                              ("spin", "spin -a -f", "spin safety")):
         if live in medians and safe in medians:
             (ls, lb, lm), (ss, sb, sm) = medians[live], medians[safe]
@@ -229,10 +221,11 @@ def cost_lines(medians: dict) -> None:
                   f"bytes per model transition x{lm / sm:.2f}")
         else:
             print(f"  {tool:8} n/a ({live} did not run)")
-    if "dnsrace liveness" in medians and "spin -a -f" in medians:
-        (ds, _, dm), (ss, _, sm) = medians["dnsrace liveness"], medians["spin -a -f"]
-        print(f"  dnsrace liveness / spin -a -f: time x{ds / ss:.2f}, "
-              f"bytes per model transition x{dm / sm:.2f}")
+    for live in ("bfs + liveness", "array + liveness"):
+        if live in medians and "spin -a -f" in medians:
+            (ds, _, dm), (ss, _, sm) = medians[live], medians["spin -a -f"]
+            print(f"  {live} / spin -a -f: time x{ds / ss:.2f}, "
+                  f"bytes per model transition x{dm / sm:.2f}")
     print()
 
 
@@ -263,7 +256,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"each engine: {repeat} run(s); dnsrace runs each in a fresh process; medians shown.")
 
     runs: dict[str, list[dict]] = {}
-    skipped = None
     with tempfile.TemporaryDirectory() as scratch:
         live = liveness_spec(scratch)
         if not missing:
@@ -275,14 +267,7 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     r = spin_run(engine, scratch)
                 else:
-                    if engine == "dnsrace liveness" and skipped:
-                        continue
-                    r = run_fresh(engine, live if engine == "dnsrace liveness" else SPEC)
-                    if "skipped" in r:
-                        skipped = r["skipped"]
-                        print(f"  dnsrace liveness: skipped, dnsrace refuses the spec (DR108, "
-                              f"the liveness engine has not landed): {skipped}", flush=True)
-                        continue
+                    r = run_fresh(engine, live if engine.endswith("liveness") else SPEC)
                 runs.setdefault(engine, []).append(r)
                 print(f"  run {k + 1}/{repeat} {engine:16}: {r['seconds']:.2f} s, "
                       f"{r['bytes_per_transition']:.1f} B/transition", flush=True)
@@ -295,8 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print("OK: every search that ran reaches the pinned counts"
           + ("" if missing else ", SPIN stores exactly dnsrace's states")
-          + " and every liveness verdict is `holds`"
-          + (" (dnsrace liveness skipped: DR108)." if skipped else "."))
+          + " and every liveness verdict is `holds`.")
     return 0
 
 
