@@ -31,7 +31,7 @@ def escape_controls(text: str) -> str:
 
 
 def escape_controls_json(text: str) -> str:
-    """JSON text with the same characters written as JSON's `\\uXXXX` escapes (json.dumps
+    """JSON text with the same characters written as JSON's backslash-u escapes (json.dumps
     escapes C0 itself, but not DEL, C1 or lone surrogates), so the JSON stays valid and
     `escape_controls` leaves it unchanged."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
