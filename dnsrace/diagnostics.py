@@ -47,6 +47,9 @@ CODES: dict[str, str] = {
     "DR211": "expression-too-large",
     "DR212": "literal-too-large",
     "DR213": "nested-too-deep",
+    "DR230": "process-write",
+    "DR231": "process-write-in-step",
+    "DR232": "pc-not-a-step",
     # the model
     "DR301": "constant",
     "DR302": "bad-type",

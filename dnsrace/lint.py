@@ -72,7 +72,7 @@ def _read_after_write(effect: list[S.Stmt], where: str, path: str) -> list[Diagn
                         "next to x'), read it into a temporary local first or reorder",
                         "warning"))
         if isinstance(s, S.Assign):
-            written.setdefault(s.target.id, s.pos.line)
+            written.setdefault(s.shown, s.pos.line)
     return out
 
 

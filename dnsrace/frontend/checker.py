@@ -510,7 +510,77 @@ class Checker:
             case S.Pass():
                 pass
 
+    def _skip_assign(self, s: S.Assign, scope: Scope) -> None:
+        """Type the parts of a rejected assignment, for the errors inside them."""
+        for x in s.indices:
+            self.expr(x, scope)
+        self.expr(s.value, scope)
+
+    def process_target(self, s: S.Assign, scope: Scope) -> Binding | None:
+        """The binding `P.pc[i] = ...` / `P.x[i] = ...` writes (the instance index taken as
+        the first array index), or None once reported."""
+        target, attr = s.target, s.attr
+        b = scope.lookup(target.id)
+        if b is not None and b.ref.kind == "broken":
+            return None
+        if b is None or b.ref.kind != "process":
+            what = f"'{target.id}' is not a process" if b is not None else \
+                f"there is no process '{target.id}'"
+            self.rep.error("DR230", f"cannot assign to `{s.shown}`: {what}", target.pos,
+                           "only a process's state is written with '.': `P.pc[i] = step` or "
+                           "`P.local[i] = value`, in an action")
+            return None
+        proc = b.ref.name
+        info_binding = self.globals.lookup("\0proc:" + proc)
+        if info_binding is None:  # the process itself was rejected (and reported)
+            return None
+        info = info_binding.type
+        if attr not in info:
+            self.rep.error("DR201", f"process '{proc}' has no local '{attr}'", target.pos,
+                           did_you_mean(attr, info, "its locals") or "`pc` is always there")
+            return None
+        if scope.process is not None:
+            own = scope.process == proc
+            hint = ("a step moves its own pc with `next:`; to send another instance back, "
+                    "write an action" if attr == "pc" else
+                    f"write `{attr} = ...` to set this instance's own local; another "
+                    "instance's state is written only by an action") if own else \
+                f"a step of {scope.process} writes only its own locals; write {proc}'s state " \
+                "in an action (a crash, a restart, an operator's hand)"
+            self.rep.error("DR231", f"a process step cannot assign `{s.shown}[...]`: only an "
+                           "action's effect writes a process's state this way", target.pos, hint)
+            return None
+        if not s.indices:
+            self.rep.error("DR230", f"`{s.shown}` is written one instance at a time", target.pos,
+                           f"index it by the instance: `{s.shown}[i] = ...`")
+            return None
+        target.ref = Ref("procpc", process=proc) if attr == "pc" else \
+            Ref("proclocal", name=attr, process=proc)
+        return Binding(target.ref, info[attr])
+
+    def check_pc_value(self, s: S.Assign) -> None:
+        """A literal step name written to `P.pc[i]` must be a step of P or `done` (any other
+        value is a run-time error of the write)."""
+        v = s.value
+        if s.attr != "pc" or not isinstance(v, S.Name) or v.ref is None or v.ref.kind != "sym":
+            return
+        proc = s.target.ref.process
+        steps = self.globals.lookup("\0proc:" + proc).type["pc"].elem.values
+        if v.id not in steps:
+            self.rep.error("DR232", f"'{v.id}' is not a step of {proc}, so it cannot be the "
+                           f"value of `{s.shown}[...]`", v.pos,
+                           did_you_mean(v.id, list(steps), "its steps and `done`") or
+                           f"the steps of {proc} are {', '.join(steps)}")
+
     def assign(self, s: S.Assign, scope: Scope) -> None:
+        if s.attr is not None:
+            b = self.process_target(s, scope)
+            if b is None:
+                self._skip_assign(s, scope)
+                return
+            self.assign_to(s, scope, b)
+            self.check_pc_value(s)
+            return
         target = s.target
         b = scope.lookup(target.id)
         if b is not None and b.ref.kind == "broken":
@@ -534,25 +604,30 @@ class Checker:
             self.expr(s.value, scope)
             return
         target.ref = b.ref
+        self.assign_to(s, scope, b)
+
+    def assign_to(self, s: S.Assign, scope: Scope, b: Binding) -> None:
+        """Type the indices and the value of an assignment to the binding b."""
+        target = s.target
         target.type = b.type
         t = b.type
         for x in s.indices:
             t = self._target_index(t, x, scope)
         tv = self.expr(s.value, scope)
         if s.op in ("+=", "-=") and not isinstance(t, (IntT, SetT, AnyT)):
-            self.rep.error("DR203", f"'{s.op}' needs an integer target, and '{target.id}' holds "
+            self.rep.error("DR203", f"'{s.op}' needs an integer target, and '{s.shown}' holds "
                            f"{_a(describe(t))}", s.pos, "write the new value with '='")
         elif s.op in ("|=", "&=") and not isinstance(t, (SetT, AnyT)):
-            self.rep.error("DR203", f"'{s.op}' needs a set target, and '{target.id}' holds "
+            self.rep.error("DR203", f"'{s.op}' needs a set target, and '{s.shown}' holds "
                            f"{_a(describe(t))}", s.pos, "write the new value with '='")
         elif s.op == "+=" and isinstance(t, SetT):
             self.rep.error("DR203", "'+=' is for integers, not sets", s.pos,
                            "use '|=' to add to a set: s |= {x}")
         elif not compatible(t, tv) and not isinstance(tv, AnyT):
-            self.rep.error("DR203", f"cannot assign {_a(describe(tv))} to '{target.id}', which "
+            self.rep.error("DR203", f"cannot assign {_a(describe(tv))} to '{s.shown}', which "
                            f"holds {_a(describe(t))}", s.value.pos,
-                           f"'{target.id}' is declared as {b.type}" if not s.indices else
-                           f"the elements of '{target.id}' are {t}")
+                           f"'{s.shown}' is declared as {b.type}" if not s.indices else
+                           f"the elements of '{s.shown}' are {t}")
 
     def _target_index(self, t: Type, x: S.Expr, scope: Scope) -> Type:
         tx = self.expr(x, scope)

@@ -158,12 +158,16 @@ class _Build(Transformer):
 
     @v_args(meta=True)
     def target(self, meta, c):
-        return (S.Name(self.at(c[0]), str(c[0])), list(c[1:]))
+        attr = None
+        rest = list(c[1:])
+        if rest and isinstance(rest[0], Token):   # `P.pc[i]` or `P.x[i]`: a process's state
+            attr = str(rest.pop(0))
+        return (S.Name(self.at(c[0]), str(c[0])), attr, rest)
 
     @v_args(meta=True)
     def assign(self, meta, c):
-        (name, indices), op, value = c
-        return S.Assign(self.at(meta), name, indices, op, value)
+        (name, attr, indices), op, value = c
+        return S.Assign(self.at(meta), name, indices, op, value, attr)
 
     @v_args(meta=True)
     def assert_stmt(self, meta, c):

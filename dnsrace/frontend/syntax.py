@@ -137,12 +137,20 @@ class Stmt:
 
 @dataclass(eq=False, slots=True)
 class Assign(Stmt):
-    """`target[i][j] op value`; op is '=', '+=', '-=', '|=' or '&='."""
+    """`target[i][j] op value`; op is '=', '+=', '-=', '|=' or '&='.  With `attr` set, the
+    target is a process's state written by an action: `P.pc[i]` or `P.x[i]` (`target` names
+    the process P, `attr` is 'pc' or the local, and the first index picks the instance)."""
 
     target: Name
     indices: list[Expr]
     op: str
     value: Expr
+    attr: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The target as written, without its indices."""
+        return self.target.id if self.attr is None else f"{self.target.id}.{self.attr}"
 
 
 @dataclass(eq=False, slots=True)

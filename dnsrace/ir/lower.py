@@ -18,7 +18,7 @@ from ..diagnostics import Diagnostic, Pos, SpecError
 from ..frontend import syntax as S
 from ..frontend.model import Model, Process, Ref
 from ..frontend.build import check_initial_count, check_transition_count
-from ..frontend.types import BoolT, IntT, SetT, Sym, SymT, Type
+from ..frontend.types import ArrayT, BoolT, IntT, SetT, Sym, SymT, Type
 from . import terms as T
 from .layout import ArrayRep, Field, Layout, Rep, ScalarRep, SymbolTable, set_universe
 from .system import (FairnessUnit, Failure, StateProperty, TemporalProperty, Transition,
@@ -572,6 +572,14 @@ class Lowerer:
     def target_rep(self, ref: Ref, env: Env) -> tuple[Rep, str]:
         if ref.kind == "var":
             return self.vars[ref.name].reps[0], ref.name
+        if ref.kind in ("procpc", "proclocal"):
+            # `P.pc[i]` / `P.x[i]` in an action: an array by instance, its first index
+            # checked like any array index
+            fld = self.pcs[ref.process] if ref.kind == "procpc" else \
+                self.locals[(ref.process, ref.name)]
+            n = len(fld.reps)
+            return ArrayRep(ArrayT(IntT(0, n - 1), tuple(range(n)), fld.type), fld.reps), \
+                fld.key
         return self.locals[(ref.process, ref.name)].reps[env.instance], ref.name
 
     def assign(self, s: S.Assign, env: Env, path: Term) -> None:
@@ -706,6 +714,9 @@ def _slots(rep: Rep) -> list[int]:
 
 def _as_read(s: S.Assign) -> S.Expr:
     e: S.Expr = s.target
+    if s.attr is not None:
+        e = S.Attr(s.pos, s.target, s.attr)
+        e.ref = s.target.ref
     for i in s.indices:
         e = S.Index(s.pos, e, i)
     return e
