@@ -324,6 +324,44 @@ reachable:
   full: "s == {0, 1, 3}"
 """
 
+CRASH = """
+dnsrace: 1
+name: crash
+variables:
+  k: {type: "0..2", init: 0}
+processes:
+  W:
+    count: 2
+    locals:
+      n: {type: "0..1", init: 0}
+    steps:
+      - name: a
+        effect: n = 1
+      - name: b
+        next: done
+  V:
+    steps:
+      - name: c
+        next: c
+actions:
+  - name: restart                   # an action sends an instance back and resets its local
+    params: {w: "0..1"}
+    guard: k < 2 and W.pc[w] == b
+    effect: |
+      W.pc[w] = a
+      W.n[w] -= 1
+      k += 1
+  - name: poke                      # w == 2: the instance index is out of range (error)
+    params: {w: "0..2"}
+    guard: k == 1
+    effect: W.n[w] = 1
+  - name: stray                     # `c` is not a step of W: a type error at run time
+    guard: k == 2 and W.pc[0] == done
+    effect: "W.pc[0] = c if W.n[0] == 1 else done"
+invariants:
+  bounded: {expr: "k < 2", expect: violated}
+"""
+
 INITIAL_STATES = """
 dnsrace: 1
 name: initial-states
@@ -345,7 +383,8 @@ HAND_SPECS = {name.lower(): text for name, text in [
     ("TYPE_ERROR", TYPE_ERROR), ("ASSERTION", ASSERTION), ("ALL_DONE", ALL_DONE),
     ("STUCK", STUCK), ("PRIMES", PRIMES), ("SHORT_CIRCUIT", SHORT_CIRCUIT),
     ("PROPERTY_ERROR", PROPERTY_ERROR), ("DEFINES", DEFINES), ("EITHER_NEXT", EITHER_NEXT),
-    ("JSON_SHAPE", JSON_SHAPE), ("INITIAL_STATES", INITIAL_STATES)]}
+    ("JSON_SHAPE", JSON_SHAPE), ("INITIAL_STATES", INITIAL_STATES),
+    ("CRASH", CRASH)]}
 
 BUILTINS_HOLD = {"assertion": "holds", "type": "holds", "error": "holds"}
 

@@ -656,6 +656,11 @@ class Lowerer:
         bad = self.out_of_type(rep, value)
         if bad is not T.FALSE:
             what = _type_text(rep)
+            pcs = {f.key: p for p, f in self.pcs.items()}
+            if name in pcs:   # `P.pc[i] = ...` in an action
+                self.fail(T.and_(path, cond), bad, "type", f"the value written to '{name}' is "
+                          f"not a step of {pcs[name]} or done ({what})", s.pos)
+                return
             if what == "int":
                 what = "int (held within +-2^62 by the explicit engine)"
             self.fail(T.and_(path, cond), bad, "type",

@@ -351,6 +351,8 @@ class Evaluator:
 
     def assign(self, s: S.Assign, ctx: Ctx):
         ref = s.target.ref
+        if ref.kind in ("procpc", "proclocal"):
+            return self.assign_process(s, ctx)
         if ref.kind == "var":
             var = next(v for v in self.model.variables if v.name == ref.name)
             current = ctx.st.g[ref.name]
@@ -376,6 +378,34 @@ class Evaluator:
             ctx.st.g[ref.name] = new
         else:
             ctx.st.loc[(ctx.proc.name, ref.name)][ctx.inst] = new
+
+    def assign_process(self, s: S.Assign, ctx: Ctx):
+        """`P.pc[i] = step` / `P.x[i] = v` in an action: instance i's pc or local."""
+        ref = s.target.ref
+        proc = self.model.process(ref.process)
+        inst = self.position(Arr(range(proc.count), [None] * proc.count), self.ev(s.indices[0], ctx))
+        if ref.kind == "procpc":
+            value = self.ev(s.value, ctx)
+            if s.op != "=" or value not in proc.pc_values:
+                raise Fail("type", f"{s.shown}[{inst}] = {value} is not a step of {proc.name}")
+            ctx.st.pc[proc.name][inst] = Sym(value)
+            return
+        var = next(v for v in proc.locals if v.name == ref.name)
+        current = ctx.st.loc[(proc.name, ref.name)][inst]
+        indices = [self.ev(x, ctx) for x in s.indices[1:]]
+        value = self.ev(s.value, ctx)
+        if s.op != "=":
+            old = current
+            for i in indices:
+                old = old[self.position(old, i)]
+            if isinstance(old, frozenset):
+                value = {"-=": old - value, "|=": old | value, "&=": old & value}[s.op]
+            else:
+                value = old + value if s.op == "+=" else old - value
+        new = self.replace(current, indices, value)
+        if not contains(var.type, new):
+            raise Fail("type", f"{s.shown}[{inst}] is outside its type {var.type}")
+        ctx.st.loc[(proc.name, ref.name)][inst] = conform(var.type, new)
 
     def replace(self, coll, indices, value):
         if not indices:
