@@ -558,25 +558,43 @@ class Checker:
             Ref("proclocal", name=attr, process=proc)
         return Binding(target.ref, info[attr])
 
+    def unknown_step(self, s: S.Assign, scope: Scope) -> bool:
+        """`P.pc[i] = pik`: an unknown bare name written to a pc is a misspelt step (reported
+        as such, with P's steps to choose from)."""
+        v = s.value
+        if s.attr != "pc" or not isinstance(v, S.Name) or scope.lookup(v.id) is not None \
+                or v.id in ("true", "True", "false", "False", "self", "pc"):
+            return False
+        self.report_not_a_step(s, v)
+        return True
+
+    def report_not_a_step(self, s: S.Assign, v: S.Name) -> None:
+        proc = s.target.ref.process
+        steps = self.globals.lookup("\0proc:" + proc).type["pc"].elem.values
+        self.rep.error("DR232", f"'{v.id}' is not a step of {proc}, so it cannot be the "
+                       f"value of `{s.shown}[...]`", v.pos,
+                       did_you_mean(v.id, list(steps), "its steps and `done`") or
+                       f"the steps of {proc} and `done`: {', '.join(steps)}")
+
     def check_pc_value(self, s: S.Assign) -> None:
         """A literal step name written to `P.pc[i]` must be a step of P or `done` (any other
         value is a run-time error of the write)."""
         v = s.value
         if s.attr != "pc" or not isinstance(v, S.Name) or v.ref is None or v.ref.kind != "sym":
             return
-        proc = s.target.ref.process
-        steps = self.globals.lookup("\0proc:" + proc).type["pc"].elem.values
+        steps = self.globals.lookup("\0proc:" + s.target.ref.process).type["pc"].elem.values
         if v.id not in steps:
-            self.rep.error("DR232", f"'{v.id}' is not a step of {proc}, so it cannot be the "
-                           f"value of `{s.shown}[...]`", v.pos,
-                           did_you_mean(v.id, list(steps), "its steps and `done`") or
-                           f"the steps of {proc} are {', '.join(steps)}")
+            self.report_not_a_step(s, v)
 
     def assign(self, s: S.Assign, scope: Scope) -> None:
         if s.attr is not None:
             b = self.process_target(s, scope)
             if b is None:
                 self._skip_assign(s, scope)
+                return
+            if self.unknown_step(s, scope):
+                for x in s.indices:
+                    self.expr(x, scope)
                 return
             self.assign_to(s, scope, b)
             self.check_pc_value(s)
