@@ -358,11 +358,21 @@ def spec_path_from(trace_dir: Path, spec_path: str) -> str:
 @click.option("--spec", "spec_path", help="The spec to replay on (default: the trace's own).")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
               help="Constants (default: the trace's own).")
-def replay(trace, spec_path, consts) -> None:
+@click.option("--schedule", is_flag=True,
+              help="Run only the trace's sequence of transitions on the spec (usually another "
+                   "design, given with --spec), from the spec's own initial state.")
+def replay(trace, spec_path, consts, schedule) -> None:
     """Re-execute TRACE on its spec, step by step, and check that it is faithful.
 
-    Exit status: 0 the trace replays faithfully, 1 it diverges (the first step that does
-    is named), 2 the trace or spec cannot be read."""
+    With --schedule, run the trace's transitions, by name, on the spec from its own initial
+    state, ignoring the recorded states: the schedule stops where the spec refuses a step
+    (its guard and the values that refused it are named) or runs through; the properties
+    that fail on the way are listed.
+
+    Exit status: 0 the trace replays faithfully; 1 it diverges (the first step that does
+    is named); 2 the trace or spec cannot be read.  With --schedule: 0 no property fails on
+    the steps that ran (the spec refused a step, or ran them all); 1 a property fails, or the
+    spec has no transition of a name the schedule uses; 2 as above."""
     from .api import compile_spec
     from .replay import STATE_HINT, Replayer, render
     from .trace_file import TraceError, read_trace, spec_of
@@ -376,10 +386,14 @@ def replay(trace, spec_path, consts) -> None:
         fail_trace(trace, tf, exc)
     try:
         overrides = parse_consts(consts) if consts else dict(tf.constants)
+        if schedule and not consts:
+            overrides = shared_constants(spec_path, overrides)
         model, ts, cs = compile_spec(spec_path, overrides)
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
+    if schedule:
+        replay_schedule(trace, tf, spec_path, model, ts, cs)
     hint = STATE_HINT
     if tf.spec.get("sha256") and tf.spec["sha256"] != model.sha256:
         echo(f"warning: {spec_path} has changed since this trace was written (its "
@@ -394,6 +408,31 @@ def replay(trace, spec_path, consts) -> None:
     header = f"replay of {trace} on {spec_path}" + (f" ({consts_text})" if consts_text else "")
     echo(render(report, header), nl=False)
     sys.exit(0 if report.faithful else 1)
+
+
+def shared_constants(spec_path: str, trace_constants: dict) -> dict:
+    """The trace's constants that the spec (another design, perhaps) declares too."""
+    from .frontend.build import load_model
+
+    declared = load_model(spec_path, {}).constant_values()
+    return {k: v for k, v in trace_constants.items() if k in declared}
+
+
+def replay_schedule(trace: str, tf, spec_path: str, model, ts, cs) -> None:
+    """`replay --schedule`: run the trace's transitions on the spec; exit 0 when no property
+    fails on the steps that ran, else 1."""
+    from .replay import ScheduleRunner, render_schedule
+    from .trace_file import TraceError
+
+    try:
+        report = ScheduleRunner(model, ts, cs, field_kinds(ts)).run(tf.steps)
+    except TraceError as exc:
+        fail_trace(trace, tf, exc)
+    consts_text = ", ".join(f"{k}={v}" for k, v in model.constant_values().items())
+    header = f"schedule of {trace} on {spec_path}" + (f" ({consts_text})" if consts_text
+                                                       else "")
+    echo(render_schedule(report, header), nl=False)
+    sys.exit(0 if report.harmless else 1)
 
 
 def fail_trace(path: str, trace, exc) -> None:
