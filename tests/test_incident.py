@@ -63,3 +63,15 @@ def test_rechecking_the_first_endpoint_only_is_not_enough():
     p = r.property("no_empty_record")
     assert p.outcome == "violated"
     assert p.trace.stale_checks, "the stale check is still there, one endpoint later"
+
+
+def test_a_crash_mid_write_never_empties_a_record_but_may_leave_it_torn():
+    r = check(SPECS / "dns_enactor_crash.yaml")
+    assert r.complete and r.passed
+    assert r.property("no_empty_record").outcome == "holds"
+    assert r.property("torn_by_crash").outcome == "reachable"       # the crash happens
+    settle = r.property("endpoints_settle")
+    assert settle.outcome == "violated"
+    actions = [s.action for s in settle.trace.steps[1:]]
+    crash = actions.index("crash(e=0)")
+    assert "Enactor[0].write.apply" in actions[:crash]          # it crashed mid-write
