@@ -30,7 +30,18 @@ def lint(model: Model) -> list[Diagnostic]:
                                       path, prm.pos, "remove it: every binding is one more "
                                       "copy of the same transition", "warning"))
     for p in model.processes:
-        out += _unreachable_steps(p, path)
+        out += _unreachable_steps(p, path, _pc_writes(model, p.name))
+    return out
+
+
+def _pc_writes(model, process: str) -> set[str]:
+    """Steps of `process` that an action's `P.pc[i] = ...` may send an instance to."""
+    names = [s.name for s in model.process(process).steps]
+    out: set[str] = set()
+    for a in model.actions:
+        for s in S.walk_stmts(a.effect):
+            if isinstance(s, S.Assign) and s.attr == "pc" and s.target.id == process:
+                out |= _next_targets(s.value, names)
     return out
 
 
@@ -76,7 +87,7 @@ def _read_after_write(effect: list[S.Stmt], where: str, path: str) -> list[Diagn
     return out
 
 
-def _unreachable_steps(p, path: str) -> list[Diagnostic]:
+def _unreachable_steps(p, path: str, sent_to: set[str]) -> list[Diagnostic]:
     g = nx.DiGraph()
     names = [s.name for s in p.steps]
     g.add_nodes_from(names + ["done"])
@@ -88,12 +99,15 @@ def _unreachable_steps(p, path: str) -> list[Diagnostic]:
             targets = _next_targets(alt.next.expr, names)
             for t in targets:
                 g.add_edge(st.name, t)
-    reach = nx.descendants(g, names[0]) | {names[0]}
+    reach = set()
+    for start in {names[0]} | (sent_to & set(names)):   # actions may send an instance there
+        reach |= nx.descendants(g, start) | {start}
     out = []
     for st in p.steps:
         if st.name not in reach:
             out.append(Diagnostic("DR304", f"step {p.name}.{st.name} can never run: no `next` "
-                                  f"leads to it from {names[0]}", path, st.pos,
+                                  f"leads to it from {names[0]}, and no action sends an "
+                                  "instance there", path, st.pos,
                                   "add it as a `next` target or remove it", "warning"))
     return out
 

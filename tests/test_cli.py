@@ -202,3 +202,25 @@ def test_ctrl_c_prints_the_summary_so_far_and_exits_130():
     assert "Traceback" not in err
     if "interrupted before the search started" not in err:
         assert "INCOMPLETE (interrupted)" in out and "INTERRUPTED" in out
+
+
+def test_lint_counts_a_step_an_action_sends_an_instance_to_as_reachable(tmp_path):
+    spec = write_spec(tmp_path, """
+        dnsrace: 1
+        name: l
+        variables:
+          x: {type: "0..1", init: 0}
+        processes:
+          W:
+            steps:
+              - {name: a, next: a}
+              - {name: recover, effect: x = 1, next: a}
+              - {name: orphan, next: a}
+        actions:
+          - name: fail
+            guard: W.pc[0] == a
+            effect: W.pc[0] = recover
+        """)
+    code, _, err = run_cli("lint", str(spec))
+    assert code == 1
+    assert "step W.orphan can never run" in err and "recover" not in err
