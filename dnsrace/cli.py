@@ -499,6 +499,14 @@ def run() -> None:
     except (KeyboardInterrupt, click.Abort):
         echo_safely(f"dnsrace: {interrupts.signal_name()}; stopped")
         status = interrupts.exit_status()
+    except click.UsageError as exc:   # a bad option or argument: a diagnostic like the others
+        command = exc.ctx.command_path if exc.ctx is not None else "dnsrace"
+        try:
+            print_diagnostics([Diagnostic("DR401", exc.format_message(), None, None,
+                                          f"see `{command} --help`")])
+        except OutputError:
+            pass
+        status = exc.exit_code
     except click.ClickException as exc:
         try:
             exc.show()

@@ -351,10 +351,11 @@ def locate(text: str, where: tuple) -> tuple[int, int] | None:
     decoder = json.JSONDecoder()
     try:
         i = _WS.match(text, 0).end()
-        for part in where:
-            i = _child(text, i, part, decoder)
-            if i is None:
-                return None
+        for part in where:   # a member that is missing: the object or list that lacks it
+            child = _child(text, i, part, decoder)
+            if child is None:
+                break
+            i = child
     except (ValueError, IndexError, RecursionError):
         return None
     line = text.count("\n", 0, i) + 1

@@ -37,7 +37,9 @@ from .families import FuzzInput
 
 OK_STATUSES = {0, 1, 2, 3}
 OUTPUT_FAILURE = {"pipe": 141, "full": 74}   # a closed pipe, a full disk (dnsrace/terminal.py)
-AFTER_SIGNAL = {"SIGINT": {0, 1, 2, 3, 130}, "SIGTERM": {0, 1, 2, 3, 130, 143, -15}}
+# A signal before the interpreter has run any of dnsrace kills it as the OS default does
+# (-2, -15); after that, dnsrace's handler gives 130 or 143.
+AFTER_SIGNAL = {"SIGINT": {0, 1, 2, 3, 130, -2}, "SIGTERM": {0, 1, 2, 3, 130, 143, -15}}
 HEAD = re.compile(r"^(?P<where>.*?): (?P<severity>error|warning)\[(?P<code>DR\d+)[^\]]*\]: ",
                   re.M)
 WHERE = re.compile(r"^(?P<path>.*):(?P<line>\d+):(?P<col>\d+)$")
