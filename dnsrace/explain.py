@@ -1,14 +1,21 @@
-"""Race explanations on traces: stale checks.
+"""Race explanations on traces: stale checks and stale reads, the two shapes of a
+check-then-act race.
 
-A *stale check* is a step that a process instance takes while a check it made earlier in
-the same round no longer holds.  Precisely: instance P[i] takes transition t_k at step k;
-at an earlier step j of the same round (since P[i] last took a step at its first step), it
-took t_j, whose guard g_j held then.  Step k acts on a stale check when g_j is false in the
-state step k starts from, and some other process instance or action changed what g_j reads
-in between (steps j+1 .. k-1); the explanation names the last such step.  Each check is
-reported once, at the first step that acts on it.  Guards that are always true are not
-checks, and a check that only the instance's own steps made false is not stale: the
-instance moved on.
+Both look at a process instance P[i] within one *round* (since P[i] last took a step at its
+first step), and blame only a step of *another* instance or of an action:
+
+- A **stale check**: P[i] takes t_k at step k; at an earlier step j of the round it took t_j,
+  whose guard g_j held then.  Step k acts on a stale check when g_j is false in the state
+  step k starts from, and the last step in j+1 .. k-1 that turned g_j from true to false was
+  another's (that step is named).  A check the instance's own step made false is not stale:
+  the instance moved on.  Guards that are always true are not checks.
+- A **stale read**: at step j, P[i] copied shared state into a local x (t_j writes x with a
+  term that reads slots other than P[i]'s own); at step k, with x unchanged since, P[i]
+  takes a transition that reads x (in its guard, its effect or its `next`), while evaluating
+  the same term again would give another value, and the last step in j+1 .. k-1 that changed
+  that value was another's (that step is named).
+
+Each check and each read is reported once, at the first step that acts on it.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from .backends.python_codegen import CompiledSystem, compile_predicates
 from .frontend import syntax as S
 from .frontend.model import Model, Ref
 from .frontend.unparse import unparse
-from .ir.layout import state_json
+from .ir.layout import ScalarRep, rep_slots, state_json, to_json
 from .ir.system import TransitionSystem
 from .ir.terms import TRUE, walk
 from .report.text import value_text
@@ -27,6 +34,7 @@ from .report.text import value_text
 
 @dataclass
 class StaleCheck:
+    kind = "check"
     step: int            # the step taken on the stale check
     checked_at: int      # the step whose guard was the check
     made_false_at: int   # the step after which the check no longer held
@@ -50,6 +58,32 @@ class StaleCheck:
                 "check": self.check, "values": self.values}
 
 
+@dataclass
+class StaleRead:
+    kind = "read"
+    step: int            # the step that used the stale local
+    read_at: int         # the step that copied shared state into it
+    changed_at: int      # the step (of another) after which a fresh read differs
+    instance: str
+    local: str           # "seen"
+    value: object        # what the local holds (copied at `read_at`)
+    fresh: object        # what reading again gives, in the state step `step` starts from
+    changed_by: str
+    taken: str
+
+    def text(self) -> str:
+        return (f"stale read: {self.instance} read `{self.local}` = {value_text(self.value)} "
+                f"at step {self.read_at}; step {self.changed_at} ({self.changed_by}) changed "
+                f"what it was read from, so it was stale when {self.instance} took "
+                f"{self.taken.split('.', 1)[1]} at step {self.step} (reading again gives "
+                f"{value_text(self.fresh)})")
+
+    def to_json(self) -> dict:
+        return {"step": self.step, "read_at": self.read_at, "changed_at": self.changed_at,
+                "instance": self.instance, "local": self.local, "value": self.value,
+                "fresh": self.fresh}
+
+
 class Explainer:
     """Compiled once per spec; explains any number of traces."""
 
@@ -58,8 +92,35 @@ class Explainer:
         self.checks = [k for k, t in enumerate(ts.transitions) if t.guard is not TRUE]
         fns = compile_predicates(ts, cs.packing, [ts.transitions[k].guard for k in self.checks])
         self.guard = dict(zip(self.checks, fns))
-        self.reads = {k: {x.args[0] for x in walk(ts.transitions[k].guard) if x.op == "slot"}
-                      for k in self.checks}
+        self.own = _own_slots(ts)
+        self.copies = self._copies()
+        self.uses = {t.index: _slots_of([t.guard, *t.updates.values()])
+                     for t in ts.transitions}
+
+    def _copies(self) -> dict[int, dict[int, object]]:
+        """Per process transition, its writes of the instance's own locals whose term reads
+        state that is not the instance's own: local slot -> a compiled function of the
+        state.  (The pc is not a local: its update is control, not a copy.)"""
+        out: dict[int, dict[int, object]] = {}
+        wanted = []
+        for t in self.ts.transitions:
+            who = self.owner(t.index)
+            if who is None:
+                continue
+            own = self.own.get(who, {})
+            for slot, term in t.updates.items():
+                if own.get(slot) == "local" and _slots_of([term]) - set(own):
+                    wanted.append((t.index, slot, term))
+        fns = compile_predicates(self.ts, self.cs.packing, [w[2] for w in wanted])
+        for (tid, slot, _), fn in zip(wanted, fns):
+            out.setdefault(tid, {})[slot] = fn
+        return out
+
+    def races(self, path: list[tuple[int, int | None]]) -> list:
+        """The stale checks and stale reads of a trace (see the module's docstring), by
+        step; path as for `stale_checks`."""
+        found = self.stale_checks(path) + self.stale_reads(path)
+        return sorted(found, key=lambda r: r.step)
 
     def owner(self, tid: int) -> tuple | None:
         o = self.ts.transitions[tid].origin
@@ -76,13 +137,7 @@ class Explainer:
             before = path[k - 1][1]
             if who is None or before is None:
                 continue
-            proc = self.model.process(who[0])
-            start = 1
-            for j in range(k - 1, 0, -1):
-                if self.owner(path[j][0]) == who and \
-                        self.ts.transitions[path[j][0]].origin[3] == proc.steps[0].name:
-                    start = j
-                    break
+            start = self.round_start(path, k, who)
             for j in range(start, k):
                 tj = path[j][0]
                 if j in reported or tj < 0 or self.owner(tj) != who or tj not in self.guard:
@@ -90,8 +145,8 @@ class Explainer:
                 g = self.guard[tj]
                 if g(before):
                     continue
-                m = self.last_outside_change(path, tj, j, k, who)
-                if m is None:
+                m = self.made_false_by(path, g, j, k)
+                if m is None or self.owner(path[m][0]) == who:
                     continue
                 reported.add(j)
                 out.append(StaleCheck(k, j, m, f"{who[0]}[{who[1]}]", self.guard_text(tj),
@@ -101,17 +156,83 @@ class Explainer:
                                       self.values(tj, before)))
         return out
 
-    def last_outside_change(self, path, tj: int, j: int, k: int, who) -> int | None:
-        """The last step in j+1..k-1, not taken by `who`, that changed a slot g_j reads."""
-        reads = self.reads[tj]
-        unpack = self.cs.packing.unpack
+    @staticmethod
+    def made_false_by(path, g, j: int, k: int) -> int | None:
+        """The last step in j+1..k-1 that turned the guard g from true to false."""
         for m in range(k - 1, j, -1):
-            if self.owner(path[m][0]) == who or path[m][1] is None:
-                continue
-            a, b = unpack(path[m - 1][1]), unpack(path[m][1])
-            if any(a[x] != b[x] for x in reads):
+            if g(path[m - 1][1]) and not g(path[m][1]):
                 return m
         return None
+
+    @staticmethod
+    def last_change(path, fn, j: int, k: int) -> int | None:
+        """The last step in j+1..k-1 after which fn (of the state) has another value."""
+        for m in range(k - 1, j, -1):
+            if fn(path[m - 1][1]) != fn(path[m][1]):
+                return m
+        return None
+
+    def stale_reads(self, path: list[tuple[int, int | None]]) -> list[StaleRead]:
+        out: list[StaleRead] = []
+        reported: set[tuple[int, int]] = set()
+        unpack = self.cs.packing.unpack
+        for k in range(1, len(path)):
+            tid = path[k][0]
+            who = self.owner(tid)
+            before = path[k - 1][1]
+            if who is None or before is None:
+                continue
+            state = unpack(before)
+            start = self.round_start(path, k, who)
+            for slot in self.uses[tid] & set(self.own.get(who, {})):
+                j = self.last_write(path, slot, start, k, who)
+                if j is None or (j, slot) in reported:
+                    continue
+                fn = self.copies.get(path[j][0], {}).get(slot)
+                if fn is None:
+                    continue
+                fresh = fn(before)
+                if fresh == state[slot]:
+                    continue
+                m = self.last_change(path, fn, j, k)
+                if m is None or self.owner(path[m][0]) == who:
+                    continue
+                reported.add((j, slot))
+                out.append(StaleRead(k, j, m, f"{who[0]}[{who[1]}]", self.local_name(slot),
+                                     self.slot_json(slot, state[slot]),
+                                     self.slot_json(slot, fresh),
+                                     self.ts.transitions[path[m][0]].name,
+                                     self.ts.transitions[tid].name))
+        return out
+
+    def round_start(self, path, k: int, who) -> int:
+        """The step at which `who` last took its first step before step k (1 if never)."""
+        proc = self.model.process(who[0])
+        for j in range(k - 1, 0, -1):
+            if self.owner(path[j][0]) == who and \
+                    self.ts.transitions[path[j][0]].origin[3] == proc.steps[0].name:
+                return j
+        return 1
+
+    def last_write(self, path, slot: int, start: int, k: int, who) -> int | None:
+        """The last step in start..k-1 where `who` wrote `slot` (None: not in this round)."""
+        for j in range(k - 1, start - 1, -1):
+            t = path[j][0]
+            if t >= 0 and self.owner(t) == who and slot in self.ts.transitions[t].updates:
+                return j
+        return None
+
+    def local_name(self, slot: int) -> str:
+        """`Worker[0].seen` -> `seen`; an element keeps its index (`buf[1]`)."""
+        return self.ts.slots[slot].name.split(".", 1)[1]
+
+    def slot_json(self, slot: int, value: int):
+        """A slot's value as the report shows it (a symbol's name, a bool as true/false)."""
+        for f in self.ts.layout.fields:
+            for rep in f.reps:
+                if isinstance(rep, ScalarRep) and rep.slot == slot:
+                    return to_json(rep.type, self.ts.layout.decode_scalar(rep.type, value))
+        return value
 
     def guard_expr(self, tid: int) -> S.Expr | None:
         o = self.ts.transitions[tid].origin
@@ -143,6 +264,23 @@ class Explainer:
             elif ref.kind == "local" and inst is not None:
                 out[name] = state[f"{ref.process}.{name}"][inst]
         return out
+
+
+def _slots_of(terms) -> set[int]:
+    return {x.args[0] for term in terms for x in walk(term) if x.op == "slot"}
+
+
+def _own_slots(ts: TransitionSystem) -> dict[tuple, dict[int, str]]:
+    """Per process instance (P, i): its slots, each "pc" or "local"."""
+    out: dict[tuple, dict[int, str]] = {}
+    for f in ts.layout.fields:
+        if not f.per_instance:
+            continue
+        proc, attr = f.key.split(".", 1)
+        for i, rep in enumerate(f.reps):
+            for s in rep_slots(rep):
+                out.setdefault((proc, i), {})[s] = "pc" if attr == "pc" else "local"
+    return out
 
 
 def _reads(e: S.Expr, model: Model, seen: set | None = None):

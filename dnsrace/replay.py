@@ -139,7 +139,7 @@ class Replayer:
                                                    self.kinds), notes))
             path.append((tid, n))
             cur = n
-        for c in self.explainer.stale_checks(path):
+        for c in reversed(self.explainer.races(path)):
             out[c.step].notes.insert(0, c.text())
         if loop_start is not None:
             self.check_loop(report, path, loop_start)

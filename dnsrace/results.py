@@ -25,7 +25,7 @@ class TraceStep:
 class Trace:
     steps: list[TraceStep]
     loop_start: int | None = None
-    stale_checks: list = field(default_factory=list)  # explain.StaleCheck, by step
+    races: list = field(default_factory=list)  # explain.StaleCheck and StaleRead, by step
     # a lasso's fairness units that take a step in its cycle ("Worker[0] (weak)"), for the
     # text report; not part of the JSON trace
     fair_steps: list[str] = field(default_factory=list)
@@ -38,8 +38,10 @@ class Trace:
         out = {"length": self.length, "steps": [s.to_json() for s in self.steps]}
         if self.loop_start is not None:
             out["loop_start"] = self.loop_start
-        if self.stale_checks:
-            out["stale_checks"] = [c.to_json() for c in self.stale_checks]
+        for key, kind in (("stale_checks", "check"), ("stale_reads", "read")):
+            mine = [c.to_json() for c in self.races if c.kind == kind]
+            if mine:
+                out[key] = mine
         return out
 
 

@@ -55,3 +55,8 @@ def without_temporal(path: Path, tmp_path: Path) -> Path:
     out = tmp_path / Path(path).name
     out.write_text("".join(kept), encoding="utf-8")
     return out
+
+
+def checks_of(trace) -> list:
+    """The stale checks a trace's explanation found (its stale reads left out)."""
+    return [r for r in trace.races if r.kind == "check"]

@@ -53,7 +53,7 @@ from dnsrace.frontend.build import load_model
 from dnsrace.ir import terms as T
 from dnsrace.ir.lower import lower
 from dnsrace.replay import Replayer, trace_steps
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, checks_of, run_cli
 from tests.reference.specgen import specs
 
 CORPUS = sorted([*ROOT.glob("specs/*.yaml"), *ROOT.glob("tests/models/*.yaml"),
@@ -185,7 +185,7 @@ def test_the_race_trace_is_the_readme_one():
     _, array = both(RACE)
     p = array.property("no_empty_record")
     assert p.outcome == "violated" and p.trace.length == 11
-    assert p.trace.stale_checks and p.trace.stale_checks[0].step == 9
+    assert checks_of(p.trace) and checks_of(p.trace)[0].step == 9
 
 
 # ---------------------------------------------------------------------- generated specs

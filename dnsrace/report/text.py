@@ -135,7 +135,7 @@ def trace_table(trace: Trace, kinds, show_full: bool) -> list[str]:
     w0 = max(len("step"), *(len(r[0]) for r in rows))
     w1 = max(len("transition"), *(len(r[1]) for r in rows))
     notes: dict[int, list[str]] = {}
-    for c in trace.stale_checks:
+    for c in trace.races:
         notes.setdefault(c.step, []).append(c.text())
     for k, note in lasso_notes(trace):
         notes.setdefault(k, []).append(note)
