@@ -38,6 +38,8 @@ MAX_TRANSITIONS = 100_000      # transitions: bindings x instances x steps, plus
 # ---- lowering and compiling (DR503, DR504)
 MAX_LOWERING_WORK = 1_000_000  # expressions lowered, counting each define expansion and each
                                # unrolled loop iteration (the largest shipped spec: under 1,000)
+MAX_UNROLLED = 100_000         # iterations of nested `for` loops, multiplied out, refused
+                               # before the first one is unrolled
 
 
 class CompileTimeout(Exception):

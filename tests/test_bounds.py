@@ -47,6 +47,13 @@ def _exponential_defines() -> str:
         "invariants:\n  p: \"d40 >= 0\"\n"
 
 
+def _nested_loops() -> str:
+    loops = "".join(" " * (4 * k) + f"for i{k} in 0..99:\n" for k in range(5))
+    body = "".join("      " + line + "\n" for line in (loops + " " * 20 + "x = 1").splitlines())
+    return HEAD + "variables:\n  x: {type: '0..3', init: 0}\nactions:\n  - name: a\n" \
+        "    effect: |\n" + body
+
+
 def _define_chain() -> str:
     defs = "define:\n  d0: x\n" + "".join(
         f"  d{i}: \"(((((d{i - 1} + 1) + 1) + 1) + 1) + 1)\"\n" for i in range(1, 300))
@@ -66,6 +73,7 @@ GENERATED = {
     "huge_expr_literal": (_huge_expr_literal, "DR212"),
     "exponential_defines": (_exponential_defines, "DR503"),
     "define_chain": (_define_chain, "DR504"),
+    "nested_loops": (_nested_loops, "DR503"),   # 100^5 iterations: refused before unrolling
     "long_effect": (_long_effect, "DR211"),
 }
 

@@ -13,7 +13,8 @@ import itertools
 import json
 from dataclasses import dataclass, field, replace
 
-from ..bounds import MAX_EXPANDED_DEPTH, MAX_LOWERING_WORK, MAX_SET_WIDTH, NO_DEADLINE, Deadline
+from ..bounds import (MAX_EXPANDED_DEPTH, MAX_LOWERING_WORK, MAX_SET_WIDTH, MAX_UNROLLED,
+                      NO_DEADLINE, Deadline)
 from ..diagnostics import Diagnostic, Pos, SpecError
 from ..frontend import syntax as S
 from ..frontend.model import Model, Process, Ref
@@ -52,6 +53,7 @@ class Lowerer:
         self.model = model
         self.deadline = deadline
         self.work = 0    # expressions lowered so far (the budget: MAX_LOWERING_WORK)
+        self.unrolled = 1    # iterations of the `for` loops around the statement lowered now
         self.depth = 0   # expressions being lowered, one inside the other
         self.symbols = SymbolTable(model.symbols)
         self.layout = Layout(self.symbols)
@@ -527,15 +529,19 @@ class Lowerer:
                 self.if_chain(bs, o, env, path)
             case S.For(var=v, domain=d, body=b):
                 dom = self.expr(d, env, path)
-                for inside, val in self.items(dom):
-                    names = dict(env.names)
-                    names[v] = val
-                    if inside is T.TRUE:
-                        inner = replace(env, names=names)
-                        self.block(b, inner, path)
-                        env.state = inner.state
-                    else:
-                        self.conditional(inside, b, [], replace(env, names=names), path, env)
+                items = list(self.items(dom))
+                outer = self.unrolled
+                self.unrolled = outer * max(len(items), 1)
+                if self.unrolled > MAX_UNROLLED:
+                    raise SpecError([Diagnostic(
+                        "DR503", f"the loops nested here unroll to {self.unrolled:,} "
+                        f"iterations, more than the {MAX_UNROLLED:,} dnsrace lowers",
+                        self.model.path, s.pos, "loops are unrolled before checking: make "
+                        "their domains smaller, or nest fewer of them")])
+                try:
+                    self._for_body(v, items, b, env, path)
+                finally:
+                    self.unrolled = outer
             case S.Assert(cond=c, message=m):
                 ct = self.expr(c, env, path).t
                 msg = m if m is not None else "assertion failed: " + \
@@ -543,6 +549,18 @@ class Lowerer:
                 self.fail(path, T.not_(ct), "assertion", msg, s.pos)
             case S.Pass():
                 pass
+
+    def _for_body(self, v: str, items, body, env: Env, path: Term) -> None:
+        """A `for` loop, unrolled: the body once per element of the domain, in order."""
+        for inside, val in items:
+            names = dict(env.names)
+            names[v] = val
+            if inside is T.TRUE:
+                inner = replace(env, names=names)
+                self.block(body, inner, path)
+                env.state = inner.state
+            else:
+                self.conditional(inside, body, [], replace(env, names=names), path, env)
 
     def if_chain(self, branches, orelse, env: Env, path: Term) -> None:
         (c, body), rest = branches[0], branches[1:]
