@@ -674,7 +674,7 @@ def check_system_array(model, ts: TransitionSystem, cs: CompiledSystem,
     if levels is not None:
         levels.extend(found.levels)
     explainer = Explainer(model, ts, cs) if found.best else None
-    props = build_properties(ts, cs, found, explainer.stale_checks if explainer else None)
+    props = build_properties(ts, cs, found, explainer.annotate if explainer else None)
     for p in props:
         p.engine = "array"
     table, unfired = coverage(model, ts, found.enabled, found.new_counts(), found.complete)

@@ -137,6 +137,7 @@ def trace_table(trace: Trace, kinds, show_full: bool) -> list[str]:
     notes: dict[int, list[str]] = {}
     for c in trace.stale_checks:
         notes.setdefault(c.step, []).append(c.text())
+
     for k, note in lasso_notes(trace):
         notes.setdefault(k, []).append(note)
     lines = [f"  {'step':>{w0}}  {'transition':<{w1}}  changes"]
@@ -144,6 +145,9 @@ def trace_table(trace: Trace, kinds, show_full: bool) -> list[str]:
         lines.append(f"  {a:>{w0}}  {b:<{w1}}  {c}".rstrip())
         for note in notes.get(int(a), []):
             lines.append(f"  {'':>{w0}}  ^ {note}")
+    last = trace.steps[-1]
+    if last.state is None and last.error is not None:
+        lines += [f"  {'':>{w0}}  {x}" for x in last.error.location]
     return lines
 
 
