@@ -130,6 +130,7 @@ class Explainer:
     def decode(self, kind: str, v: int):
         if kind == "bool":
             return bool(v)
+        v = int(v)   # a term may simplify to a comparison, giving a Python bool
         if kind == "sym":
             names = self.ts.layout.symbols.names
             return names[v] if 0 <= v < len(names) else v
@@ -233,15 +234,18 @@ class Explainer:
 
 def _values_text(values: dict) -> str:
     """` writes 4, with e = 3, record has 2 elements`: what a failing expression read."""
-    parts, written = [], ""
+    scalars, sizes, written = [], [], ""
     for label, v in values.items():
         if label == "written":
             written = f" writes {value_text(v)}"
-        elif label.startswith("len(") and label[4:-1] in values:
-            parts.append(f"{label[4:-1]} has {v} element{'s' if v != 1 else ''}")
-        elif not isinstance(v, list):
-            parts.append(f"{label} = {value_text(v)}")
-    return written + (("," if written else "") + " with " + ", ".join(parts) if parts else "")
+        elif label.startswith("len(") and label[4:-1] in values and label != "len(written)":
+            sizes.append(f"{label[4:-1]} has {v} element{'s' if v != 1 else ''}")
+        elif not isinstance(v, list) and not label.startswith("len("):
+            scalars.append(f"{label} = {value_text(v)}")
+    parts = (["with " + ", ".join(scalars)] if scalars else []) + sizes
+    if not parts:
+        return written
+    return written + ("," if written or not scalars else "") + " " + ", ".join(parts)
 
 
 def _reads(e: S.Expr, model: Model, seen: set | None = None):

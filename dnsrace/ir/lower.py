@@ -465,11 +465,14 @@ class Lowerer:
             return Scalar(T.mk("add", bit, T.const(v0.base)), "int")
         seq = as_seq(v0)
         empty = T.eq(seq.length, T.ZERO)
+
+        def why():
+            return unparse(e), self.reads([(unparse(e.args[0]), v0)], e.args, env, path)
         if f == "head":
-            self.fail(path, empty, "error", "head of an empty sequence", e.pos)
+            self.fail(path, empty, "error", "head of an empty sequence", e.pos, why)
             return seq.elems[0] if seq.elems else Scalar(T.ZERO, "int")
         if f == "tail":
-            self.fail(path, empty, "error", "tail of an empty sequence", e.pos)
+            self.fail(path, empty, "error", "tail of an empty sequence", e.pos, why)
             if not seq.elems:
                 return SeqV(T.ZERO, [])
             n = T.ite(empty, T.ZERO, T.mk("sub", seq.length, T.const(1)))
