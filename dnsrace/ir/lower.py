@@ -110,8 +110,8 @@ class Lowerer:
             self.failures = saved
         return out
 
-    def limit(self, pos: Pos, message: str):
-        raise SpecError([Diagnostic("DR501", message, self.model.path, pos,
+    def limit(self, pos: Pos, message: str, hint: str | None = None):
+        raise SpecError([Diagnostic("DR501", message, self.model.path, pos, hint or
                                     "give the values a bounded type (LO..HI), or narrow "
                                     "the expression")])
 
@@ -335,15 +335,21 @@ class Lowerer:
     # ------------------------------------------------------------ sets
     def singleton(self, v: Value, pos: Pos) -> Scalar:
         if not isinstance(v, Scalar) or v.kind == "set":
-            self.limit(pos, "sets hold integers, booleans or symbols only")
+            self.limit(pos, "sets hold integers, booleans or symbols only",
+                       "for a set of collections, use an array of booleans or of sets")
         if v.kind == "bool":
             return Scalar(T.mk("setbit", v.t), "set", "bool", 0, 2)
         if v.kind == "sym":
             return Scalar(T.mk("setbit", v.t), "set", "sym", 0, len(self.symbols))
         lo, hi = v.t.lo, v.t.hi
-        if lo is None or hi is None or hi - lo + 1 > MAX_SET_WIDTH:
+        if lo is None or hi is None:
             self.limit(pos, "this set element's values are not bounded, so the set cannot be "
                        "stored as a bitmask")
+        if hi - lo + 1 > MAX_SET_WIDTH:
+            self.limit(pos, f"this set element's values range over {lo}..{hi}, "
+                       f"{hi - lo + 1:,} values, more than the {MAX_SET_WIDTH} a set can hold",
+                       f"narrow the expression so that its values span at most "
+                       f"{MAX_SET_WIDTH} (the range follows from the types of what it reads)")
         return Scalar(T.mk("setbit", T.mk("sub", v.t, T.const(lo))), "set", "int", lo,
                       hi - lo + 1)
 
@@ -367,7 +373,9 @@ class Lowerer:
                 return Scalar(T.ZERO, "set", None, 0, 0)
             w = hi.value - lo.value + 1
             if w > MAX_SET_WIDTH:
-                self.limit(pos, f"the range has {w} values, more than a set can hold")
+                self.limit(pos, f"the range has {w:,} values, more than the {MAX_SET_WIDTH} "
+                           "a set can hold", f"make the range at most {MAX_SET_WIDTH} values "
+                           "wide")
             return Scalar(T.const((1 << w) - 1), "set", "int", lo.value, w)
         if None in (lo.lo, hi.hi):
             self.limit(pos, "the ends of this range are not bounded")
