@@ -1,0 +1,54 @@
+"""Details of the text report: counts in the singular, columns under --quiet and every
+engine, and the PDR header."""
+
+from __future__ import annotations
+
+from tests.helpers import run_cli, write_spec
+
+ONE_STATE = """
+    dnsrace: 1
+    name: one
+    variables:
+      x: {type: bool, init: false}
+    invariants:
+      never_set: "not x"
+    """
+
+FAILING = """
+    dnsrace: 1
+    name: q
+    variables:
+      x: {type: "0..3", init: 0}
+    actions:
+      - name: bump
+        guard: "x < 3"
+        effect: x += 1
+    invariants:
+      small: "x < 2"
+      a_much_longer_name: "x < 3"
+    reachable:
+      r: "x == 9"
+    """
+
+
+def test_one_state_is_singular(tmp_path):
+    out = run_cli("check", str(write_spec(tmp_path, ONE_STATE)), "--no-timing", "-q")[1]
+    assert "  1 state, 0 transitions, depth 0; complete" in out.splitlines()
+
+
+def test_quiet_keeps_the_columns(tmp_path):
+    spec = str(write_spec(tmp_path, FAILING))
+    for engine in ("bfs", "bmc", "kind"):
+        out = run_cli("check", spec, "--no-timing", "-q", "--engine", engine)[1]
+        lines = out.splitlines()
+        assert "  FAIL small               invariant  violated, trace of 2 steps (expected " \
+               "holds)" in lines, (engine, out)
+        assert "  FAIL a_much_longer_name  invariant  violated, trace of 3 steps (expected " \
+               "holds)" in lines, (engine, out)
+
+
+def test_pdr_header_has_no_proof_depth(tmp_path):
+    out = run_cli("check", str(write_spec(tmp_path, ONE_STATE)), "--no-timing",
+                  "--engine", "pdr")[1]
+    assert "  IC3/PDR (Z3), traces by BMC to depth " in out
+    assert "IC3/PDR (Z3) to depth" not in out
