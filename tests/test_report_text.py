@@ -1,7 +1,9 @@
-"""Details of the text report: counts in the singular, columns under --quiet and every
-engine, and the PDR header."""
+"""Details of the report: counts in the singular, columns under --quiet and every engine,
+the PDR header, and sets of enumeration values in the enumeration's order."""
 
 from __future__ import annotations
+
+import json
 
 from tests.helpers import run_cli, write_spec
 
@@ -52,3 +54,28 @@ def test_pdr_header_has_no_proof_depth(tmp_path):
                   "--engine", "pdr")[1]
     assert "  IC3/PDR (Z3), traces by BMC to depth " in out
     assert "IC3/PDR (Z3) to depth" not in out
+
+
+ENUM_SET = """
+    dnsrace: 1
+    name: enumset
+    types:
+      Color: [red, green, blue]
+    variables:
+      seen: {type: "set of Color", init: "{}"}
+    actions:
+      - name: add
+        params: {c: Color}
+        effect: seen = seen | {c}
+    invariants:
+      not_all: "len(seen) < 3"
+    """
+
+
+def test_sets_of_enumeration_values_keep_the_enumerations_order(tmp_path):
+    spec = str(write_spec(tmp_path, ENUM_SET))
+    out = run_cli("check", spec, "--no-timing")[1]
+    assert "seen=[red, green, blue]" in out
+    js = json.loads(run_cli("check", spec, "--format", "json")[1])
+    trace = next(p for p in js["properties"] if p["name"] == "not_all")["trace"]
+    assert trace["steps"][-1]["state"]["seen"] == ["red", "green", "blue"]
