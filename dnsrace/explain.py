@@ -13,6 +13,7 @@ instance moved on.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .backends.python_codegen import CompiledSystem, compile_predicates
@@ -78,12 +79,33 @@ class Explainer:
         self.reads = {k: {x.args[0] for x in walk(ts.transitions[k].guard) if x.op == "slot"}
                       for k in self.checks}
 
-    def annotate(self, trace, path: list[tuple[int, int | None]]) -> None:
+    def annotate(self, trace, path: list[tuple[int, int | None]],
+                 message: str | None = None) -> None:
         """Attach the stale checks to `trace` (a results.Trace), and the explanation of
-        the error its last step fails with, if it does."""
+        the error it ends in: its last step's effect fails, or (`message`, the engine's)
+        a guard or a state property fails to evaluate in its last state."""
         trace.stale_checks = self.stale_checks(path)
         if len(path) > 1 and path[-1][1] is None and path[-2][1] is not None:
             trace.steps[-1].error = self.failure(path[-1][0], path[-2][1])
+        elif message is not None and path[-1][1] is not None:
+            trace.steps[-1].error = self.state_failure(message, path[-1][1])
+
+    def state_failure(self, message: str, packed: int) -> FailureExplanation | None:
+        """The guard or state property failure that `message` reports, explained."""
+        m = re.search(r"\((in the guard of|evaluating property) (.+)\)$", message)
+        if m is None:
+            return None
+        if m.group(1) == "in the guard of":
+            fails = next((t.guard_failures for t in self.ts.transitions
+                          if t.name == m.group(2)), [])
+        else:
+            fails = next((p.failures for p in self.ts.state_properties
+                          if p.name == m.group(2)), [])
+        conds = compile_predicates(self.ts, self.cs.packing, [f.cond for f in fails])
+        for f, cond in zip(fails, conds):
+            if cond(packed):
+                return self.explain_failure(f, packed)
+        return None
 
     def failure(self, tid: int, packed: int) -> FailureExplanation | None:
         """Why transition `tid` fails from the packed state: its first effect failure that

@@ -1,7 +1,8 @@
-"""Run-time errors explained: a trace that ends in a failing step names the failing
-expression with its position in the spec (file:line:col, the source line, a caret) and the
-values it read, in the text report, the JSON report, trace files and replay
-(tests/runtime/NAME.yaml, golden reports in NAME.expected)."""
+"""Run-time errors explained: a trace that ends in a failing step (or in a state where a
+guard fails to evaluate) names the failing expression with its position in the spec
+(file:line:col, the source line, a caret) and the values it read, in the text report, the
+JSON report, trace files and replay (tests/runtime/NAME.yaml, golden reports in
+NAME.expected)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ CASES = {
                            "n = 0", "values": {"n": 0}}),
     "assertion": ("assertion", {"line": 11, "col": 7, "message": "assertion failed: assert "
                                 "a + b < 2 with a = 2, b = 0", "values": {"a": 2, "b": 0}}),
+    # a guard that fails to evaluate: the trace ends in the state where it does
+    "guard_index": ("error", {"line": 11, "col": 17, "message": "array index out of range: "
+                              "slots[e] with e = 3, slots has 3 elements",
+                              "values": {"e": 3, "slots": [False, False, False],
+                                         "len(slots)": 3}}),
 }
 
 
@@ -55,7 +61,10 @@ def test_json_error(name, engine):
     prop, error = CASES[name]
     p = next(p for p in json.loads(out)["properties"] if p["name"] == prop)
     last = p["trace"]["steps"][-1]
-    assert last["state"] is None and error["message"].startswith(last["message"])
+    if name == "guard_index":
+        assert last["state"] == {"slots": [False, False, False], "e": 3}
+    else:
+        assert last["state"] is None and error["message"].startswith(last["message"])
     assert last["error"] == error
 
 

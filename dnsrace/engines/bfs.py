@@ -319,7 +319,7 @@ def build_properties(ts: TransitionSystem, cs: CompiledSystem, found: Exploratio
             path = found.trace_path(b.end)
             trace = build_trace(ts, cs, path, b.end[3] if b.end[0] == "fail" else None)
             if explain is not None:
-                explain(trace, path)
+                explain(trace, path, b.message)
         else:
             trace = None
             if not found.complete:

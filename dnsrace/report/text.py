@@ -156,7 +156,7 @@ def trace_table(trace: Trace, kinds, show_full: bool, first: str = "initial stat
         for note in notes.get(int(a), []):
             lines.append(f"  {'':>{w0}}  ^ {note}")
     last = trace.steps[-1]
-    if last.state is None and last.error is not None:
+    if last.error is not None:
         lines += [f"  {'':>{w0}}  {x}" for x in last.error.location]
     return lines
 

@@ -262,7 +262,7 @@ def properties(ts: TransitionSystem, found: dict[str, Found], engine: str,
         f = found.get(name)
         if f is not None:
             if explainer is not None:
-                explainer.annotate(f.trace, f.path)
+                explainer.annotate(f.trace, f.path, f.message)
             outcome = "reachable" if kind == "reachable" else "violated"
             out.append(PropertyResult(name, kind, expected, outcome, f.trace, about.get(name),
                                       f.message, engine))
