@@ -95,7 +95,7 @@ class Lowerer:
             if label not in seen and not _literal(label):
                 seen.add(label)
                 out += _reads_of(label, v)
-        saved = self.failures
+        saved, work = self.failures, self.work   # explaining is not the spec's lowering work
         self.failures = []
         try:
             for e in exprs:
@@ -107,7 +107,7 @@ class Lowerer:
                         seen.add(node.id)
                         out += _reads_of(node.id, self.expr(node, env, path))
         finally:
-            self.failures = saved
+            self.failures, self.work = saved, work
         return out
 
     def limit(self, pos: Pos, message: str, hint: str | None = None):
