@@ -79,3 +79,27 @@ def test_sets_of_enumeration_values_keep_the_enumerations_order(tmp_path):
     js = json.loads(run_cli("check", spec, "--format", "json")[1])
     trace = next(p for p in js["properties"] if p["name"] == "not_all")["trace"]
     assert trace["steps"][-1]["state"]["seen"] == ["red", "green", "blue"]
+
+
+SYMBOLIC = """
+    dnsrace: 1
+    name: sym
+    constants:
+      N: {value: 2, symbolic: true, assume: "N >= 1"}
+    variables:
+      x: {type: "0..N", init: 0}
+    actions:
+      - name: bump
+        guard: "x < N"
+        effect: x += 1
+    invariants:
+      bounded: "x <= N"
+    """
+
+
+def test_symbolic_constant_warning_names_the_engine(tmp_path):
+    spec = str(write_spec(tmp_path, SYMBOLIC))
+    for engine, name in (("bmc", "bmc"), ("kind", "k-induction")):
+        out = run_cli("check", spec, "--no-timing", "--engine", engine)[1]
+        assert f"  warning: constant N is symbolic; {name} checks it at its value 2 only " \
+               "(PDR keeps it unknown)" in out.splitlines(), out

@@ -279,9 +279,10 @@ def warnings_for(model: Model, engine: str = "bmc") -> list[str]:
     out = [w.message for w in model.warnings]
     if engine == "pdr":
         return out
+    name = {"kind": "k-induction"}.get(engine, engine)
     for c in model.constants.values():
         if c.symbolic:
-            out.append(f"constant {c.name} is symbolic; {engine} checks it at its value "
+            out.append(f"constant {c.name} is symbolic; {name} checks it at its value "
                        f"{c.value} only (PDR keeps it unknown)")
     return out
 
