@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import run_cli, write_spec
+from tests.helpers import ROOT, run_cli, write_spec
 
 ONE_STATE = """
     dnsrace: 1
@@ -103,3 +103,11 @@ def test_symbolic_constant_warning_names_the_engine(tmp_path):
         out = run_cli("check", spec, "--no-timing", "--engine", engine)[1]
         assert f"  warning: constant N is symbolic; {name} checks it at its value 2 only " \
                "(PDR keeps it unknown)" in out.splitlines(), out
+
+
+def test_max_states_keeps_that_many_states():
+    for engine in ("bfs", "array"):
+        out = run_cli("check", str(ROOT / "specs" / "lease_handoff.yaml"), "--max-states", "50", "--no-timing",
+                      "-q", "--engine", engine)[1]
+        assert "  50 states, 71 transitions, depth 4; INCOMPLETE (--max-states reached)" in \
+            out.splitlines(), (engine, out)
