@@ -51,7 +51,7 @@ def check_system(model: Model, ts: TransitionSystem, cs: CompiledSystem,
 
     found = bfs.explore(ts, cs, limits, progress)
     explainer = Explainer(model, ts, cs) if found.best else None
-    props = bfs.build_properties(ts, cs, found, explainer.races if explainer else None)
+    props = bfs.build_properties(ts, cs, found, explainer.annotate if explainer else None)
     table, unfired = coverage(model, ts, found.enabled, found.new_counts(), found.complete)
     return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "bfs",
                        found.complete, found.stats, props, found.stopped,

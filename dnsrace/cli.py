@@ -456,10 +456,10 @@ def lint(spec, consts) -> None:
 
     try:
         model = load_model(spec, parse_consts(consts))
+        warnings = list(model.warnings) + run_lint(model)   # lowers it: DR5xx are errors
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
-    warnings = list(model.warnings) + run_lint(model)
     if warnings:
         print_diagnostics(warnings)
         echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}", err=True)

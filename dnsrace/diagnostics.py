@@ -10,6 +10,8 @@ the registry below, grouped by the stage that finds it:
     DR5xx  lowering limits (what a back end cannot represent; DR502: what cannot stay
            symbolic for the proof engines)
     DR6xx  trace files (what `dnsrace replay` reads)
+    DR7xx  lint warnings (`dnsrace lint`): vacuous and dead parts of a legal spec, each a
+           warning with a position (see dnsrace/lint.py)
 
 Sizes past dnsrace's resource bounds (dnsrace/bounds.py: nesting, literals, counts, domains,
 what lowering builds) have codes of their own in the stage that finds them: DR110-DR111,
@@ -78,6 +80,14 @@ CODES: dict[str, str] = {
     "DR604": "trace-spec",
     "DR605": "state-variables",
     "DR606": "state-value",
+    # lint warnings
+    "DR701": "guard-never-true",
+    "DR702": "constant-unused",
+    "DR703": "variable-never-read",
+    "DR704": "local-never-read",
+    "DR705": "define-unused",
+    "DR706": "invariant-reads-no-state",
+    "DR707": "step-never-next",
     "DR503": "lowering-too-large",
     "DR504": "nested-too-deep-when-lowered",
 }

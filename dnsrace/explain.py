@@ -1,5 +1,5 @@
-"""Race explanations on traces: stale checks and stale reads, the two shapes of a
-check-then-act race.
+"""Explanations on traces: stale checks and stale reads (the two shapes of a check-then-act
+race), and the run-time error a trace ends in.
 
 Both look at a process instance P[i] within one *round* (since P[i] last took a step at its
 first step), and blame only a step of *another* instance or of an action:
@@ -20,6 +20,7 @@ Each check and each read is reported once, at the first step that acts on it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .backends.python_codegen import CompiledSystem, compile_predicates
@@ -27,7 +28,7 @@ from .frontend import syntax as S
 from .frontend.model import Model, Ref
 from .frontend.unparse import unparse
 from .ir.layout import ScalarRep, rep_slots, state_json, to_json
-from .ir.system import TransitionSystem
+from .ir.system import Failure, TransitionSystem
 from .ir.terms import TRUE, walk
 from .report.text import value_text
 
@@ -84,11 +85,28 @@ class StaleRead:
                 "fresh": self.fresh}
 
 
+@dataclass
+class FailureExplanation:
+    """A run-time error at a trace's failing last step: where in the spec, what it says,
+    and the values the failing expression read in the state the step starts from."""
+
+    line: int | None
+    col: int | None
+    message: str
+    values: dict
+    location: list[str]   # for the text report: file:line:col: message, source, caret
+
+    def to_json(self) -> dict:
+        return {"line": self.line, "col": self.col, "message": self.message,
+                "values": self.values}
+
+
 class Explainer:
     """Compiled once per spec; explains any number of traces."""
 
     def __init__(self, model: Model, ts: TransitionSystem, cs: CompiledSystem):
         self.model, self.ts, self.cs = model, ts, cs
+        self.effect_conds: dict[int, list] = {}
         self.checks = [k for k, t in enumerate(ts.transitions) if t.guard is not TRUE]
         fns = compile_predicates(ts, cs.packing, [ts.transitions[k].guard for k in self.checks])
         self.guard = dict(zip(self.checks, fns))
@@ -121,6 +139,97 @@ class Explainer:
         step; path as for `stale_checks`."""
         found = self.stale_checks(path) + self.stale_reads(path)
         return sorted(found, key=lambda r: r.step)
+
+    def annotate(self, trace, path: list[tuple[int, int | None]],
+                 message: str | None = None) -> None:
+        """Attach the races to `trace` (a results.Trace), and the explanation of
+        the error it ends in: its last step's effect fails, or (`message`, the engine's)
+        a guard or a state property fails to evaluate in its last state."""
+        trace.races = self.races(path)
+        if len(path) > 1 and path[-1][1] is None and path[-2][1] is not None:
+            trace.steps[-1].error = self.failure(path[-1][0], path[-2][1])
+        elif message is not None and path[-1][1] is not None:
+            trace.steps[-1].error = self.state_failure(message, path[-1][1])
+
+    def state_failure(self, message: str, packed: int) -> FailureExplanation | None:
+        """The guard or state property failure that `message` reports, explained."""
+        m = re.search(r"\((in the guard of|evaluating property) (.+)\)$", message)
+        if m is None:
+            return None
+        if m.group(1) == "in the guard of":
+            fails = next((t.guard_failures for t in self.ts.transitions
+                          if t.name == m.group(2)), [])
+        else:
+            fails = next((p.failures for p in self.ts.state_properties
+                          if p.name == m.group(2)), [])
+        conds = compile_predicates(self.ts, self.cs.packing, [f.cond for f in fails])
+        for f, cond in zip(fails, conds):
+            if cond(packed):
+                return self.explain_failure(f, packed)
+        return None
+
+    def failure(self, tid: int, packed: int) -> FailureExplanation | None:
+        """Why transition `tid` fails from the packed state: its first effect failure that
+        holds there, with the values its expression reads."""
+        fails = self.ts.transitions[tid].effect_failures
+        if tid not in self.effect_conds:
+            self.effect_conds[tid] = compile_predicates(self.ts, self.cs.packing,
+                                                        [f.cond for f in fails])
+        for f, cond in zip(fails, self.effect_conds[tid]):
+            if cond(packed):
+                return self.explain_failure(f, packed)
+        return None
+
+    def explain_failure(self, f: Failure, packed: int) -> FailureExplanation:
+        values = self.read_values(f, packed)
+        message = f.message
+        if f.expr is not None and f.kind != "assertion":
+            message += ": " + f.expr
+        message += _values_text(values)
+        line, col = (f.pos.line, f.pos.col) if f.pos is not None else (None, None)
+        return FailureExplanation(line, col, message, values,
+                                  self.location(line, col, message))
+
+    def read_values(self, f: Failure, packed: int) -> dict:
+        """The values of f's reads, by label, as JSON (a collection's length under
+        `len(label)`, a sequence cut to its length)."""
+        terms = []
+        for r in f.reads:
+            terms += [t for _, t in r.term] if r.kind == "array" else [r.term]
+        got = iter(fn(packed) for fn in compile_predicates(self.ts, self.cs.packing, terms))
+        out: dict = {}
+        for r in f.reads:
+            if r.kind == "array":
+                out[r.label] = [self.decode(k, next(got)) for k, _ in r.term]
+            elif r.kind == "length":
+                n = next(got)
+                out[f"len({r.label})"] = n
+                if isinstance(out.get(r.label), list):
+                    out[r.label] = out[r.label][:n]
+            else:
+                out[r.label] = self.decode(r.kind, next(got))
+        return out
+
+    def decode(self, kind: str, v: int):
+        if kind == "bool":
+            return bool(v)
+        v = int(v)   # a term may simplify to a comparison, giving a Python bool
+        if kind == "sym":
+            names = self.ts.layout.symbols.names
+            return names[v] if 0 <= v < len(names) else v
+        return v
+
+    def location(self, line: int | None, col: int | None, message: str) -> list[str]:
+        """`file:line:col: message`, the source line and a caret under the column."""
+        where = self.model.path + (f":{line}:{col}" if line is not None else "")
+        out = [f"{where}: {message}"]
+        text = self.model.source.line(line) if line is not None else None
+        if text is not None:
+            gutter = f"{line:>4} | "
+            out.append(gutter + text)
+            prefix = "".join(ch if ch == "\t" else " " for ch in text[:max(col - 1, 0)])
+            out.append(" " * (len(gutter) - 2) + "| " + prefix + "^")
+        return out
 
     def owner(self, tid: int) -> tuple | None:
         o = self.ts.transitions[tid].origin
@@ -281,6 +390,22 @@ def _own_slots(ts: TransitionSystem) -> dict[tuple, dict[int, str]]:
             for s in rep_slots(rep):
                 out.setdefault((proc, i), {})[s] = "pc" if attr == "pc" else "local"
     return out
+
+
+def _values_text(values: dict) -> str:
+    """` writes 4, with e = 3, record has 2 elements`: what a failing expression read."""
+    scalars, sizes, written = [], [], ""
+    for label, v in values.items():
+        if label == "written":
+            written = f" writes {value_text(v)}"
+        elif label.startswith("len(") and label[4:-1] in values and label != "len(written)":
+            sizes.append(f"{label[4:-1]} has {v} element{'s' if v != 1 else ''}")
+        elif not isinstance(v, list) and not label.startswith("len("):
+            scalars.append(f"{label} = {value_text(v)}")
+    parts = (["with " + ", ".join(scalars)] if scalars else []) + sizes
+    if not parts:
+        return written
+    return written + ("," if written or not scalars else "") + " " + ", ".join(parts)
 
 
 def _reads(e: S.Expr, model: Model, seen: set | None = None):

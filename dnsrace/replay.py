@@ -122,7 +122,9 @@ class Replayer:
                 if recorded is not None:
                     return self._diverge(report, k, f"{name} fails here ({fail.kind}: "
                                          f"{fail.message}), but the trace records a state")
-                out.append(ReplayStep(k, name, f"FAILS: {fail.message}"))
+                why = self.explainer.failure(tid, cur)
+                out.append(ReplayStep(k, name, f"FAILS: {fail.message}",
+                                      why.location if why is not None else []))
                 path.append((tid, None))
                 break
             if recorded is None:

@@ -13,11 +13,14 @@ class TraceStep:
     action: str | None
     state: dict | None
     message: str | None = None
+    error: object = None   # explain.FailureExplanation of a failing last step
 
     def to_json(self) -> dict:
         out = {"action": self.action, "state": self.state}
         if self.message is not None:
             out["message"] = self.message
+        if self.error is not None:
+            out["error"] = self.error.to_json()
         return out
 
 

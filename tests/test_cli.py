@@ -172,7 +172,7 @@ def test_lint_warns_on_read_after_write_unused_param_and_unreachable_step(tmp_pa
     assert code == 1
     assert "reads 'x' after writing it" in err
     assert "parameter 'k' of action poke is never used" in err
-    assert "step P.orphan can never run" in err
+    assert "step P.orphan is never the target of a `next`" in err
     assert run_cli("lint", LEASE)[0] == 0
 
 

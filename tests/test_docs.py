@@ -190,6 +190,6 @@ def test_a_stale_doc_block_fails_with_a_diff(tmp_path: Path, monkeypatch):
     run = DocRun(tmp_path)
     spec_block, console = blocks(doc)
     run.block(spec_block)
-    with pytest.raises(AssertionError, match=r"(?s)-  2 states.*\+  1 states, 0 transitions"):
+    with pytest.raises(AssertionError, match=r"(?s)-  2 states.*\+  1 state, 0 transitions"):
         run.block(console)
     assert os.path.exists(tmp_path / "tiny.yaml")

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 import random
 import tempfile
@@ -328,6 +330,8 @@ def test_kind_shows_a_labelled_counterexample_to_induction():
     from dnsrace.symbolic.report import cti_text
     text = cti_text(r, field_kinds(lower(load_model(FIX_CAS))))
     assert "no_empty_record: not proved; counterexample to induction" in text
+    # a counterexample to induction starts from any state, maybe an unreachable one
+    assert re.search(r"^ +0  any state +", text, re.M) and "initial state" not in text
 
 
 def test_kind_with_lemmas_proves_peterson_mutual_exclusion():

@@ -513,10 +513,21 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
     cut = None
     if limits.max_states is not None and level_codes.shape[0] + total >= limits.max_states:
         cut = _max_states_cut(to_numpy(level_codes) // nt, n, total, limits.max_states)
+    # --max-states keeps the first max_states states: those the last state expanded finds
+    # past it are forgotten, with what was found in them (as `engines.bfs.keep_first`)
+    cap = None
+    found = _search(xp, level_codes, cut * nt) if cut is not None else level_codes.shape[0]
+    if limits.max_states is not None and total + found > limits.max_states:
+        cap = limits.max_states - total
+    dropped = {int(k) for k in to_numpy(level_keys[cap:found])} if cap is not None else set()
     stop_pos = None
     for ev in events:
         if cut is not None and ev.pos >= (cut, -1, 0):
             break
+        if cap is not None and ((ev.end[0] == "state" and ev.end[1] == (d + 1, ev.end[1][1])
+                                 and ev.end[1][1] >= cap)
+                                or (ev.end[0] == "step" and ev.end[3] in dropped)):
+            continue
         S.record(ev)
         if limits.stop_on_first and S.unexpected:
             stop_pos = ev.pos
@@ -541,8 +552,9 @@ def _expand(S: _Search, F: np.ndarray, d: int, total: int, sp_active: int, tp_ac
         counted = int(en[:cut].sum())
         S.count_enabled(lo, cut)
         stop, i_ret = "max-states", cut
+        keep = keep if cap is None else cap
     else:
-        keep = level_codes.shape[0]
+        keep = level_codes.shape[0] if cap is None else cap
         counted = sum(ix.shape[0] for _, ix in lo.enabled_by_t)
         S.count_enabled(lo)
         stop, i_ret = None, n
@@ -674,7 +686,7 @@ def check_system_array(model, ts: TransitionSystem, cs: CompiledSystem,
     if levels is not None:
         levels.extend(found.levels)
     explainer = Explainer(model, ts, cs) if found.best else None
-    props = build_properties(ts, cs, found, explainer.races if explainer else None)
+    props = build_properties(ts, cs, found, explainer.annotate if explainer else None)
     for p in props:
         p.engine = "array"
     table, unfired = coverage(model, ts, found.enabled, found.new_counts(), found.complete)

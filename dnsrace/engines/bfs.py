@@ -236,7 +236,7 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
 
     run = cs.run if graph is None else partial(cs.run_graph, edge_dst=graph.dst,
                                                edge_tid=graph.tid, row_end=graph.row_end)
-    level_end = len(states)
+    level_end = n_initial = len(states)
     i = 0
     transitions = 0
     enabled = [0] * len(ts.transitions)
@@ -280,11 +280,31 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
     if stopped is None and limits.time_limit is not None and \
             time.monotonic() - t0 > limits.time_limit and i < len(states):
         stopped = "time-limit"
-    stats = Stats(len(states), transitions, 0, time.monotonic() - t0, len(states) - i)
+    if stopped == "max-states":   # the initial states are all kept (docs/SEMANTICS.md)
+        keep_first(max(limits.max_states, n_initial), states, links, visited, best)
+    stats = Stats(len(states), transitions, 0, time.monotonic() - t0, max(len(states) - i, 0))
     found = Exploration(stats, best, stopped, states, links, max(len(ts.transitions), 1),
                         graph, enabled)
     stats.depth = len(found.path_to(len(states) - 1)) - 1 if states else 0
     return found
+
+
+def keep_first(n: int, states: list[int], links, visited, best: dict) -> None:
+    """Forget the states found after the first n (the last state expanded may find several
+    at once), and what was found in them, so that `--max-states n` keeps n states."""
+    if len(states) <= n:
+        return
+    for s in states[n:]:
+        if isinstance(visited, dict):
+            del visited[s]
+        else:
+            visited.discard(s)
+    del states[n:]
+    del links[n:]
+    for name, b in list(best.items()):
+        end = b.end
+        if (end[0] == "state" and end[1] >= n) or (end[0] == "step" and end[3] >= n):
+            del best[name]
 
 
 def build_trace(ts: TransitionSystem, cs: CompiledSystem, path, message: str | None = None
@@ -319,7 +339,7 @@ def build_properties(ts: TransitionSystem, cs: CompiledSystem, found: Exploratio
             path = found.trace_path(b.end)
             trace = build_trace(ts, cs, path, b.end[3] if b.end[0] == "fail" else None)
             if explain is not None:
-                trace.races = explain(path)
+                explain(trace, path, b.message)
         else:
             trace = None
             if not found.complete:

@@ -154,6 +154,11 @@ class Checker:
             e.ref = Ref(e.id, process=scope.process)
             return scope.lookup("\0" + e.id).type
         b = scope.lookup(e.id)
+        if b is None and e.id in ("any", "choose", "nondet", "random", "arbitrary"):
+            return self._err("DR201", f"unknown name '{e.id}': there is no nondeterministic "
+                             "value", e, "give the step or action parameters (`params: {v: "
+                             "\"0..3\"}`, one transition per value) or `either` branches, "
+                             "and assign the parameter")
         if b is None:
             hint = did_you_mean(e.id, [n for n in scope.visible() if not n.startswith("\0")])
             return self._err("DR201", f"unknown name '{e.id}'", e,

@@ -297,6 +297,10 @@ def _unexpected_token(exc: UnexpectedToken, text: str, what: str):
         hint = "compare with '=='"
     elif str(tok) == ".":
         hint = "attribute access is only `Process.pc[i]` or `Process.local[i]`"
+    elif str(tok) in ("+", "-") and text[offset + 1:offset + 2] == str(tok) and last_word \
+            and what == "an effect":
+        found = f"`{str(tok) * 2}` is not an operator"
+        hint = f"write `{last_word.group(1)} {tok}= 1`"
     elif last_word and last_word.group(1) in ("then", "elsif", "elseif", "end", "fi"):
         hint = "use Python's syntax: `if c:` ... `elif c:` ... `else:`, blocks by indentation"
     msg = f"syntax error in {what}: {found}"

@@ -207,6 +207,10 @@ def rep_slots(rep: Rep) -> list[int]:
 def to_json(t: Type, v):
     """A Python value of type t as the contract's JSON shows it."""
     if isinstance(t, SetT):
+        if isinstance(t.elem, SymT):   # in the enumeration's order, as the contract says
+            rank = {s: i for i, s in enumerate(t.elem.values)}
+            return [str(x) for x in sorted(v, key=lambda x: (rank.get(str(x), len(rank)),
+                                                            str(x)))]
         return [to_json(t.elem, x) for x in sorted(v, key=order_key)]
     if isinstance(t, SeqT):
         return [to_json(t.elem, x) for x in v]

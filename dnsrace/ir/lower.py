@@ -20,9 +20,10 @@ from ..frontend import syntax as S
 from ..frontend.model import Model, Process, Ref
 from ..frontend.build import check_initial_count, check_transition_count
 from ..frontend.types import ArrayT, BoolT, IntT, SetT, Sym, SymT, Type
+from ..frontend.unparse import unparse
 from . import terms as T
 from .layout import ArrayRep, Field, Layout, Rep, ScalarRep, SymbolTable, set_universe
-from .system import (FairnessUnit, Failure, StateProperty, TemporalProperty, Transition,
+from .system import (FairnessUnit, Failure, Read, StateProperty, TemporalProperty, Transition,
                      TransitionProperty, TransitionSystem)
 from .terms import Term
 from .values import ArrV, Scalar, SeqV, Value, as_seq, equal, merge, pad, set_align, set_rebase, \
@@ -77,13 +78,42 @@ class Lowerer:
     def posts(self) -> dict[int, Term]:
         return {s.index: T.post(s.index, s.lo, s.hi) for s in self.layout.slots}
 
-    def fail(self, path: Term, bad: Term, kind: str, message: str, pos: Pos | None) -> None:
+    def fail(self, path: Term, bad: Term, kind: str, message: str, pos: Pos | None,
+             why=None) -> None:
+        """A failure where path and bad hold; `why()` gives the failing expression, as the
+        spec writes it, and what it reads (`reads`), to explain the failure."""
         cond = T.and_(path, bad)
         if cond is not T.FALSE:
-            self.failures.append(Failure(cond, kind, message, pos))
+            expr, reads = why() if why is not None else (None, [])
+            self.failures.append(Failure(cond, kind, message, pos, expr, reads))
 
-    def limit(self, pos: Pos, message: str):
-        raise SpecError([Diagnostic("DR501", message, self.model.path, pos,
+    def reads(self, shown: list[tuple[str, Value]], exprs: list[S.Expr], env: Env,
+              path: Term) -> list[Read]:
+        """What a failing expression reads, for its explanation: the `shown` values, then
+        the variables, locals and bound names inside `exprs` (at this point of the effect)."""
+        out: list[Read] = []
+        seen: set[str] = set()
+        for label, v in shown:
+            if label not in seen and not _literal(label):
+                seen.add(label)
+                out += _reads_of(label, v)
+        saved, work = self.failures, self.work   # explaining is not the spec's lowering work
+        self.failures = []
+        try:
+            for e in exprs:
+                for node in S.walk(e):
+                    if isinstance(node, S.Name) and isinstance(node.ref, Ref) and \
+                            node.id not in seen and (node.ref.kind in ("var", "local") or (
+                                node.ref.kind in ("param", "bound") and
+                                node.id in env.names)):
+                        seen.add(node.id)
+                        out += _reads_of(node.id, self.expr(node, env, path))
+        finally:
+            self.failures, self.work = saved, work
+        return out
+
+    def limit(self, pos: Pos, message: str, hint: str | None = None):
+        raise SpecError([Diagnostic("DR501", message, self.model.path, pos, hint or
                                     "give the values a bounded type (LO..HI), or narrow "
                                     "the expression")])
 
@@ -183,7 +213,10 @@ class Lowerer:
                 return ArrV(tuple(range(len(fld.reps))), "int",
                             [self.read(r, state) for r in fld.reps])
             case S.Index(obj=o, index=i):
-                return self.index(self.expr(o, env, path), self.expr(i, env, path), path, e.pos)
+                ov, iv = self.expr(o, env, path), self.expr(i, env, path)
+                return self.index(ov, iv, path, e.pos, lambda: (
+                    unparse(e), self.reads([(unparse(i), iv), (unparse(o), ov)], [i], env,
+                                           path)))
             case S.Prime(expr=x):
                 return self.expr(x, replace(env, state=env.post), path)
             case S.Call():
@@ -255,7 +288,7 @@ class Lowerer:
                 return self.expr(d.body, Env(env.state, {}, None, None, env.post), path)
         raise AssertionError(ref)
 
-    def index(self, obj: Value, i: Value, path: Term, pos: Pos) -> Value:
+    def index(self, obj: Value, i: Value, path: Term, pos: Pos, why=None) -> Value:
         if isinstance(obj, ArrV):
             conds = [T.eq(i.t, T.const(k)) for k in obj.keys]
             if i.t.is_const:
@@ -263,7 +296,7 @@ class Lowerer:
                     if k == i.t.value:
                         return x
             self.fail(path, T.not_(T.or_(*conds)), "error",
-                      "array index out of range", pos)
+                      "array index out of range", pos, why)
             if obj.keykind == "int" and obj.keys == tuple(range(obj.keys[0], obj.keys[0]
                                                                  + len(obj.keys))):
                 idx = T.mk("sub", i.t, T.const(obj.keys[0]))
@@ -274,7 +307,7 @@ class Lowerer:
             return acc
         seq = as_seq(obj)
         ok = T.and_(T.mk("le", T.ZERO, i.t), T.mk("lt", i.t, seq.length))
-        self.fail(path, T.not_(ok), "error", "sequence index out of range", pos)
+        self.fail(path, T.not_(ok), "error", "sequence index out of range", pos, why)
         if not seq.elems:
             return Scalar(T.ZERO, "int")
         return self.select(i.t, seq.elems)
@@ -304,15 +337,21 @@ class Lowerer:
     # ------------------------------------------------------------ sets
     def singleton(self, v: Value, pos: Pos) -> Scalar:
         if not isinstance(v, Scalar) or v.kind == "set":
-            self.limit(pos, "sets hold integers, booleans or symbols only")
+            self.limit(pos, "sets hold integers, booleans or symbols only",
+                       "for a set of collections, use an array of booleans or of sets")
         if v.kind == "bool":
             return Scalar(T.mk("setbit", v.t), "set", "bool", 0, 2)
         if v.kind == "sym":
             return Scalar(T.mk("setbit", v.t), "set", "sym", 0, len(self.symbols))
         lo, hi = v.t.lo, v.t.hi
-        if lo is None or hi is None or hi - lo + 1 > MAX_SET_WIDTH:
+        if lo is None or hi is None:
             self.limit(pos, "this set element's values are not bounded, so the set cannot be "
                        "stored as a bitmask")
+        if hi - lo + 1 > MAX_SET_WIDTH:
+            self.limit(pos, f"this set element's values range over {lo}..{hi}, "
+                       f"{hi - lo + 1:,} values, more than the {MAX_SET_WIDTH} a set can hold",
+                       f"narrow the expression so that its values span at most "
+                       f"{MAX_SET_WIDTH} (the range follows from the types of what it reads)")
         return Scalar(T.mk("setbit", T.mk("sub", v.t, T.const(lo))), "set", "int", lo,
                       hi - lo + 1)
 
@@ -336,7 +375,9 @@ class Lowerer:
                 return Scalar(T.ZERO, "set", None, 0, 0)
             w = hi.value - lo.value + 1
             if w > MAX_SET_WIDTH:
-                self.limit(pos, f"the range has {w} values, more than a set can hold")
+                self.limit(pos, f"the range has {w:,} values, more than the {MAX_SET_WIDTH} "
+                           "a set can hold", f"make the range at most {MAX_SET_WIDTH} values "
+                           "wide")
             return Scalar(T.const((1 << w) - 1), "set", "int", lo.value, w)
         if None in (lo.lo, hi.hi):
             self.limit(pos, "the ends of this range are not bounded")
@@ -383,7 +424,9 @@ class Lowerer:
             term = {"|": "bor", "&": "band", "-": "bdiff"}[op]
             return Scalar(T.mk(term, a.t, b.t), "set", a.ekind, a.base, a.width)
         if op in ("//", "%"):
-            self.fail(path, T.eq(b.t, T.ZERO), "error", "division by zero", e.pos)
+            self.fail(path, T.eq(b.t, T.ZERO), "error", "division by zero", e.pos, lambda: (
+                unparse(e), self.reads([(unparse(e.right), b), (unparse(e.left), a)],
+                                       [e.left, e.right], env, path)))
         name = {"+": "add", "-": "sub", "*": "mul", "//": "div", "%": "mod"}[op]
         return Scalar(T.mk(name, a.t, b.t), "int")
 
@@ -432,11 +475,14 @@ class Lowerer:
             return Scalar(T.mk("add", bit, T.const(v0.base)), "int")
         seq = as_seq(v0)
         empty = T.eq(seq.length, T.ZERO)
+
+        def why():
+            return unparse(e), self.reads([(unparse(e.args[0]), v0)], e.args, env, path)
         if f == "head":
-            self.fail(path, empty, "error", "head of an empty sequence", e.pos)
+            self.fail(path, empty, "error", "head of an empty sequence", e.pos, why)
             return seq.elems[0] if seq.elems else Scalar(T.ZERO, "int")
         if f == "tail":
-            self.fail(path, empty, "error", "tail of an empty sequence", e.pos)
+            self.fail(path, empty, "error", "tail of an empty sequence", e.pos, why)
             if not seq.elems:
                 return SeqV(T.ZERO, [])
             n = T.ite(empty, T.ZERO, T.mk("sub", seq.length, T.const(1)))
@@ -546,7 +592,8 @@ class Lowerer:
                 ct = self.expr(c, env, path).t
                 msg = m if m is not None else "assertion failed: " + \
                     (self.model.source.line(c.pos.line) or "").strip()
-                self.fail(path, T.not_(ct), "assertion", msg, s.pos)
+                self.fail(path, T.not_(ct), "assertion", msg, s.pos, lambda: (
+                    unparse(c), self.reads([], [c], env, path)))
             case S.Pass():
                 pass
 
@@ -613,13 +660,25 @@ class Lowerer:
                 op = {"+=": "add", "-=": "sub"}[s.op]
                 value = Scalar(T.mk(op, old.t, value.t), "int")
         indices = [self.expr(i, env, path) for i in s.indices]
-        self.write(rep, indices, value, env, path, T.TRUE, name, s)
+        target = name + "".join(f"[{unparse(i)}]" for i in s.indices)
+        shown = [(unparse(x), v) for x, v in zip(s.indices, indices)]
+
+        def why_index():
+            return target, self.reads(shown + [(name, self.expr(s.target, env, path))],
+                                      s.indices, env, path)
+
+        def why_type():
+            old = [] if s.indices else [(name, self.expr(s.target, env, path))]
+            return f"{target} {s.op} {unparse(s.value)}", self.reads(
+                [("written", value)] + old + shown, s.indices + [s.value], env, path)
+        self.write(rep, indices, value, env, path, T.TRUE, name, s, (why_index, why_type))
 
     def write(self, rep: Rep, indices: list[Value], value: Value, env: Env, path: Term,
-              cond: Term, name: str, s: S.Assign) -> None:
-        """Store value at rep[indices...] where cond holds."""
+              cond: Term, name: str, s: S.Assign, why=(None, None)) -> None:
+        """Store value at rep[indices...] where cond holds; `why` explains an index out of
+        range and a value outside the type (see `fail`)."""
         if not indices:
-            self.check_type(rep, value, path, cond, name, s)
+            self.check_type(rep, value, path, cond, name, s, why[1])
             self.store(rep, value, env, cond)
             return
         i, rest = indices[0], indices[1:]
@@ -628,19 +687,20 @@ class Lowerer:
                 else list(rep.type.keys)
             hits = [T.eq(i.t, T.const(k)) for k in keys]
             self.fail(T.and_(path, cond), T.not_(T.or_(*hits)), "error",
-                      "array index out of range", s.pos)
+                      "array index out of range", s.pos, why[0])
             for h, r in zip(hits, rep.elems):
                 if h is T.FALSE:
                     continue
-                self.write(r, rest, value, env, path, T.and_(cond, h), name, s)
+                self.write(r, rest, value, env, path, T.and_(cond, h), name, s, why)
             return
         length = env.state[rep.len_slot]
         ok = T.and_(T.mk("le", T.ZERO, i.t), T.mk("lt", i.t, length))
-        self.fail(T.and_(path, cond), T.not_(ok), "error", "sequence index out of range", s.pos)
+        self.fail(T.and_(path, cond), T.not_(ok), "error", "sequence index out of range", s.pos,
+                  why[0])
         for k, r in enumerate(rep.elems):
             h = T.eq(i.t, T.const(k))
             if h is not T.FALSE:
-                self.write(r, rest, value, env, path, T.and_(cond, h), name, s)
+                self.write(r, rest, value, env, path, T.and_(cond, h), name, s, why)
 
     def store(self, rep: Rep, value: Value, env: Env, cond: Term) -> None:
         st = env.state
@@ -670,7 +730,8 @@ class Lowerer:
                 for sl in _slots(r):
                     st[sl] = T.ite(cond, T.ZERO, st[sl])
 
-    def check_type(self, rep: Rep, value: Value, path: Term, cond: Term, name: str, s) -> None:
+    def check_type(self, rep: Rep, value: Value, path: Term, cond: Term, name: str, s,
+                   why=None) -> None:
         bad = self.out_of_type(rep, value)
         if bad is not T.FALSE:
             what = _type_text(rep)
@@ -682,7 +743,7 @@ class Lowerer:
             if what == "int":
                 what = "int (held within +-2^62 by the explicit engine)"
             self.fail(T.and_(path, cond), bad, "type",
-                      f"the value written to '{name}' is outside its type {what}", s.pos)
+                      f"the value written to '{name}' is outside its type {what}", s.pos, why)
 
     def out_of_type(self, rep: Rep, value: Value) -> Term:
         if isinstance(rep, ScalarRep):
@@ -728,6 +789,22 @@ class Lowerer:
         for k, (r, v) in enumerate(zip(rep.elems, seq.elems)):
             parts.append(T.and_(T.mk("lt", T.const(k), seq.length), self.out_of_type(r, v)))
         return T.or_(*parts)
+
+
+def _literal(text: str) -> bool:
+    return text.lstrip("-").isdigit() or text in ("true", "false")
+
+
+def _reads_of(label: str, v: Value) -> list[Read]:
+    """A value as Reads: a scalar, or an array or sequence of scalars (and its length)."""
+    if isinstance(v, Scalar):
+        return [Read(label, v.kind, v.t)] if v.kind in ("int", "bool", "sym") else []
+    if not all(isinstance(x, Scalar) and x.kind in ("int", "bool", "sym") for x in v.elems):
+        return []
+    elems = [(x.kind, x.t) for x in v.elems]
+    if isinstance(v, ArrV):
+        return [Read(label, "array", elems), Read(label, "length", T.const(len(elems)))]
+    return [Read(label, "array", elems), Read(label, "length", v.length)]
 
 
 def _slots(rep: Rep) -> list[int]:

@@ -26,11 +26,24 @@ from .terms import Term
 
 
 @dataclass
+class Read:
+    """A value a failing expression reads, for explaining the failure: `label` as the spec
+    writes it; `kind` int | bool | sym for a scalar `term`, "array" for a list of scalar
+    `(kind, term)` elements, "length" for a collection's number of elements."""
+
+    label: str
+    kind: str
+    term: object
+
+
+@dataclass
 class Failure:
     cond: Term
     kind: str  # assertion | type | error
     message: str
     pos: Pos | None
+    expr: str | None = None   # the failing expression, as the spec writes it
+    reads: list[Read] = field(default_factory=list)
 
 
 @dataclass

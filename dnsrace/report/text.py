@@ -78,16 +78,23 @@ def mark(p: PropertyResult) -> str:
     return "ok" if p.as_expected else "FAIL"
 
 
+def counted(n: int, word: str) -> str:
+    """`1 state`, `2,048 states`."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def summary_line(r: CheckResult, timing: bool = True) -> str:
     s = r.stats
     if r.engine in ("bmc", "kind", "pdr"):
         what = {"bmc": "bounded model checking", "kind": "k-induction",
                 "pdr": "IC3/PDR"}[r.engine]
-        line = f"{what} (Z3) to depth {s.depth}"
+        line = f"{what} (Z3) to depth {s.depth}" if r.engine != "pdr" else \
+            f"{what} (Z3), traces by BMC to depth {s.depth}"  # the proof has no depth
         if timing:
             line += f", {s.seconds:.2f} s"
     else:
-        line = f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}"
+        line = f"{counted(s.states, 'state')}, {counted(s.transitions, 'transition')}, " \
+            f"depth {s.depth}"
         if timing:
             rate = s.states / s.seconds if s.seconds > 0 else 0.0
             line += f", {s.seconds:.2f} s, {rate:,.0f} states/s"
@@ -118,11 +125,14 @@ def status_word(r: CheckResult) -> str:
     return "PASSED"
 
 
-def trace_table(trace: Trace, kinds, show_full: bool) -> list[str]:
+def trace_table(trace: Trace, kinds, show_full: bool, first: str = "initial state"
+                ) -> list[str]:
+    """The trace as a table; `first` labels step 0 (a counterexample to induction starts
+    from any state, not an initial one)."""
     rows = []
     prev = None
     for k, step in enumerate(trace.steps):
-        action = step.action or "initial state"
+        action = step.action or first
         if step.state is None:
             what = f"FAILS: {step.message}"
         elif prev is None or show_full:
@@ -137,6 +147,7 @@ def trace_table(trace: Trace, kinds, show_full: bool) -> list[str]:
     notes: dict[int, list[str]] = {}
     for c in trace.races:
         notes.setdefault(c.step, []).append(c.text())
+
     for k, note in lasso_notes(trace):
         notes.setdefault(k, []).append(note)
     lines = [f"  {'step':>{w0}}  {'transition':<{w1}}  changes"]
@@ -144,6 +155,9 @@ def trace_table(trace: Trace, kinds, show_full: bool) -> list[str]:
         lines.append(f"  {a:>{w0}}  {b:<{w1}}  {c}".rstrip())
         for note in notes.get(int(a), []):
             lines.append(f"  {'':>{w0}}  ^ {note}")
+    last = trace.steps[-1]
+    if last.error is not None:
+        lines += [f"  {'':>{w0}}  {x}" for x in last.error.location]
     return lines
 
 
@@ -188,21 +202,7 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
         out.append(f"  proofs hold for every {', '.join(r.symbolic)}"
                    + (f" with {', '.join(assumes)}" if assumes else "")
                    + "; traces use the values above")
-    if not quiet:
-        width = max(len(p.name) for p in r.properties)
-        kw = max(len(_kind(p)) for p in r.properties)
-        for p in r.properties:
-            v = verdict(p)
-            if r.symbolic and p.engine == "pdr" and p.outcome in ("holds", "unreachable"):
-                v += f" (every {', '.join(r.symbolic)})"
-            out.append(f"  {mark(p):<4} {p.name:<{width}}  {_kind(p):<{kw}}  {v}")
-            if p.outcome == "unknown" and p.kind == "temporal" and p.message:
-                # why an engine leaves a temporal property undecided (BMC, PDR, k-induction)
-                out.append(f"  {'':<4} {'':<{width}}  {'':<{kw}}  ({p.message})")
-    else:
-        for p in r.properties:
-            if not p.as_expected:
-                out.append(f"  {mark(p):<4} {p.name}  {verdict(p)}")
+    out += property_rows(r, [p for p in r.properties if not quiet or not p.as_expected])
     out.append(f"  {status_word(r)}")
     for w in r.warnings:
         out.append(f"  warning: {w}")
@@ -227,6 +227,24 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
             out.append(f"  replay: rerun with --trace-dir DIR, then `dnsrace replay "
                        f"DIR/{trace_file_name(r, p)}`")
     return "\n".join(out) + "\n"
+
+
+def property_rows(r: CheckResult, props: list[PropertyResult]) -> list[str]:
+    """One line per property, in columns: mark, name, kind, verdict."""
+    if not props:
+        return []
+    out = []
+    width = max(len(p.name) for p in props)
+    kw = max(len(_kind(p)) for p in props)
+    for p in props:
+        v = verdict(p)
+        if r.symbolic and p.engine == "pdr" and p.outcome in ("holds", "unreachable"):
+            v += f" (every {', '.join(r.symbolic)})"
+        out.append(f"  {mark(p):<4} {p.name:<{width}}  {_kind(p):<{kw}}  {v}")
+        if p.outcome == "unknown" and p.kind == "temporal" and p.message:
+            # why an engine leaves a temporal property undecided (BMC, PDR, k-induction)
+            out.append(f"  {'':<4} {'':<{width}}  {'':<{kw}}  ({p.message})")
+    return out
 
 
 def coverage_table(r: CheckResult) -> list[str]:

@@ -262,7 +262,7 @@ def properties(ts: TransitionSystem, found: dict[str, Found], engine: str,
         f = found.get(name)
         if f is not None:
             if explainer is not None:
-                f.trace.races = explainer.races(f.path)
+                explainer.annotate(f.trace, f.path, f.message)
             outcome = "reachable" if kind == "reachable" else "violated"
             out.append(PropertyResult(name, kind, expected, outcome, f.trace, about.get(name),
                                       f.message, engine))
@@ -279,9 +279,10 @@ def warnings_for(model: Model, engine: str = "bmc") -> list[str]:
     out = [w.message for w in model.warnings]
     if engine == "pdr":
         return out
+    name = {"kind": "k-induction"}.get(engine, engine)
     for c in model.constants.values():
         if c.symbolic:
-            out.append(f"constant {c.name} is symbolic; {engine} checks it at its value "
+            out.append(f"constant {c.name} is symbolic; {name} checks it at its value "
                        f"{c.value} only (PDR keeps it unknown)")
     return out
 

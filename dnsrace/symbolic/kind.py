@@ -287,7 +287,7 @@ def check_kind(model: Model, max_k: int = 20, time_limit: float | None = None,
     stats = Stats(0, 0, depth, time.monotonic() - t0, 0)
     return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "kind",
                        complete, stats, out, None if complete else stopped,
-                       warnings_for(model))
+                       warnings_for(model, "kind"))
 
 
 def cti_trace(bmc: Bmc, t: Target, m, k: int) -> Trace:

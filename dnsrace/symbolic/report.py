@@ -25,5 +25,5 @@ def cti_text(result: CheckResult, kinds: dict[str, str], show_full: bool = False
                    "the property (and its lemmas) holds at every state but the last, so it "
                    f"is not {p.k}-inductive. Try a larger --max-depth or a stronger "
                    "invariant as a lemma.")
-        out += trace_table(cti, kinds, show_full)
+        out += trace_table(cti, kinds, show_full, first="any state")
     return "\n".join(out) + ("\n" if out else "")
