@@ -14,7 +14,7 @@ def main() -> None:
         from .cli import run
     except KeyboardInterrupt:
         sys.stderr.write(f"dnsrace: {interrupts.signal_name()} while starting\n")
-        sys.exit(interrupts.exit_status())
+        interrupts.exit_now(interrupts.exit_status())
     run()
 
 

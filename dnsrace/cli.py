@@ -517,7 +517,10 @@ def run() -> None:
         status = fail_output(exc)
     except OSError as exc:   # click's own writes (--help, usage errors)
         status = fail_output(output_error(exc, "the output"))
-    sys.exit(finish(status))
+    status = finish(status)
+    if interrupts.received():
+        interrupts.exit_now(status)
+    sys.exit(status)
 
 
 def echo_safely(message: str) -> None:

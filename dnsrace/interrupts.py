@@ -114,6 +114,25 @@ def on_signal(cancel: Callable[[], None]) -> None:
     _cancellers.append(cancel)
 
 
+def received() -> bool:
+    """Whether SIGINT or SIGTERM arrived since `install`."""
+    return bool(_received)
+
+
+def exit_now(status: int) -> None:
+    """End an interrupted process at once with `status`, its output flushed.
+
+    Not `sys.exit`: when a KeyboardInterrupt passed through code that an extension ran with
+    `PyRun_*` (numpy and z3 do, while they load), CPython remembers it as unhandled and, at
+    exit, kills the process with SIGINT whatever the exit status was (-2 instead of 143)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
 def exit_status() -> int:
     """The exit status of an interrupted run: 128 + the signal (130 SIGINT, 143 SIGTERM)."""
     return 128 + (_received[0] if _received else signal.SIGINT)
