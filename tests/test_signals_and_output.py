@@ -184,3 +184,24 @@ def test_a_signal_that_lands_in_a_finalizer_is_delivered_after_it():
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert proc.stdout.strip() == "delivered", proc.stderr
     assert "Exception ignored" not in proc.stderr
+
+
+@pytest.mark.parametrize("signame,status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_at_any_moment_of_starting_up_gives_its_status(signame, status):
+    """Swept over the first half second (imports of numpy, z3, lark: a KeyboardInterrupt
+    that passes through an extension's loading once made CPython exit by SIGINT, -2)."""
+    import signal
+    import time
+    seen = set()
+    for delay in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
+        proc = subprocess.Popen([sys.executable, "-m", "dnsrace", "check", RACE], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        time.sleep(delay)
+        proc.send_signal(getattr(signal, signame))
+        err = proc.communicate(timeout=60)[1]
+        assert "Traceback" not in err, (delay, err)
+        # before the interpreter has run any of dnsrace, the OS default ends it
+        assert proc.returncode in (status, -getattr(signal, signame), 0), (delay, err)
+        seen.add(proc.returncode)
+    assert status in seen
