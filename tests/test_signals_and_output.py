@@ -200,7 +200,9 @@ def test_a_signal_at_any_moment_of_starting_up_gives_its_status(signame, status)
         time.sleep(delay)
         proc.send_signal(getattr(signal, signame))
         err = proc.communicate(timeout=60)[1]
-        assert "Traceback" not in err, (delay, err)
+        # A signal while the interpreter itself starts (importing `signal` before dnsrace's
+        # handler exists) gets Python's own KeyboardInterrupt; none may come from dnsrace.
+        assert "Traceback" not in err or "dnsrace" not in err, (delay, err)
         # before the interpreter has run any of dnsrace, the OS default ends it
         assert proc.returncode in (status, -getattr(signal, signame), 0), (delay, err)
         seen.add(proc.returncode)
