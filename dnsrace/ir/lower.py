@@ -55,6 +55,7 @@ class Lowerer:
         self.deadline = deadline
         self.work = 0    # expressions lowered so far (the budget: MAX_LOWERING_WORK)
         self.unrolled = 1    # iterations of the `for` loops around the statement lowered now
+        self.where: Pos | None = None   # the expression lowered last (for DR503's position)
         self.depth = 0   # expressions being lowered, one inside the other
         self.symbols = SymbolTable(model.symbols)
         self.layout = Layout(self.symbols)
@@ -172,6 +173,7 @@ class Lowerer:
         """Lower e, within the budget: MAX_EXPANDED_DEPTH nesting (defines expanded in
         place), MAX_LOWERING_WORK expressions in all, and the deadline."""
         self.work += 1
+        self.where = e.pos
         if not self.work & 1023:
             self.check_budget(e.pos)
         if self.depth >= MAX_EXPANDED_DEPTH:
@@ -207,11 +209,7 @@ class Lowerer:
             case S.Name():
                 return self.name(e, env, path)
             case S.Attr(ref=ref):
-                fld = self.pcs[ref.process] if ref.kind == "procpc" else \
-                    self.locals[(ref.process, ref.name)]
-                state = env.state
-                return ArrV(tuple(range(len(fld.reps))), "int",
-                            [self.read(r, state) for r in fld.reps])
+                return self.process_field(ref, env)
             case S.Index(obj=o, index=i):
                 ov, iv = self.expr(o, env, path), self.expr(i, env, path)
                 return self.index(ov, iv, path, e.pos, lambda: (
@@ -256,6 +254,13 @@ class Lowerer:
                 return self.compare(e, env, path)
         raise AssertionError(f"cannot lower {e!r}")
 
+    def process_field(self, ref: Ref, env: Env) -> Value:
+        """`P.pc` or `P.x`: an array by instance."""
+        fld = self.pcs[ref.process] if ref.kind == "procpc" else \
+            self.locals[(ref.process, ref.name)]
+        return ArrV(tuple(range(len(fld.reps))), "int",
+                    [self.read(r, env.state) for r in fld.reps])
+
     def name(self, e: S.Name, env: Env, path: Term) -> Value:
         ref: Ref = e.ref
         match ref.kind:
@@ -277,6 +282,8 @@ class Lowerer:
                 return Scalar(T.const(env.instance), "int")
             case "pc":
                 return self.read(self.pcs[ref.process].reps[env.instance], env.state)
+            case "procpc" | "proclocal":   # `P.x` as an action's write names it
+                return self.process_field(ref, env)
             case "param" | "bound" | "defarg":
                 v = env.names[ref.name]
                 if isinstance(v, _Lazy):
@@ -620,6 +627,10 @@ class Lowerer:
 
     def conditional(self, c: Term, then, orelse, env: Env, path: Term, out: Env) -> None:
         """Run `then` where c holds and `orelse` where not, merging into out.state."""
+        # the copies and the merge below cost the size of the state: count it, so that an
+        # `if` unrolled over a large array (quadratic) meets the budget in seconds
+        self.work += len(env.state) // 2
+        self.check_budget(self.where)
         s1 = dict(env.state)
         e1 = replace(env, state=s1)
         if c is not T.FALSE:
