@@ -240,13 +240,7 @@ class Explainer:
         when the step failed)."""
         out: list[StaleCheck] = []
         reported: set[int] = set()
-        for k in range(1, len(path)):
-            tid = path[k][0]
-            who = self.owner(tid)
-            before = path[k - 1][1]
-            if who is None or before is None:
-                continue
-            start = self.round_start(path, k, who)
+        for k, tid, who, before, start in self.process_steps(path):
             for j in range(start, k):
                 tj = path[j][0]
                 if j in reported or tj < 0 or self.owner(tj) != who or tj not in self.guard:
@@ -285,14 +279,8 @@ class Explainer:
         out: list[StaleRead] = []
         reported: set[tuple[int, int]] = set()
         unpack = self.cs.packing.unpack
-        for k in range(1, len(path)):
-            tid = path[k][0]
-            who = self.owner(tid)
-            before = path[k - 1][1]
-            if who is None or before is None:
-                continue
+        for k, tid, who, before, start in self.process_steps(path):
             state = unpack(before)
-            start = self.round_start(path, k, who)
             for slot in self.uses[tid] & set(self.own.get(who, {})):
                 j = self.last_write(path, slot, start, k, who)
                 if j is None or (j, slot) in reported:
@@ -313,6 +301,16 @@ class Explainer:
                                      self.ts.transitions[path[m][0]].name,
                                      self.ts.transitions[tid].name))
         return out
+
+    def process_steps(self, path):
+        """(k, transition, instance, packed state before, start of its round) for every
+        step k of the trace that a process instance takes from a known state."""
+        for k in range(1, len(path)):
+            tid = path[k][0]
+            who = self.owner(tid)
+            before = path[k - 1][1]
+            if who is not None and before is not None:
+                yield k, tid, who, before, self.round_start(path, k, who)
 
     def round_start(self, path, k: int, who) -> int:
         """The step at which `who` last took its first step before step k (1 if never)."""
