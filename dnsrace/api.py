@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .backends.python_codegen import CompiledSystem, compile_system
 from .bounds import NO_DEADLINE, Deadline
@@ -16,6 +17,9 @@ from .frontend.model import Model
 from .ir.lower import lower
 from .ir.system import TransitionSystem
 from .results import CheckResult
+
+if TYPE_CHECKING:
+    from .engines.registry import Engine
 
 
 def compile_spec(path: str | Path, overrides: dict[str, int] | None = None,
@@ -58,12 +62,67 @@ def check_system(model: Model, ts: TransitionSystem, cs: CompiledSystem,
                        [w.message for w in model.warnings] + unfired, coverage=table)
 
 
-def check(path: str | Path, constants: dict[str, int] | None = None,
+def check(spec: str | Path, constants: dict[str, int] | None = None, *,
+          engine: str = "auto", limits: Limits | None = None,
+          progress: Callable[[Progress], None] | None = None, device: str = "cpu",
           max_states: int | None = None, max_depth: int | None = None,
           time_limit: float | None = None, stop_on_first: bool = False) -> CheckResult:
-    """Check the spec at `path`; raises `SpecError` when it is invalid."""
-    model = load_model(path, constants or {})
-    return check_model(model, Limits(max_states, max_depth, time_limit, stop_on_first))
+    """Check every property of the spec at `spec` with `engine` (see
+    `engines.registry.ENGINES`: auto, bfs, array, bmc, kind, pdr, all).
+
+    `limits` bounds the search (or give `max_states`, `max_depth`, `time_limit`,
+    `stop_on_first` one by one); the time limit covers loading and compiling too.
+    `progress` is called now and then with a `Progress`.  `device` "gpu" runs the array
+    engine on CuPy.  Raises `SpecError` when the spec (or the request) is invalid, and
+    `CompileTimeout` when the time limit runs out before the search starts."""
+    if limits is None:
+        limits = Limits(max_states, max_depth, time_limit, stop_on_first)
+    chosen, xp = _engine_and_device(engine, device)
+    deadline = Deadline(limits.time_limit)
+    model, ts, cs = compile_spec(spec, constants, deadline)
+    if limits.time_limit is not None:   # the search has what compiling left of the limit
+        limits = replace(limits, time_limit=deadline.left())
+    return run_engine(chosen, model, ts, cs, limits, progress, xp)
+
+
+def run_engine(engine: "Engine", model: Model, ts: TransitionSystem, cs: CompiledSystem,
+               limits: Limits, progress=None, xp=None) -> CheckResult:
+    """Run `engine` on a compiled spec; the result carries what reports need (how each
+    variable is shown, where each property and transition is declared)."""
+    from .engines.registry import Job
+    from .report.spec_map import field_kinds, spec_map
+
+    result = engine.run(Job(model, ts, cs, limits, progress, xp))
+    result.field_kinds = field_kinds(ts)
+    result.spec_map = spec_map(model, ts)
+    return result
+
+
+def _engine_and_device(engine: str, device: str):
+    """The engine by name and the array module for `device`; SpecError (DR401) when the
+    pair cannot run."""
+    from .engines.registry import engine as find_engine
+
+    def refuse(message: str, hint: str):
+        return SpecError([Diagnostic("DR401", message, None, None, hint)])
+
+    try:
+        chosen = find_engine(engine)
+    except ValueError as exc:
+        raise refuse(str(exc), "choose one of those engines") from None
+    if device == "cpu":
+        return chosen, None
+    if device != "gpu":
+        raise refuse(f"no device {device!r}; the devices are cpu and gpu", "use cpu or gpu")
+    from .engines.device import DeviceUnavailable, array_module
+    if engine not in ("auto", "array"):
+        raise refuse(f"--device gpu runs the array engine, not {engine}",
+                     "use --engine array")
+    try:
+        return chosen, array_module("gpu")
+    except DeviceUnavailable as exc:
+        raise refuse(str(exc), "run on the CPU (--device cpu), or install "
+                     "'dnsrace[gpu]' on a machine with an NVIDIA GPU") from None
 
 
 def prove_what_held(model: Model, ts: TransitionSystem, cs: CompiledSystem,
@@ -73,8 +132,6 @@ def prove_what_held(model: Model, ts: TransitionSystem, cs: CompiledSystem,
     that held (or was unreachable), for every value of the symbolic constants.  A property
     PDR proves is reported as decided by "pdr" (with its invariant); the others keep the
     explicit engine's verdict, with PDR's reason.  Counts are the explicit search's."""
-    from dataclasses import replace
-
     from .symbolic import check_pdr
 
     explicit = explored

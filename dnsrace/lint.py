@@ -218,7 +218,7 @@ def _never_next(p, path: str, sent_to: set[str]) -> list[Diagnostic]:
     return [Diagnostic("DR707", f"step {p.name}.{st.name} is never the target of a `next` "
                        f"and no action sends an instance there, so it can never run (a "
                        f"process starts at its first step, {names[0]})", path, st.pos,
-                       f"name it in the `next` of the step that should lead to it, or remove "
+                       "name it in the `next` of the step that should lead to it, or remove "
                        "it", "warning")
             for st in p.steps[1:] if st.name not in targets]
 

@@ -45,11 +45,15 @@ class Limits:
 
 @dataclass
 class Progress:
+    """What a long check reports while it runs.  The explicit engines count states; the
+    Z3 engines say what they are doing in `note` (their counts stay 0)."""
+
     states: int
     transitions: int
     depth: int
     queue: int
     seconds: float
+    note: str | None = None
 
 
 class _Best:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 
+from ..results import CTI_LABEL, CheckResult, PropertyResult, Trace
 from ..terminal import escape_controls_json
-
-from ..results import CheckResult, PropertyResult, Trace
 
 BUILTIN = {"assertion", "type", "error", "deadlock"}
 
@@ -226,7 +225,31 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
         else:
             out.append(f"  replay: rerun with --trace-dir DIR, then `dnsrace replay "
                        f"DIR/{trace_file_name(r, p)}`")
+    out += cti_sections(r, kinds, show_full)
+    for p in r.properties:
+        if p.invariant_text:
+            text = p.invariant_text.replace("\n", "\n  ")
+            out.append("")
+            out.append(f"{p.name}: proved; the inductive invariant Spacer found:\n  {text}")
     return "\n".join(out) + "\n"
+
+
+def cti_sections(r: CheckResult, kinds: dict[str, str], show_full: bool = False) -> list[str]:
+    """One section per property that k-induction could not prove and has a counterexample
+    to induction for: neither a counterexample nor a witness, so shown apart."""
+    out: list[str] = []
+    for p in r.properties:
+        if p.cti is None:
+            continue
+        n = p.cti.length
+        out.append("")
+        out.append(f"{p.name}: not proved; {CTI_LABEL}")
+        out.append(f"  {n} step{'s' if n != 1 else ''} from a state that may be unreachable; "
+                   "the property (and its lemmas) holds at every state but the last, so it "
+                   f"is not {p.k}-inductive. Try a larger --max-depth or a stronger "
+                   "invariant as a lemma.")
+        out += trace_table(p.cti, kinds, show_full, first="any state")
+    return out
 
 
 def property_rows(r: CheckResult, props: list[PropertyResult]) -> list[str]:
@@ -241,8 +264,8 @@ def property_rows(r: CheckResult, props: list[PropertyResult]) -> list[str]:
         if r.symbolic and p.engine == "pdr" and p.outcome in ("holds", "unreachable"):
             v += f" (every {', '.join(r.symbolic)})"
         out.append(f"  {mark(p):<4} {p.name:<{width}}  {_kind(p):<{kw}}  {v}")
-        if p.outcome == "unknown" and p.kind == "temporal" and p.message:
-            # why an engine leaves a temporal property undecided (BMC, PDR, k-induction)
+        if p.outcome == "unknown" and p.message:
+            # why an engine left it undecided (a limit, Z3, a temporal form it cannot take)
             out.append(f"  {'':<4} {'':<{width}}  {'':<{kw}}  ({p.message})")
     return out
 
@@ -277,3 +300,44 @@ def trace_file_name(r: CheckResult, p: PropertyResult) -> str:
 def dumps(obj) -> str:
     """JSON as dnsrace writes it: stable key order, two-space indent."""
     return escape_controls_json(json.dumps(obj, indent=2, ensure_ascii=False)) + "\n"
+
+
+def render_outcome(o, options) -> str:
+    """One spec's part of the text report: its result, or why it was not checked."""
+    if not isinstance(o, CheckResult):
+        if o.diagnostics:
+            return diagnostics_text(o.diagnostics)
+        return f"{o.spec_path}: {o.reason}\n"
+    return render(o, o.field_kinds, quiet=options.quiet, show_full=options.full,
+                  timing=options.timing, trace_files=options.trace_files.get(o.spec_path),
+                  witnesses=options.witnesses, coverage=options.coverage)
+
+
+def render_run(outcomes, options) -> str:
+    return "\n".join(render_outcome(o, options) for o in outcomes)
+
+
+def diagnostics_text(diags, sources: dict | None = None) -> str:
+    """Diagnostics quoting the lines they point at, then the count of errors.  `sources`
+    gives files already read (path -> SourceFile, or None: do not quote that file); the
+    others are read again, as specs."""
+    from ..diagnostics import SourceFile, render as render_diag
+    from ..input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
+
+    sources = dict(sources or {})
+    out = []
+    for d in diags:
+        src = None
+        if d.path is not None:
+            if d.path not in sources:
+                try:
+                    text = read_input_bytes(d.path, "spec", MAX_SPEC_BYTES).decode("utf-8")
+                    sources[d.path] = SourceFile(d.path, text)
+                except (InputFileError, UnicodeDecodeError):
+                    sources[d.path] = None
+            src = sources[d.path]
+        out.append(render_diag(d, src))
+    errors = sum(1 for d in diags if d.severity == "error")
+    if errors:
+        out.append(f"{errors} error{'s' if errors != 1 else ''}")
+    return "\n".join(out) + "\n"

@@ -38,7 +38,7 @@ from ..engines.bfs import build_trace
 from ..frontend.model import Model
 from ..ir.lower import lower
 from ..ir.system import TransitionSystem
-from ..results import CheckResult, PropertyResult, Stats, Trace
+from ..results import CTI_LABEL, CheckResult, PropertyResult, Stats, Trace
 from .bmc import (
     DEFAULT_MODE,
     DEFAULT_RELATION,
@@ -53,24 +53,9 @@ from .bmc import (
 )
 from .encode import Encoding, StateVars
 
-CTI_LABEL = ("counterexample to induction: NOT a counterexample; it may start from an "
-             "unreachable state")
-
-
-@dataclass
-class InductionResult(PropertyResult):
-    """A property's result from k-induction, with the counterexample to induction when the
-    proof failed (`cti`, a trace whose first state may be unreachable)."""
-
-    cti: Trace | None = None
-    k: int | None = None
-
-    def to_json(self) -> dict:
-        out = super().to_json()
-        if self.cti is not None:
-            out["counterexample_to_induction"] = {"k": self.k, "label": CTI_LABEL,
-                                                  **self.cti.to_json()}
-        return out
+# A property's result from k-induction: its counterexample to induction, when the proof
+# failed, is `PropertyResult.cti` (a trace whose first state may be unreachable).
+InductionResult = PropertyResult
 
 
 # A part of a target: (what, index or kind).  `what` is one of sp, tp, effect, guard_error,
@@ -280,9 +265,9 @@ def check_kind(model: Model, max_k: int = 20, time_limit: float | None = None,
         show = t is not None and p.outcome == "unknown" and t.cti is not None \
             and t.base_failed is None and reason is None \
             and p.expected in ("holds", "unreachable")
-        out.append(InductionResult(p.name, p.kind, p.expected, p.outcome, p.trace, p.about,
-                                   p.message, "bmc" if p.trace is not None else "kind",
-                                   t.cti if show else None, t.cti_k if show else None))
+        out.append(PropertyResult(p.name, p.kind, p.expected, p.outcome, p.trace, p.about,
+                                  p.message, "bmc" if p.trace is not None else "kind",
+                                  cti=t.cti if show else None, k=t.cti_k if show else None))
     complete = all(p.outcome != "unknown" for p in out)
     stats = Stats(0, 0, depth, time.monotonic() - t0, 0)
     return CheckResult(model.name, model.path, model.sha256, model.constant_values(), "kind",

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 
 import z3
 
@@ -57,18 +56,9 @@ PREPASS_DEPTH = 20   # the first BMC pass: traces of at most this many steps
 PREPASS_SHARE = 0.15  # ... within this share of the time limit
 
 
-@dataclass
-class PdrResult(PropertyResult):
-    """A property's result from PDR, with the inductive invariant Spacer found when it was
-    proved (`invariant_text`, in the spec's expression syntax over slot names)."""
-
-    invariant_text: str | None = None
-
-    def to_json(self) -> dict:
-        out = super().to_json()
-        if self.invariant_text is not None:
-            out["invariant"] = self.invariant_text
-        return out
+# A property's result from PDR: the inductive invariant Spacer found when it proved the
+# property is `PropertyResult.invariant_text`.
+PdrResult = PropertyResult
 
 
 class _Verdict:
@@ -545,8 +535,9 @@ def check_pdr(model: Model, time_limit: float | None = None,
                 and v.invariant is not None:
             text = parametric.invariant_text(enc, v.invariant) if ps is not None \
                 else invariant_text(ts, enc, v.invariant)
-        out.append(PdrResult(p.name, p.kind, p.expected, p.outcome, p.trace, p.about,
-                             p.message, "bmc" if p.trace is not None else "pdr", text))
+        out.append(PropertyResult(p.name, p.kind, p.expected, p.outcome, p.trace, p.about,
+                                  p.message, "bmc" if p.trace is not None else "pdr",
+                                  invariant_text=text))
     complete = all(p.outcome != "unknown" for p in out)
     if not complete and stopped is None and all(p.kind == "temporal" for p in out
                                                  if p.outcome == "unknown"):
