@@ -22,6 +22,7 @@ from .engines.bfs import Limits, Progress
 from .input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
 from .ir.layout import ArrayRep
 from .report import text as text_report
+from .results import SpecFailure
 from .terminal import OutputError, echo, fail_output, finish, output_error, protect_streams
 
 EXIT_RANK = {0: 0, 3: 1, 1: 2, 2: 3, 130: 4, 143: 4}
@@ -89,16 +90,23 @@ class Seconds(click.ParamType):
         return seconds
 
 
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
 def spec_paths(args: tuple[str, ...]) -> list[str]:
+    """The spec files named: a file as given; a folder, every *.yaml and *.yml under it,
+    recursively, in sorted order."""
     out: list[str] = []
     for a in args:
         p = Path(a)
         if p.is_dir():
-            found = sorted(str(x) for x in p.glob("*.yaml"))
+            found = sorted((x for x in p.rglob("*") if x.suffix in SPEC_SUFFIXES
+                            and x.is_file()), key=lambda x: x.as_posix())
             if not found:
-                raise SpecError([Diagnostic("DR109", f"folder {a} holds no *.yaml spec", a, None,
+                raise SpecError([Diagnostic("DR109", f"folder {a} holds no *.yaml or *.yml "
+                                            "spec, at any depth", a, None,
                                             "point at a spec file or a folder of specs")])
-            out += found
+            out += [str(x) for x in found]
         elif p.exists():
             out.append(a)
         else:
@@ -108,28 +116,27 @@ def spec_paths(args: tuple[str, ...]) -> list[str]:
 
 
 def field_kinds(ts) -> dict[str, str]:
-    kinds = {}
-    for f in ts.fields:
-        is_array = isinstance(f.reps[0], ArrayRep)
-        if f.per_instance:
-            kinds[f.key] = "instances-array" if is_array else "instances"
-        else:
-            kinds[f.key] = "array" if is_array else "value"
-    return kinds
+    from .report.spec_map import field_kinds as kinds
+    return kinds(ts)
+
+
+PROGRESS_EVERY = 5.0   # seconds between progress lines when stderr is not a terminal
 
 
 class _ProgressLine:
-    """A live line on stderr while a search runs (only on a terminal)."""
+    """Progress on stderr while a check runs: a live line on a terminal; elsewhere (a CI
+    log) a plain line every PROGRESS_EVERY seconds, so a long run is never silent."""
 
-    def __init__(self, enabled: bool, label: str):
-        self.live = None
-        if enabled:
-            from rich.console import Console
+    def __init__(self, label: str, live: bool = True):
+        import time
+        self.live, self.label, self.clock = None, label, time.monotonic
+        self.start = self.last = self.clock()
+        from rich.console import Console
+        console = Console(stderr=True)
+        self.terminal = console.is_terminal
+        if self.terminal and live:
             from rich.live import Live
-            console = Console(stderr=True)
-            if console.is_terminal:
-                self.live = Live("", console=console, transient=True, refresh_per_second=4)
-                self.label = label
+            self.live = Live("", console=console, transient=True, refresh_per_second=4)
 
     def __enter__(self):
         if self.live is not None:
@@ -140,29 +147,69 @@ class _ProgressLine:
         if self.live is not None:
             self.live.__exit__(*exc)
 
-    def say(self, text: str) -> None:
-        """Free text from an engine without state counts (the Z3 ones)."""
-        if self.live is None:
-            return
-        import time
-        self.start = getattr(self, "start", None) or time.monotonic()
-        self.live.update(f"{self.label}: {text}, {time.monotonic() - self.start:.0f} s")
-
     def __call__(self, p: Progress) -> None:
-        if self.live is None:
-            return
-        rate = p.states / p.seconds if p.seconds > 0 else 0
-        self.live.update(f"{self.label}: {p.states:,} states, {rate:,.0f} states/s, depth "
-                         f"{p.depth}, queue {p.queue:,}, {p.seconds:.0f} s")
+        if p.note is not None:
+            text = f"{self.label}: {p.note}, {p.seconds:.0f} s"
+        else:
+            rate = p.states / p.seconds if p.seconds > 0 else 0
+            text = (f"{self.label}: {p.states:,} states, {rate:,.0f} states/s, depth "
+                    f"{p.depth}, queue {p.queue:,}, {p.seconds:.0f} s")
+        if self.live is not None:
+            self.live.update(text)
+        elif not self.terminal and self.clock() - self.last >= PROGRESS_EVERY:
+            self.last = self.clock()
+            echo(f"progress: {text}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_STATUSES = """\b
+Exit statuses:
+  0    every property as expected, every search complete
+  1    some property not as expected (a counterexample, or a missing witness)
+  2    an invalid spec, trace or command line (each problem named with file:line:col)
+  3    incomplete: a limit was reached (or an engine could not decide) and nothing failed
+  130  interrupted (SIGINT, Ctrl-C): the summary so far is printed
+  143  terminated (SIGTERM, a CI time-out): the summary so far is printed
+  141  the output's reader went away (a closed pipe); 74 the output could not be written
+With several specs, the worst status wins (2 over 1 over 3 over 0)."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXIT_STATUSES)
 @click.version_option(__version__, prog_name="dnsrace")
 def main() -> None:
     """dnsrace: find the interleavings that break control-plane automation."""
 
 
-@main.command()
+def _engine_help() -> str:
+    from .engines.registry import ENGINES
+    return "; ".join(f"{e.name}: {e.summary}" for e in ENGINES.values()) + "."
+
+
+def _format_help() -> str:
+    from .report.formats import FORMATS
+    return "; ".join(f"{name}: {what}" for name, (_, what) in FORMATS.items()) + "."
+
+
+def _format_names() -> list[str]:
+    from .report.formats import FORMATS
+    return list(FORMATS)
+
+
+def parse_outputs(items: tuple[str, ...]) -> list[tuple[str, str]]:
+    """`--output FORMAT=PATH` items, in order; `-` is standard output."""
+    names = _format_names()
+    out = []
+    for item in items:
+        fmt, sep, path = item.partition("=")
+        if not sep or fmt not in names or not path:
+            raise SpecError([Diagnostic(
+                "DR401", f"--output {item!r} is not FORMAT=PATH with FORMAT one of "
+                + ", ".join(names), None, None, "for example --output sarif=dnsrace.sarif")])
+        out.append((fmt, path))
+    return out
+
+
+@main.command(epilog=EXIT_STATUSES)
 @click.argument("specs", nargs=-1, required=True)
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
               help="Override a constant (repeatable).")
@@ -171,148 +218,152 @@ def main() -> None:
 @click.option("--time-limit", type=Seconds(), metavar="SECONDS",
               help="Stop after this long.")
 @click.option("--stop-on-first", is_flag=True, help="Stop at the first unexpected outcome.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(_format_names()), default="text",
+              show_default=True, help="What to print on standard output: "
+              + _format_help())
+@click.option("--output", "outputs", multiple=True, metavar="FORMAT=PATH",
+              help="Also write the report in FORMAT to PATH (repeatable; PATH - is standard "
+              "output), e.g. --output junit=report.xml --output sarif=dnsrace.sarif.")
 @click.option("--trace-dir", type=click.Path(file_okay=False), help="Write one trace file per "
               "counterexample or witness here.")
-@click.option("--quiet", "-q", is_flag=True, help="Only the summary and what went wrong.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary and what went wrong: "
+              "every counterexample and every reason for an unknown is kept.")
 @click.option("--full", is_flag=True, help="Show whole states in traces, not just changes.")
 @click.option("--witnesses", is_flag=True, help="Also show the witness of each reachable "
               "property (counterexamples are always shown).")
 @click.option("--no-timing", is_flag=True, help="Leave out seconds and states/s (for diffs).")
 @click.option("--coverage", "show_coverage", is_flag=True, help="Show how often each step, "
               "alternative and action was enabled, and how many states it found first.")
-@click.option("--engine",
-              type=click.Choice(["auto", "bfs", "array", "bmc", "kind", "pdr", "all"]),
-              default="auto", show_default=True, help="auto: array when the spec fits it, "
-              "else bfs; bfs: explicit search, state by state; "
-              "array: explicit search on whole frontiers (numpy); bmc: Z3 bounded model "
-              "checking to --max-depth (default 20); kind: Z3 k-induction up to k = "
-              "--max-depth; pdr: IC3/PDR proofs with Z3's Spacer, printing the invariant, for "
-              "every value of the symbolic constants; all: the explicit search (as auto), then "
-              "pdr on what held.")
+@click.option("--engine", type=click.Choice(
+    ["auto", "bfs", "array", "bmc", "kind", "pdr", "all"]), default="auto", show_default=True,
+    help=_engine_help())
 @click.option("--device", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True,
               help="Where the array engine runs: numpy on the CPU, or CuPy on an NVIDIA GPU "
               "(pip install 'dnsrace[gpu]').")
-def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, trace_dir,
-          quiet, full, witnesses, no_timing, engine, device, show_coverage) -> None:
-    """Check every property of SPEC (a file, or a folder of *.yaml specs)."""
-    from .api import compile_spec
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Reuse the result of a spec whose text, constants, engine, limits and "
+              "dnsrace version are unchanged (kept in DIR).")
+def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, outputs,
+          trace_dir, quiet, full, witnesses, no_timing, engine, device, show_coverage,
+          cache_dir) -> None:
+    """Check every property of SPECS (files, or folders: every *.yaml and *.yml in them,
+    recursively)."""
+    from .report.formats import ReportOptions
 
     try:
         overrides = parse_consts(consts)
         paths = spec_paths(specs)
+        writes = parse_outputs(outputs)
+        from .api import _engine_and_device
+        chosen, xp = _engine_and_device(engine, device)
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
     limits = Limits(max_states, max_depth, time_limit, stop_on_first)
-    xp = None
-    if device == "gpu":
-        from .engines.device import DeviceUnavailable, array_module
-        try:
-            if engine not in ("auto", "array"):
-                raise DeviceUnavailable(f"--device gpu runs the array engine, not {engine}: "
-                                        "use --engine array")
-            xp = array_module("gpu")
-        except DeviceUnavailable as exc:
-            echo(f"dnsrace: {exc}", err=True)
-            sys.exit(2)
     if trace_dir:
         prepare_trace_dir(trace_dir)
-    codes: list[int] = []
-    json_out: list[dict] = []
+    for _, path in writes:
+        prepare_output(path)
+    cache = open_cache(cache_dir) if cache_dir else None
+    options = ReportOptions(quiet=quiet, full=full, timing=not no_timing,
+                            witnesses=witnesses, coverage=show_coverage)
+    outcomes, codes = [], []
     for path in paths:
-        phase = "compiling"
-        deadline = Deadline(time_limit)   # --time-limit covers loading and compiling too
-        try:
-            model, ts, cs = compile_spec(path, overrides, deadline)
-            phase = "checking"
-            if time_limit is not None:   # the search has what compiling left of the limit
-                limits = replace(limits, time_limit=deadline.left())
-            result = _run_engine(engine, model, ts, cs, limits, xp, quiet)
-        except CompileTimeout:
-            codes.append(3)
-            echo(f"{path}: the time limit ran out while compiling; nothing was checked",
-                 err=True)
-            if fmt == "json":
-                json_out.append({"spec": {"path": path}, "complete": False,
-                                 "stopped": "time-limit", "properties": []})
-            continue
-        except SpecError as exc:   # the spec, or what an engine cannot take
-            print_diagnostics(exc.diagnostics)
-            codes.append(2)
-            if fmt == "json":
-                json_out.append({"spec": {"path": path}, "errors": [
-                    {"code": d.code, "message": d.message,
-                     "line": d.pos.line if d.pos else None,
-                     "col": d.pos.col if d.pos else None, "hint": d.hint}
-                    for d in exc.diagnostics]})
-            continue
-        except KeyboardInterrupt:
-            echo(f"dnsrace: {path}: {interrupts.signal_name()} while {phase}; nothing of it "
-                 "was checked", err=True)
+        outcome = check_one(path, overrides, chosen, xp, limits, quiet, cache)
+        if outcome is None:   # a signal while compiling: nothing of this spec was checked
             codes.append(interrupts.exit_status())
             break
-        files = write_traces(result, trace_dir) if trace_dir else {}
-        if fmt == "json":
-            json_out.append(result.to_json())
-        else:
-            if codes:
+        outcomes.append(outcome)
+        if trace_dir and not isinstance(outcome, SpecFailure):
+            options.trace_files[path] = write_traces(outcome, trace_dir)
+        if isinstance(outcome, SpecFailure) and outcome.diagnostics:
+            print_diagnostics(outcome.diagnostics)
+        elif isinstance(outcome, SpecFailure):
+            echo(f"{path}: {outcome.reason}", err=True)
+        elif fmt == "text":
+            if len(outcomes) > 1:
                 echo("")
-            echo(text_report.render(result, field_kinds(ts), quiet=quiet, show_full=full,
-                                    timing=not no_timing, trace_files=files,
-                                    witnesses=witnesses, coverage=show_coverage), nl=False)
-            if engine == "kind" and not quiet:
-                from .symbolic.report import cti_text
-                echo(cti_text(result, field_kinds(ts), full), nl=False)
-            if engine in ("pdr", "all") and not quiet:
-                for p in result.properties:
-                    if getattr(p, "invariant_text", None):
-                        text = p.invariant_text.replace("\n", "\n  ")
-                        echo(f"\n{p.name}: proved; the inductive invariant Spacer found:"
-                             f"\n  {text}")
-        if result.stopped == "interrupted":
+            echo(text_report.render_outcome(outcome, options), nl=False)
+        if getattr(outcome, "stopped", None) == "interrupted":
             codes.append(interrupts.exit_status())
             break
-        codes.append(result.exit_code)
-    if fmt == "json":
-        payload = json_out[0] if len(json_out) == 1 and len(paths) == 1 else json_out
-        echo(text_report.dumps(payload), nl=False)
+        codes.append(outcome.exit_code)
+    write_reports(fmt, writes, outcomes, options)
     sys.exit(worst(codes))
 
 
-def _run_engine(engine, model, ts, cs, limits, xp, quiet):
-    from .api import check_system
-    if engine in ("bmc", "kind", "pdr"):
-        with _ProgressLine(not quiet, model.name) as progress:
-            return _check_symbolic(engine, model, ts, cs, limits.max_depth, limits.time_limit,
-                                   progress.say)
-    search = check_system
-    if engine in ("auto", "array", "all"):   # auto and all: array, or bfs silently
-        from functools import partial
+def check_one(path, overrides, chosen, xp, limits, quiet, cache):
+    """Check one spec: its result, a SpecFailure, or None when a signal came while it was
+    being compiled (a line on stderr says so)."""
+    from .api import compile_spec, run_engine
 
-        from .engines.array_bfs import check_system_array
-        search = partial(check_system_array, xp=xp,
-                         note_fallback=engine == "array" or xp is not None)
-    with _ProgressLine(not quiet, model.name) as progress:
-        result = search(model, ts, cs, limits, progress)
-    if engine == "all" and result.stopped != "interrupted":
-        from .api import prove_what_held
-        with _ProgressLine(not quiet, model.name) as progress:
-            result = prove_what_held(model, ts, cs, result, limits.time_limit, progress.say)
+    phase = "compiling"
+    deadline = Deadline(limits.time_limit)   # --time-limit covers loading and compiling too
+    key = cache.key_for(path, overrides, chosen.name, limits) if cache else None
+    try:
+        if key is not None:
+            hit = cache.get(key, path)
+            if hit is not None:
+                return hit
+        model, ts, cs = compile_spec(path, overrides, deadline)
+        phase = "checking"
+        if limits.time_limit is not None:   # the search has what compiling left of the limit
+            limits = replace(limits, time_limit=deadline.left())
+        with _ProgressLine(model.name, live=not quiet) as progress:
+            result = run_engine(chosen, model, ts, cs, limits, progress, xp)
+    except CompileTimeout:
+        return SpecFailure(path, [], "time-limit")
+    except SpecError as exc:   # the spec, or what an engine cannot take
+        return SpecFailure(path, exc.diagnostics)
+    except KeyboardInterrupt:
+        echo(f"dnsrace: {path}: {interrupts.signal_name()} while {phase}; nothing of it "
+             "was checked", err=True)
+        return None
+    if key is not None:
+        cache.put(key, result)
     return result
 
 
-# ---- the Z3 engines (dnsrace.symbolic), chosen with `check --engine bmc|kind`
-def _check_symbolic(engine, model, ts, cs, max_depth, time_limit, progress=None):
-    from .symbolic import check_bmc, check_kind, check_pdr
-    depth = 20 if max_depth is None else max_depth
-    if engine == "bmc":
-        return check_bmc(model, depth, time_limit, ts=ts, cs=cs, progress=progress)
-    if engine == "pdr":
-        return check_pdr(model, time_limit, ts=ts, cs=cs, progress=progress)
-    return check_kind(model, depth, time_limit, ts=ts, cs=cs, progress=progress)
-# ---- end of the Z3 engines
+def prepare_output(path: str) -> None:
+    """Make sure an `--output` file can be written before any search (exit 2 if not)."""
+    if path == "-":
+        return
+    p = Path(path)
+    why = None
+    if p.is_dir():
+        why = "it is a folder"
+    elif not p.parent.is_dir():
+        why = f"the folder {p.parent} does not exist"
+    elif not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        why = "permission denied"
+    if why:
+        print_diagnostics([Diagnostic("DR402", f"--output {path}: cannot write the report "
+                                      f"({why})", None, None,
+                                      "give a file in a folder dnsrace may write in")])
+        sys.exit(2)
+
+
+def write_reports(fmt: str, writes: list[tuple[str, str]], outcomes, options) -> None:
+    """The non-text report on standard output, and every `--output` file (also after an
+    interrupt: the results so far are not lost)."""
+    from .report.formats import render
+
+    if fmt != "text":
+        echo(render(fmt, outcomes, options), nl=False)
+    for out_fmt, path in writes:
+        text = render(out_fmt, outcomes, options)
+        if path == "-":
+            echo(text, nl=False)
+            continue
+        try:
+            Path(path).write_text(text, encoding="utf-8", errors="backslashreplace")
+        except OSError as exc:
+            raise output_error(exc, f"the report {path}") from None
+
+
+def open_cache(folder: str):
+    from .cache import ResultCache
+    return ResultCache(folder)
 
 
 def prepare_trace_dir(trace_dir: str) -> None:
@@ -358,11 +409,17 @@ def spec_path_from(trace_dir: Path, spec_path: str) -> str:
 @click.option("--spec", "spec_path", help="The spec to replay on (default: the trace's own).")
 @click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
               help="Constants (default: the trace's own).")
+@click.option("--property", "prop", metavar="NAME",
+              help="When TRACE is `check --format json` output: replay this property's "
+              "trace (needed when several have one).")
 @click.option("--schedule", is_flag=True,
               help="Run only the trace's sequence of transitions on the spec (usually another "
                    "design, given with --spec), from the spec's own initial state.")
-def replay(trace, spec_path, consts, schedule) -> None:
+def replay(trace, spec_path, consts, prop, schedule) -> None:
     """Re-execute TRACE on its spec, step by step, and check that it is faithful.
+
+    TRACE is a trace file (`check --trace-dir`), or the output of `check --format json`
+    (choose the property with --property NAME).
 
     With --schedule, run the trace's transitions, by name, on the spec from its own initial
     state, ignoring the recorded states: the schedule stops where the spec refuses a step
@@ -379,7 +436,7 @@ def replay(trace, spec_path, consts, schedule) -> None:
 
     tf = None
     try:
-        tf = read_trace(trace)
+        tf = read_trace(trace, prop)
         if spec_path is None:
             spec_path = spec_of(tf)
     except TraceError as exc:
@@ -439,32 +496,57 @@ def fail_trace(path: str, trace, exc) -> None:
     """Print a trace file's problem (a TraceError), positioned in its text, and exit 2."""
     from .trace_file import diagnostic
 
+    if trace is not None and exc.where is not None:   # found after reading: in the trace
+        exc.where = trace.base + exc.where
     diag, source = diagnostic(path, trace.text if trace else exc.text, exc)
     print_diagnostics([diag], {path: source})
     sys.exit(2)
 
 
 @main.command()
-@click.argument("spec")
-@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE")
-def lint(spec, consts) -> None:
-    """Check SPEC without exploring it, and warn where it is legal but likely wrong.
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
+              help="Override a constant (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one object per spec, with its diagnostics.")
+def lint(specs, consts, fmt) -> None:
+    """Check SPECS (files, or folders: every *.yaml and *.yml in them, recursively) without
+    exploring them, and warn where a spec is legal but likely wrong.
 
-    Exit status: 0 clean, 1 warnings, 2 errors."""
-    from .frontend.build import load_model
-    from .lint import lint as run_lint
+    Exit status: 0 clean, 1 warnings, 2 errors (the worst over all specs)."""
+    from .lint import lint_spec
 
     try:
-        model = load_model(spec, parse_consts(consts))
-        warnings = list(model.warnings) + run_lint(model)   # lowers it: DR5xx are errors
+        overrides = parse_consts(consts)
+        paths = spec_paths(specs)
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
-    if warnings:
-        print_diagnostics(warnings)
-        echo(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}", err=True)
-        sys.exit(1)
-    echo(f"{spec}: no problems found")
+    reports, codes = [], []
+    for path in paths:
+        diags = lint_spec(path, overrides)
+        errors = [d for d in diags if d.severity == "error"]
+        codes.append(2 if errors else 1 if diags else 0)
+        reports.append({"spec": {"path": path}, "errors": len(errors),
+                        "warnings": len(diags) - len(errors),
+                        "diagnostics": [diagnostic_json(d) for d in diags]})
+        if fmt == "text":
+            if diags:
+                print_diagnostics(diags)
+                if not errors:
+                    n = len(diags)
+                    echo(f"{n} warning{'s' if n != 1 else ''}", err=True)
+            else:
+                echo(f"{path}: no problems found")
+    if fmt == "json":
+        echo(text_report.dumps(reports[0] if len(reports) == 1 else reports), nl=False)
+    sys.exit(worst(codes))
+
+
+def diagnostic_json(d: Diagnostic) -> dict:
+    return {"code": d.code, "severity": d.severity, "message": d.message, "path": d.path,
+            "line": d.pos.line if d.pos else None, "col": d.pos.col if d.pos else None,
+            "hint": d.hint}
 
 
 @main.command(name="compile")

@@ -307,3 +307,16 @@ def _next_targets(e: S.Expr, names: list[str]) -> set[str]:
                 not isinstance(node.type, (IntT, BoolT)):
             out |= set(names)
     return out
+
+
+def lint_spec(path: str, overrides: dict[str, int] | None = None) -> list[Diagnostic]:
+    """Everything `dnsrace lint` says about the spec at `path`: its errors (when it is
+    invalid, or cannot be lowered), or the front end's warnings and lint's."""
+    from .diagnostics import SpecError
+    from .frontend.build import load_model
+
+    try:
+        model = load_model(path, overrides or {})
+        return list(model.warnings) + lint(model)   # lowers it: DR5xx are errors
+    except SpecError as exc:
+        return list(exc.diagnostics)

@@ -46,6 +46,7 @@ class TraceFile:
     path: str
     text: str
     obj: dict
+    base: tuple = ()   # the JSON path of the trace in the file (inside check output)
 
     @property
     def steps(self) -> list[dict]:
@@ -68,8 +69,13 @@ class TraceFile:
 SHAPE_HINT = "traces are written by `dnsrace check --trace-dir DIR`"
 
 
-def read_trace(path: str) -> TraceFile:
-    """The trace file at `path`, read and checked for shape; TraceError if it is not one."""
+def read_trace(path: str, prop: str | None = None) -> TraceFile:
+    """The trace at `path`, read and checked for shape; TraceError if there is none.
+
+    The file is a trace file (`check --trace-dir`), an object holding one under `trace`, or
+    the whole output of `check --format json` (one result, or a list of them): then the
+    trace is that of property `prop`, which may be left out when only one property has a
+    trace."""
     try:
         data = input_files.read_input_bytes(path, "trace", input_files.MAX_TRACE_BYTES)
         text = data.decode("utf-8")
@@ -78,13 +84,64 @@ def read_trace(path: str) -> TraceFile:
     except UnicodeDecodeError as exc:
         raise TraceError("DR601", f"the trace is not UTF-8 text (byte {exc.start})",
                          hint=SHAPE_HINT) from None
+    base: tuple = ()
     try:
         obj = parse_json(text)
+        obj, base = select_trace(obj, prop)
         check_shape(obj)
     except TraceError as exc:
         exc.text = text
+        if exc.where is not None:
+            exc.where = base + exc.where
         raise
-    return TraceFile(path, text, obj)
+    return TraceFile(path, text, obj, base)
+
+
+def select_trace(obj, prop: str | None) -> tuple[dict, tuple]:
+    """The trace file object inside what was read, and its JSON path there."""
+    if isinstance(obj, list) or (isinstance(obj, dict) and "properties" in obj
+                                 and "steps" not in obj):
+        return _from_results(obj if isinstance(obj, list) else [obj], isinstance(obj, list),
+                             prop)
+    if isinstance(obj, dict) and "trace" in obj and "steps" not in obj:
+        inner = obj["trace"]
+        _expect(isinstance(inner, dict), inner, "a trace object", ("trace",), "`trace`")
+        outer = {k: obj[k] for k in ("version", "spec", "constants") if k in obj}
+        return {**outer, **inner}, ("trace",)
+    if prop is not None and isinstance(obj, dict) and obj.get("property") not in (None, prop):
+        raise _shape(f"this trace file is of property {json_brief(obj.get('property'))}, "
+                     f"not {json_brief(prop)}", ("property",))
+    return obj, ()
+
+
+def _from_results(results: list, is_list: bool, prop: str | None) -> tuple[dict, tuple]:
+    """A property's trace out of `check --format json` output."""
+    found, names = [], []
+    for r, result in enumerate(results):
+        at = (r,) if is_list else ()
+        _expect(isinstance(result, dict), result, "a check result (an object)", at,
+                f"result {r}")
+        props = result.get("properties", [])
+        _expect(isinstance(props, list), props, "a list", at + ("properties",),
+                "`properties`")
+        for i, p in enumerate(props):
+            if isinstance(p, dict) and isinstance(p.get("trace"), dict):
+                names.append(str(p.get("name")))
+                if prop is None or p.get("name") == prop:
+                    found.append((result, at, i, p))
+    if not found:
+        why = (f"no property {json_brief(prop)} with a trace" if prop is not None
+               else "no property with a trace")
+        raise TraceError("DR603", f"this check output has {why}", (),
+                         "the properties with traces: " + (", ".join(names) or "none"))
+    if len(found) > 1:
+        raise TraceError("DR603", "this check output has traces of several properties"
+                         + (f" named {json_brief(prop)}" if prop else ""), (),
+                         "choose one with --property NAME: " + ", ".join(names))
+    result, at, i, p = found[0]
+    outer = {k: result[k] for k in ("version", "spec", "constants") if k in result}
+    obj = {**outer, "property": p.get("name"), "kind": p.get("kind"), **p["trace"]}
+    return obj, at + ("properties", i, "trace")
 
 
 def parse_json(text: str):

@@ -109,8 +109,7 @@ def signature(r) -> tuple:
 
 def both(path, constants=None, limits: Limits | None = None):
     limits = limits or Limits()
-    per_state = check(path, constants, limits.max_states, limits.max_depth, limits.time_limit,
-                      limits.stop_on_first)
+    per_state = check(path, constants, engine="bfs", limits=limits)
     array = check_model_array(load_model(path, constants or {}), limits)
     return per_state, array
 
@@ -522,8 +521,7 @@ def test_the_xp_code_path_under_limits_and_in_the_mixed_order(monkeypatch):
     monkeypatch.setattr(array_bfs, "KEY_CODE_BITS", 0)   # every level in the mixed order
     for path in (RACE, ROOT / "tests" / "models" / "bakery.yaml"):
         for limits in (Limits(), Limits(stop_on_first=True), Limits(max_states=9000)):
-            per_state = check(path, None, limits.max_states, limits.max_depth, None,
-                              limits.stop_on_first)
+            per_state = check(path, engine="bfs", limits=limits)
             assert_same(per_state, check_model_array(load_model(path), limits, xp=XP),
                         f"{path.name} {limits}")
 

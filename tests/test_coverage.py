@@ -46,8 +46,7 @@ def coverage_of(result) -> list[tuple[str, int, int]]:
 
 
 def both(path: Path, limits: Limits):
-    per_state = check(path, None, limits.max_states, limits.max_depth, limits.time_limit,
-                      limits.stop_on_first)
+    per_state = check(path, engine="bfs", limits=limits)
     array = check_model_array(load_model(path, {}), limits)
     assert array.engine == "array", array.warnings
     return per_state, array

@@ -201,16 +201,15 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
         out.append(f"  proofs hold for every {', '.join(r.symbolic)}"
                    + (f" with {', '.join(assumes)}" if assumes else "")
                    + "; traces use the values above")
-    out += property_rows(r, [p for p in r.properties if not quiet or not p.as_expected])
+    out += property_rows(r, [p for p in r.properties if not quiet or _goes_wrong(p)
+                             or _counterexample(p)])
     out.append(f"  {status_word(r)}")
     for w in r.warnings:
         out.append(f"  warning: {w}")
     if coverage:
         out += coverage_table(r)
-    if quiet:
-        return "\n".join(out) + "\n"
     for p in r.properties:
-        if p.trace is None or (p.kind == "reachable" and not witnesses):
+        if p.trace is None or (not _counterexample(p) and (quiet or not witnesses)):
             continue
         out.append("")
         out.append(trace_heading(p))
@@ -225,6 +224,8 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
         else:
             out.append(f"  replay: rerun with --trace-dir DIR, then `dnsrace replay "
                        f"DIR/{trace_file_name(r, p)}`")
+    if quiet:
+        return "\n".join(out) + "\n"
     out += cti_sections(r, kinds, show_full)
     for p in r.properties:
         if p.invariant_text:
@@ -250,6 +251,16 @@ def cti_sections(r: CheckResult, kinds: dict[str, str], show_full: bool = False)
                    "invariant as a lemma.")
         out += trace_table(p.cti, kinds, show_full, first="any state")
     return out
+
+
+def _goes_wrong(p: PropertyResult) -> bool:
+    return not p.as_expected   # not as expected, or unknown
+
+
+def _counterexample(p: PropertyResult) -> bool:
+    """A trace that shows a property failing (as expected or not), or a state reached that
+    should not be: shown always, `--quiet` too.  A witness of an expected reachable is not."""
+    return p.trace is not None and (p.kind != "reachable" or not p.as_expected)
 
 
 def property_rows(r: CheckResult, props: list[PropertyResult]) -> list[str]:
