@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -159,3 +159,58 @@ def prove_what_held(model: Model, ts: TransitionSystem, cs: CompiledSystem,
     proved = any(p.engine == "pdr" for p in props)
     return replace(explicit, engine="all", properties=props, warnings=warnings,
                    symbolic=proof.symbolic if proved else {})
+
+
+@dataclass
+class Replay:
+    """What `replay` found: the report (`replay.ReplayReport`, or `replay.ScheduleReport`
+    for a schedule), the spec replayed on, its constants, and whether the spec changed since
+    the trace was written (its sha256 differs)."""
+
+    report: object
+    spec_path: str
+    constants: dict[str, int]
+    spec_changed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Faithful (a trace), or no property failed on the steps that ran (a schedule)."""
+        r = self.report
+        return r.harmless if hasattr(r, "harmless") else r.faithful
+
+
+def replay(trace: str | Path, spec: str | Path | None = None,
+           constants: dict[str, int] | None = None, *, prop: str | None = None,
+           schedule: bool = False) -> Replay:
+    """Replay the trace at `trace` (a trace file, or `check --format json` output: choose
+    the property with `prop`) on `spec` (default: the spec the trace names) with
+    `constants` (default: the trace's own).  With `schedule`, run only the trace's sequence
+    of transitions from the spec's own initial state.  Raises `trace_file.TraceError`
+    (carrying the trace's text, for positions) or `SpecError`."""
+    from .replay import STATE_HINT, Replayer, ScheduleRunner
+    from .report.spec_map import field_kinds
+    from .trace_file import TraceError, read_trace, spec_of
+
+    tf = read_trace(str(trace), prop)
+    try:
+        spec_path = str(spec) if spec is not None else spec_of(tf)
+        overrides = dict(constants) if constants is not None else dict(tf.constants)
+        if schedule and constants is None:   # another design may not declare them all
+            declared = load_model(spec_path, {}).constant_values()
+            overrides = {k: v for k, v in overrides.items() if k in declared}
+        model, ts, cs = compile_spec(spec_path, overrides)
+        changed = bool(tf.spec.get("sha256")) and tf.spec["sha256"] != model.sha256
+        if schedule:
+            report = ScheduleRunner(model, ts, cs, field_kinds(ts)).run(tf.steps)
+        else:
+            hint = STATE_HINT if not changed else (
+                "the spec has changed since this trace was written (its sha256 differs): "
+                "replay the trace on the version it was written for")
+            report = Replayer(model, ts, cs, field_kinds(ts)).replay(tf.steps, hint,
+                                                                     tf.loop_start)
+    except TraceError as exc:   # found after reading: positioned in the trace's text
+        exc.text = tf.text
+        if exc.where is not None:
+            exc.where = tf.base + exc.where
+        raise
+    return Replay(report, spec_path, model.constant_values(), changed)

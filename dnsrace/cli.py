@@ -20,7 +20,6 @@ from .bounds import CompileTimeout, Deadline
 from .diagnostics import Diagnostic, SourceFile, SpecError, render as render_diag
 from .engines.bfs import Limits, Progress
 from .input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
-from .ir.layout import ArrayRep
 from .report import text as text_report
 from .results import SpecFailure
 from .terminal import OutputError, echo, fail_output, finish, output_error, protect_streams
@@ -430,74 +429,34 @@ def replay(trace, spec_path, consts, prop, schedule) -> None:
     is named); 2 the trace or spec cannot be read.  With --schedule: 0 no property fails on
     the steps that ran (the spec refused a step, or ran them all); 1 a property fails, or the
     spec has no transition of a name the schedule uses; 2 as above."""
-    from .api import compile_spec
-    from .replay import STATE_HINT, Replayer, render
-    from .trace_file import TraceError, read_trace, spec_of
-
-    tf = None
-    try:
-        tf = read_trace(trace, prop)
-        if spec_path is None:
-            spec_path = spec_of(tf)
-    except TraceError as exc:
-        fail_trace(trace, tf, exc)
-    try:
-        overrides = parse_consts(consts) if consts else dict(tf.constants)
-        if schedule and not consts:
-            overrides = shared_constants(spec_path, overrides)
-        model, ts, cs = compile_spec(spec_path, overrides)
-    except SpecError as exc:
-        print_diagnostics(exc.diagnostics)
-        sys.exit(2)
-    if schedule:
-        replay_schedule(trace, tf, spec_path, model, ts, cs)
-    hint = STATE_HINT
-    if tf.spec.get("sha256") and tf.spec["sha256"] != model.sha256:
-        echo(f"warning: {spec_path} has changed since this trace was written (its "
-             "sha256 differs); replaying anyway", err=True)
-        hint = ("the spec has changed since this trace was written (its sha256 differs): "
-                "replay the trace on the version it was written for")
-    try:
-        report = Replayer(model, ts, cs, field_kinds(ts)).replay(tf.steps, hint, tf.loop_start)
-    except TraceError as exc:
-        fail_trace(trace, tf, exc)
-    consts_text = ", ".join(f"{k}={v}" for k, v in model.constant_values().items())
-    header = f"replay of {trace} on {spec_path}" + (f" ({consts_text})" if consts_text else "")
-    echo(render(report, header), nl=False)
-    sys.exit(0 if report.faithful else 1)
-
-
-def shared_constants(spec_path: str, trace_constants: dict) -> dict:
-    """The trace's constants that the spec (another design, perhaps) declares too."""
-    from .frontend.build import load_model
-
-    declared = load_model(spec_path, {}).constant_values()
-    return {k: v for k, v in trace_constants.items() if k in declared}
-
-
-def replay_schedule(trace: str, tf, spec_path: str, model, ts, cs) -> None:
-    """`replay --schedule`: run the trace's transitions on the spec; exit 0 when no property
-    fails on the steps that ran, else 1."""
-    from .replay import ScheduleRunner, render_schedule
+    from .api import replay as run_replay
+    from .replay import render, render_schedule
     from .trace_file import TraceError
 
     try:
-        report = ScheduleRunner(model, ts, cs, field_kinds(ts)).run(tf.steps)
+        done = run_replay(trace, spec_path, parse_consts(consts) if consts else None,
+                          prop=prop, schedule=schedule)
     except TraceError as exc:
-        fail_trace(trace, tf, exc)
-    consts_text = ", ".join(f"{k}={v}" for k, v in model.constant_values().items())
-    header = f"schedule of {trace} on {spec_path}" + (f" ({consts_text})" if consts_text
-                                                       else "")
-    echo(render_schedule(report, header), nl=False)
-    sys.exit(0 if report.harmless else 1)
+        fail_trace(trace, None, exc)
+    except SpecError as exc:
+        print_diagnostics(exc.diagnostics)
+        sys.exit(2)
+    if done.spec_changed and not schedule:
+        echo(f"warning: {done.spec_path} has changed since this trace was written (its "
+             "sha256 differs); replaying anyway", err=True)
+    consts_text = ", ".join(f"{k}={v}" for k, v in done.constants.items())
+    what = "schedule" if schedule else "replay"
+    header = f"{what} of {trace} on {done.spec_path}" + (f" ({consts_text})" if consts_text
+                                                          else "")
+    show = render_schedule if schedule else render
+    echo(show(done.report, header), nl=False)
+    sys.exit(0 if done.ok else 1)
 
 
 def fail_trace(path: str, trace, exc) -> None:
     """Print a trace file's problem (a TraceError), positioned in its text, and exit 2."""
     from .trace_file import diagnostic
 
-    if trace is not None and exc.where is not None:   # found after reading: in the trace
-        exc.where = trace.base + exc.where
     diag, source = diagnostic(path, trace.text if trace else exc.text, exc)
     print_diagnostics([diag], {path: source})
     sys.exit(2)

@@ -99,8 +99,10 @@ def read_trace(path: str, prop: str | None = None) -> TraceFile:
 
 def select_trace(obj, prop: str | None) -> tuple[dict, tuple]:
     """The trace file object inside what was read, and its JSON path there."""
-    if isinstance(obj, list) or (isinstance(obj, dict) and "properties" in obj
-                                 and "steps" not in obj):
+    def is_result(o) -> bool:
+        return isinstance(o, dict) and "properties" in o and "steps" not in o
+
+    if is_result(obj) or (isinstance(obj, list) and obj and all(map(is_result, obj))):
         return _from_results(obj if isinstance(obj, list) else [obj], isinstance(obj, list),
                              prop)
     if isinstance(obj, dict) and "trace" in obj and "steps" not in obj:
