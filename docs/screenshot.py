@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dnsrace import api  # noqa: E402
-from dnsrace.report.formats import ReportOptions, render  # noqa: E402
-from tests.html_browser import browser, open_report, press  # noqa: E402
+from dnsrace import api
+from dnsrace.report.formats import ReportOptions, render
+from tests.html_browser import browser, open_report, press
 
 SPEC = ROOT / "specs" / "dynamodb_dns_race.yaml"
 OUT = ROOT / "docs" / "images" / "dns-race-report.png"

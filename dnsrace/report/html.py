@@ -24,8 +24,19 @@ import re
 
 from ..results import CTI_LABEL, CheckResult, PropertyResult, SpecFailure, Trace
 from .html_assets import CSS, SCRIPT
-from .text import (BUILTIN, diagnostics_text, flatten, lasso_notes, mark, status_word,
-                   summary_line, trace_file_name, trace_heading, value_text, verdict)
+from .text import (
+    BUILTIN,
+    diagnostics_text,
+    flatten,
+    lasso_notes,
+    mark,
+    status_word,
+    summary_line,
+    trace_file_name,
+    trace_heading,
+    value_text,
+    verdict,
+)
 
 ACTIONS = "actions"
 LANE_MIN = "9rem"
@@ -99,8 +110,8 @@ def _failure_section(o: SpecFailure, sid: str) -> str:
     """A spec that was not checked: why, with its diagnostics as the text report shows
     them (file:line:col, the source line and a caret, the hint)."""
     out = [f'<section class="spec" id="{sid}" aria-labelledby="{sid}-h">',
-           f'<h2 id="{sid}-h">{esc(o.spec_path)} <span class="status {_status_class(o)}">'
-           f"{esc(_outcome_status(o))}</span></h2>",
+           (f'<h2 id="{sid}-h">{esc(o.spec_path)} <span class="status {_status_class(o)}">'
+           f"{esc(_outcome_status(o))}</span></h2>"),
            f'<p class="reason">{esc(o.reason)}</p>']
     if o.diagnostics:
         out.append(f'<pre class="diagnostics" aria-label="diagnostics">'
@@ -111,8 +122,8 @@ def _failure_section(o: SpecFailure, sid: str) -> str:
 
 def _result_section(r: CheckResult, sid: str, options) -> str:
     out = [f'<section class="spec" id="{sid}" aria-labelledby="{sid}-h">',
-           f'<h2 id="{sid}-h">{esc(r.spec_name)} <span class="path">({esc(r.spec_path)})'
-           f'</span> <span class="status {_status_class(r)}">{esc(status_word(r))}</span></h2>',
+           (f'<h2 id="{sid}-h">{esc(r.spec_name)} <span class="path">({esc(r.spec_path)})'
+           f'</span> <span class="status {_status_class(r)}">{esc(status_word(r))}</span></h2>'),
            f'<p class="summary">{esc(summary_line(r, options.timing))}</p>']
     if r.constants:
         consts = ", ".join(f"{k}={v}" + (" (symbolic)" if k in r.symbolic else "")
@@ -194,8 +205,8 @@ def _trace_section(r: CheckResult, p: PropertyResult, trace: Trace, tid: str,
     lanes = _lanes(r)
     heading = (f"{p.name}: not proved; {CTI_LABEL}" if cti else trace_heading(p))
     out = [f'<section class="trace" id="{tid}" aria-labelledby="{tid}-h">',
-           f"<details{' open' if open_ else ''}><summary><h3 id=\"{tid}-h\">{esc(heading)}"
-           f"{_trace_kind_badge(p, trace, cti)}</h3></summary>"]
+           (f"<details{' open' if open_ else ''}><summary><h3 id=\"{tid}-h\">{esc(heading)}"
+           f"{_trace_kind_badge(p, trace, cti)}</h3></summary>")]
     if p.about and not cti:
         out.append(f'<p class="about">{esc(p.about.strip())}</p>')
     if p.message and not cti:
@@ -208,12 +219,12 @@ def _trace_section(r: CheckResult, p: PropertyResult, trace: Trace, tid: str,
     out.append(_swimlane_table(r, lanes, trace, tid, marks, heading,
                                first="any state" if cti else "initial state"))
     out.append('<svg class="arrows" aria-hidden="true" focusable="false"><defs>'
-               '<marker id="{0}-ah-check" class="ah-check" viewBox="0 0 10 10" refX="9" '
+               f'<marker id="{tid}-ah-check" class="ah-check" viewBox="0 0 10 10" refX="9" '
                'refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
                '<path d="M0,0 L10,5 L0,10 z"/></marker>'
-               '<marker id="{0}-ah-read" class="ah-read" viewBox="0 0 10 10" refX="9" '
+               f'<marker id="{tid}-ah-read" class="ah-read" viewBox="0 0 10 10" refX="9" '
                'refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-               '<path d="M0,0 L10,5 L0,10 z"/></marker></defs></svg>'.format(tid))
+               '<path d="M0,0 L10,5 L0,10 z"/></marker></defs></svg>')
     out.append("</div>")
     out.append(_state_panel(r, trace, first="any state" if cti else "initial state"))
     out.append("</div>")
