@@ -317,6 +317,33 @@ def test_a_failing_step_shows_the_error_and_where(tmp_path):
         "elements" in where, where
 
 
+EVEN = """
+    dnsrace: 1
+    name: even
+    variables:
+      x: {type: "0..30", init: 0}
+    actions:
+      - name: step2
+        guard: "x < 28"
+        effect: x += 2
+    invariants:
+      not_odd_end: "x != 29"
+    """
+
+
+def test_a_counterexample_to_induction_is_labelled_and_starts_from_any_state(tmp_path):
+    result = api.check(write_spec(tmp_path, EVEN), engine="kind", max_depth=3)
+    assert result.property("not_odd_end").cti is not None
+    doc = dom(render("html", [result], ReportOptions(timing=False)))
+    section = doc.one("section", "trace")
+    assert section.one("h3").text() == (
+        "not_odd_end: not proved; counterexample to induction: NOT a counterexample; it may "
+        "start from an unreachable state counterexample to induction")
+    assert rows(section)[0].one("td", "init").text() == "any state"
+    assert "not 4-inductive" in section.one("p", "message").text()
+    assert doc.one("table", "verdicts").one("a").text() == "not proved: see why"
+
+
 def test_a_spec_that_could_not_be_checked_shows_its_diagnostics(tmp_path, dns_result):
     broken = os.path.relpath(ROOT / "tests" / "broken" / "arity_len.yaml")
     with pytest.raises(SpecError) as caught:

@@ -207,6 +207,11 @@ def _trace_section(r: CheckResult, p: PropertyResult, trace: Trace, tid: str,
     out = [f'<section class="trace" id="{tid}" aria-labelledby="{tid}-h">',
            (f"<details{' open' if open_ else ''}><summary><h3 id=\"{tid}-h\">{esc(heading)}"
            f"{_trace_kind_badge(p, trace, cti)}</h3></summary>")]
+    if cti:
+        out.append(f'<p class="message">{trace.length} steps from a state that may be '
+                   "unreachable; the property (and its lemmas) holds at every state but the "
+                   f"last, so it is not {p.k}-inductive.  Try a larger --max-depth or a "
+                   "stronger invariant as a lemma.</p>")
     if p.about and not cti:
         out.append(f'<p class="about">{esc(p.about.strip())}</p>')
     if p.message and not cti:
