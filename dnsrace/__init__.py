@@ -1,14 +1,19 @@
 """dnsrace: a model checker for the races that break cloud control planes.
 
-Public surface: `check` (a spec file to a `CheckResult`), `load_model`, `SpecError`.
+Public surface: `check` (a spec file to a `CheckResult`, with any engine), `replay` (a
+trace on its spec), `render` (results in any report format), `load_model`, `SpecError`;
+the result types are in `dnsrace.results`.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["check", "check_model", "load_model", "SpecError", "__version__"]
+__all__ = ["check", "check_model", "replay", "render", "load_model", "SpecError",
+           "ENGINES", "FORMATS", "__version__"]
 
-_LAZY = {"check": ".api", "check_model": ".api", "SpecError": ".diagnostics",
-         "load_model": ".frontend.build"}
+_LAZY = {"check": ".api", "check_model": ".api", "replay": ".api",
+         "render": ".report.formats", "SpecError": ".diagnostics",
+         "load_model": ".frontend.build", "ENGINES": ".engines.registry",
+         "FORMATS": ".report.formats"}
 
 
 def __getattr__(name: str):
