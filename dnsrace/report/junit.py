@@ -12,6 +12,7 @@ spec, a `<testcase>` per property (classname: the spec's name).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 from ..diagnostics import render as render_diagnostic
 from ..results import CheckResult, PropertyResult, SpecFailure, SpecOutcome
@@ -40,7 +41,8 @@ def suite(o: SpecOutcome, options) -> ET.Element:
     if isinstance(o, SpecFailure):
         cases = [failure_case(o, f) for f in failure_findings(o) if f.level == "error"]
         el = suite_element(relative_path(o.spec_path), o.spec_path, cases)
-        warnings = [render_diagnostic(d) for d in o.diagnostics if d.severity == "warning"]
+        warnings = [render_diagnostic(replace(d, path=relative_path(d.path or o.spec_path)))
+                    for d in o.diagnostics if d.severity == "warning"]
         if warnings:
             ET.SubElement(el, "system-out").text = "\n".join(warnings)
         return el
@@ -94,6 +96,6 @@ def failure_case(o: SpecFailure, f) -> ET.Element:
     el = ET.Element("testcase", classname=relative_path(o.spec_path),
                     name=f"{f.title} at {line}:{col}")
     error = ET.SubElement(el, "error", type=f.rule, message=f.message.split("\n", 1)[0])
-    error.text = (render_diagnostic(f.diagnostic) if f.diagnostic else
-                  f"{f.path}: {f.message}") + "\n"
+    error.text = (render_diagnostic(replace(f.diagnostic, path=f.path)) if f.diagnostic
+                  else f"{f.path}: {f.message}") + "\n"
     return el
