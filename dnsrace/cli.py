@@ -155,9 +155,11 @@ class _ProgressLine:
                     f"{p.depth}, queue {p.queue:,}, {p.seconds:.0f} s")
         if self.live is not None:
             self.live.update(text)
-        elif not self.terminal and self.clock() - self.last >= PROGRESS_EVERY:
-            self.last = self.clock()
-            echo(f"progress: {text}", err=True)
+        elif not self.terminal:
+            now = self.clock()
+            if now - self.last >= PROGRESS_EVERY:
+                self.last = now
+                echo(f"progress: {text}", err=True)
 
 
 EXIT_STATUSES = """\b

@@ -5,6 +5,7 @@ replay of check's own JSON output, progress in CI logs, exit statuses in --help.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -38,14 +39,18 @@ def test_every_engine_is_reachable_from_the_library(engine, tmp_path):
     spec = write_spec(tmp_path, COUNTER)
     result = dnsrace.check(spec, engine=engine, max_depth=6)
     assert isinstance(result, CheckResult)
-    assert result.property("small").outcome == "holds"
+    small = result.property("small")
+    if engine == "bmc":   # a bound, not a proof: says why it stopped
+        assert small.outcome == "unknown" and small.message
+    else:
+        assert small.outcome == "holds"
     expected_engine = {"auto": "array"}.get(engine, engine)
     assert result.engine == expected_engine
     # what reports need travels with the result, whichever engine made it
     assert result.field_kinds == {"x": "value"}
-    assert result.spec_map.properties["small"] == Location(13, 3)
+    assert result.spec_map.properties["small"] == Location(12, 3)
     assert result.spec_map.transitions["inc"].family == "inc"
-    assert result.spec_map.transitions["inc"].location == Location(9, 5)
+    assert result.spec_map.transitions["inc"].location == Location(8, 5)
 
 
 def test_engine_extras_are_declared_fields(tmp_path):
@@ -81,7 +86,7 @@ def test_replay_and_render_are_library_functions(tmp_path):
     out = tmp_path / "out.json"
     code, text, _ = run_cli("check", str(LEASE), "--format", "json")
     out.write_text(text)
-    done = dnsrace.replay(out, spec=LEASE)
+    done = dnsrace.replay(out, spec=LEASE, prop="single_holder")
     assert done.ok and done.report.faithful and not done.spec_changed
     result = dnsrace.check(LEASE)
     assert json.loads(dnsrace.render("json", [result]))["properties"][0]["name"] == \
@@ -143,7 +148,7 @@ def test_lint_takes_many_specs_and_folders_and_has_json(tmp_path):
     assert [Path(r["spec"]["path"]).name for r in reports] == \
         ["broken.yml", "clean.yaml", "lease_handoff.yaml"]
     broken = reports[0]["diagnostics"][0]
-    assert broken["code"] == "DR201" and broken["line"] == 13 and broken["severity"] == "error"
+    assert broken["code"] == "DR201" and broken["line"] == 12 and broken["severity"] == "error"
     assert reports[1] == {"spec": {"path": str(tmp_path / "clean.yaml")}, "errors": 0,
                           "warnings": 0, "diagnostics": []}
     code, out, err = run_cli("lint", str(tmp_path / "clean.yaml"), str(LEASE))
@@ -154,13 +159,13 @@ def test_help_lists_the_exit_statuses():
     for args in (["--help"], ["check", "--help"]):
         code, out, _ = run_cli(*args)
         assert code == 0
-        for status in ("0 ", "1 ", "2 ", "3 ", "130", "143"):
-            assert f"\n  {status}" in out, (args, status)
+        statuses = re.findall(r"^\s+(\d+)\s{2,}", out.split("Exit statuses:")[1], re.M)
+        assert statuses == ["0", "1", "2", "3", "130", "143", "141"], args
 
 
 def test_replay_reads_checks_json_output_and_nested_traces(tmp_path):
-    code, text, _ = run_cli("check", str(ROOT / "specs" / "dynamodb_dns_race.yaml"),
-                            "--format", "json")
+    # as CI runs it, from the repository's root, with the spec's path relative to it
+    code, text, _ = run_cli("check", "specs/dynamodb_dns_race.yaml", "--format", "json")
     out = tmp_path / "check.json"
     out.write_text(text)
     code, _, err = run_cli("replay", str(out))
@@ -182,7 +187,8 @@ def test_a_bad_state_inside_check_output_is_located_in_that_file(tmp_path):
     obj["properties"][0]["trace"]["steps"][2]["state"]["lease"] = 99
     out = tmp_path / "check.json"
     out.write_text(json.dumps(obj, indent=2))
-    code, _, err = run_cli("replay", str(out), "--spec", str(LEASE))
+    code, _, err = run_cli("replay", str(out), "--spec", str(LEASE), "--property",
+                           "single_holder")
     assert code == 2 and "DR606" in err
     line = next(k for k, row in enumerate(out.read_text().splitlines(), 1)
                 if '"lease": 99' in row)
@@ -194,10 +200,10 @@ def test_progress_lines_in_ci_logs_come_every_few_seconds(monkeypatch):
 
     lines: list[str] = []
     monkeypatch.setattr(cli, "echo", lambda text, err=False: lines.append(text))
-    clock = iter([0.0, 1.0, 4.0, 6.0, 8.0, 12.0])
+    clock = iter([1.0, 4.0, 6.0, 8.0, 12.0])
     line = cli._ProgressLine("spec", live=True)   # stderr is not a terminal under pytest
     line.clock = lambda: next(clock)
     line.last = 0.0
     for states in (10, 20, 30, 40, 50):
         line(Progress(states, 0, 1, 0, 1.0))
-    assert [x.split(":")[1].split()[0] for x in lines] == ["30", "50"]
+    assert [x.split(": ")[2].split()[0] for x in lines] == ["30", "50"]

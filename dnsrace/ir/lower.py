@@ -629,7 +629,7 @@ class Lowerer:
         """Run `then` where c holds and `orelse` where not, merging into out.state."""
         # the copies and the merge below cost the size of the state: count it, so that an
         # `if` unrolled over a large array (quadratic) meets the budget in seconds
-        self.work += len(env.state) // 2
+        self.work += len(env.state)
         self.check_budget(self.where)
         s1 = dict(env.state)
         e1 = replace(env, state=s1)
