@@ -12,8 +12,19 @@ from __future__ import annotations
 import math
 
 from .explain import FailureExplanation, StaleCheck, StaleRead
-from .results import (CTI_LABEL, SCHEMA_VERSION, CheckResult, Coverage, Location,
-                      PropertyResult, SpecMap, Stats, Trace, TraceStep, TransitionSite)
+from .results import (
+    CTI_LABEL,
+    SCHEMA_VERSION,
+    CheckResult,
+    Coverage,
+    Location,
+    PropertyResult,
+    SpecMap,
+    Stats,
+    Trace,
+    TraceStep,
+    TransitionSite,
+)
 
 KINDS = ("invariant", "transition", "reachable", "temporal", "assertion", "type", "error",
          "deadlock")

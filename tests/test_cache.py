@@ -4,11 +4,11 @@ entry is a miss, only complete results are kept, and entries are written whole."
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 from dataclasses import replace
-from functools import lru_cache
 
 import pytest
 
@@ -38,7 +38,7 @@ REPORTS = [{}, {"witnesses": True, "coverage": True}, {"show_full": True, "witne
            {"quiet": True}]
 
 
-@lru_cache(maxsize=None)
+@functools.cache
 def checked(engine: str, spec: str, constants=None, max_depth=None):
     return check(str(ROOT / spec), dict(constants or ()), engine=engine, max_depth=max_depth)
 
