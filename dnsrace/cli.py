@@ -6,6 +6,7 @@ and for the output itself, 141 its reader closed it (broken pipe), 74 it could n
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -300,18 +301,19 @@ def check_one(path, overrides, chosen, xp, limits, quiet, cache):
 
     phase = "compiling"
     deadline = Deadline(limits.time_limit)   # --time-limit covers loading and compiling too
-    key = cache.key_for(path, overrides, chosen.name, limits) if cache else None
     try:
+        key, spec_bytes = cache_key(cache, path, overrides, chosen.name, limits, xp)
         if key is not None:
             hit = cache.get(key, path)
             if hit is not None:
                 return hit
         model, ts, cs = compile_spec(path, overrides, deadline)
         phase = "checking"
+        searched = limits
         if limits.time_limit is not None:   # the search has what compiling left of the limit
-            limits = replace(limits, time_limit=deadline.left())
+            searched = replace(limits, time_limit=deadline.left())
         with _ProgressLine(model.name, live=not quiet) as progress:
-            result = run_engine(chosen, model, ts, cs, limits, progress, xp)
+            result = run_engine(chosen, model, ts, cs, searched, progress, xp)
     except CompileTimeout:
         return SpecFailure(path, [], "time-limit")
     except SpecError as exc:   # the spec, or what an engine cannot take
@@ -320,9 +322,34 @@ def check_one(path, overrides, chosen, xp, limits, quiet, cache):
         echo(f"dnsrace: {path}: {interrupts.signal_name()} while {phase}; nothing of it "
              "was checked", err=True)
         return None
-    if key is not None:
-        cache.put(key, result)
+    if key is not None and model.sha256 == hashlib.sha256(spec_bytes).hexdigest():
+        store(cache, key, result)
     return result
+
+
+def cache_key(cache, path, overrides, engine: str, limits, xp):
+    """The `--cache` key of a spec (None without a cache), and the bytes it was made of."""
+    if cache is None:
+        return None, None
+    from .cache import key
+
+    try:
+        spec_bytes = read_input_bytes(path, "spec", MAX_SPEC_BYTES)
+    except InputFileError:
+        return None, None   # the check itself says what is wrong with the file
+    return key(spec_bytes, overrides, engine, limits, "cpu" if xp is None else "gpu"), \
+        spec_bytes
+
+
+def store(cache, key: str, result) -> None:
+    """Keep a complete result in the cache.  The folder was checked before the run; if it
+    fails now (a full disk), the run goes on without the cache, saying so."""
+    from .cache import CacheUnwritable
+
+    try:
+        cache.put(key, result)
+    except CacheUnwritable as exc:
+        echo(f"warning: --cache: {exc}; this result is not kept", err=True)
 
 
 def prepare_output(path: str) -> None:
@@ -363,18 +390,27 @@ def write_reports(fmt: str, writes: list[tuple[str, str]], outcomes, options) ->
 
 
 def open_cache(folder: str):
+    """The `--cache` folder, created and known to be writable, or exit 2 (DR402)."""
     from .cache import ResultCache
+
+    prepare_trace_dir(folder, "--cache")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        print_diagnostics([Diagnostic("DR402", f"--cache {folder}: cannot write in the folder "
+                                      "(permission denied)", None, None,
+                                      "give a folder dnsrace may write in")])
+        sys.exit(2)
     return ResultCache(folder)
 
 
-def prepare_trace_dir(trace_dir: str) -> None:
-    """Create the `--trace-dir` folder before any search, or end with exit 2 saying why."""
+def prepare_trace_dir(trace_dir: str, option: str = "--trace-dir") -> None:
+    """Create the `--trace-dir` (or `--cache`) folder before any search, or end with exit 2
+    saying why."""
     try:
         Path(trace_dir).mkdir(parents=True, exist_ok=True)
     except (OSError, RecursionError) as exc:   # RecursionError: thousands of missing parents
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
             "too many folders to create" if isinstance(exc, RecursionError) else str(exc)
-        print_diagnostics([Diagnostic("DR402", f"--trace-dir {trace_dir}: cannot create the "
+        print_diagnostics([Diagnostic("DR402", f"{option} {trace_dir}: cannot create the "
                                       f"folder ({why})", None, None,
                                       "give a folder dnsrace may create or write in")])
         sys.exit(2)

@@ -222,6 +222,8 @@ class CheckResult:
         if self.coverage is not None:
             out["coverage"] = [c.to_json() for c in self.coverage]
         out["warnings"] = list(self.warnings)
+        if self.cached:
+            out["cached"] = True
         return out
 
     def trace_file(self, prop: PropertyResult) -> dict:

@@ -207,3 +207,40 @@ def test_progress_lines_in_ci_logs_come_every_few_seconds(monkeypatch):
     for states in (10, 20, 30, 40, 50):
         line(Progress(states, 0, 1, 0, 1.0))
     assert [x.split(": ")[2].split()[0] for x in lines] == ["30", "50"]
+
+
+def test_the_cache_reports_an_unchanged_spec_without_exploring_it_again(tmp_path):
+    spec = write_spec(tmp_path, COUNTER)
+    cache = str(tmp_path / "cache")
+    first = run_cli("check", str(spec), "--no-timing", "--cache", cache)
+    again = run_cli("check", str(spec), "--no-timing", "--cache", cache)
+    assert first[0] == again[0] == 0
+    assert "cached" not in first[1]
+    assert again[1] == first[1].replace("; complete", "; complete; cached (an earlier run's "
+                                        "result: the spec, constants, engine and limits are "
+                                        "unchanged)")
+    other = run_cli("check", str(spec), "--no-timing", "--cache", cache, "--const", "N=2")
+    assert "cached" not in other[1] and "N=2" in other[1]
+    code, out, _ = run_cli("check", str(spec), "--cache", cache, "--format", "json")
+    assert json.loads(out)["cached"] is True
+
+
+def test_an_unusable_cache_folder_is_refused_before_any_search(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = run_cli("check", str(LEASE), "--cache", str(blocker / "sub"))
+    assert code == 2 and "DR402" in err and "--cache" in err
+
+
+def test_one_run_writes_junit_sarif_markdown_and_html(tmp_path):
+    files = {fmt: tmp_path / f"report.{fmt}" for fmt in ("junit", "sarif", "markdown",
+                                                         "html", "github")}
+    args = [f"--output={fmt}={path}" for fmt, path in files.items()]
+    code, out, _ = run_cli("check", str(LEASE), "--no-timing", *args)
+    assert code == 0 and "PASSED" in out
+    assert files["junit"].read_text().startswith("<?xml")
+    assert json.loads(files["sarif"].read_text())["version"] == "2.1.0"
+    assert "sequenceDiagram" in files["markdown"].read_text()
+    assert "<html" in files["html"].read_text()
+    code, out, _ = run_cli("check", str(LEASE), "--no-timing", "--format", "github")
+    assert out == files["github"].read_text()

@@ -101,6 +101,9 @@ def summary_line(r: CheckResult, timing: bool = True) -> str:
         line += "; complete"
     else:
         line += f"; INCOMPLETE ({_stopped(r.stopped)})"
+    if r.cached:
+        line += "; cached (an earlier run's result: the spec, constants, engine and limits " \
+            "are unchanged)"
     return line
 
 
