@@ -353,16 +353,21 @@ def store(cache, key: str, result) -> None:
 
 
 def prepare_output(path: str) -> None:
-    """Make sure an `--output` file can be written before any search (exit 2 if not)."""
+    """Make sure an `--output` file can be written before any search: its folder is
+    created; exit 2 (DR402) saying why when it cannot be."""
     if path == "-":
         return
     p = Path(path)
     why = None
-    if p.is_dir():
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, RecursionError) as exc:
+        why = f"cannot create the folder {p.parent}: " + (
+            exc.strerror if isinstance(exc, OSError) and exc.strerror else "too deep")
+    if why is None and p.is_dir():
         why = "it is a folder"
-    elif not p.parent.is_dir():
-        why = f"the folder {p.parent} does not exist"
-    elif not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+    elif why is None and (not os.access(p.parent, os.W_OK)
+                          or (p.exists() and not os.access(p, os.W_OK))):
         why = "permission denied"
     if why:
         print_diagnostics([Diagnostic("DR402", f"--output {path}: cannot write the report "

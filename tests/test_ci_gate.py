@@ -106,8 +106,13 @@ def test_outputs_write_several_formats_from_one_run(tmp_path):
 def test_bad_outputs_are_refused_before_any_search(tmp_path):
     code, _, err = run_cli("check", str(LEASE), "--output", "yaml=x.yaml")
     assert code == 2 and "DR401" in err and "FORMAT one of text, json" in err
-    code, _, err = run_cli("check", str(LEASE), "--output", f"json={tmp_path}/no/such/x.json")
-    assert code == 2 and "DR402" in err and "does not exist" in err
+    (tmp_path / "file").write_text("")
+    code, _, err = run_cli("check", str(LEASE), "--output", f"json={tmp_path}/file/x.json")
+    assert code == 2 and "DR402" in err and "cannot create the folder" in err
+    code, _, err = run_cli("check", str(LEASE), "--output", f"json={tmp_path}")
+    assert code == 2 and "DR402" in err and "it is a folder" in err
+    code, _, _ = run_cli("check", str(LEASE), "--output", f"json={tmp_path}/new/x.json")
+    assert code == 0 and json.loads((tmp_path / "new" / "x.json").read_text())["passed"]
 
 
 def test_unknown_reasons_are_in_the_text_report(tmp_path):
