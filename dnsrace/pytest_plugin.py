@@ -22,16 +22,13 @@ collected.
 from __future__ import annotations
 
 import math
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-SPEC_SUFFIXES = (".yaml", ".yml")
-# a top-level `dnsrace:` key, as every spec has (quoted or not), at the start of a line
-_SPEC_KEY = re.compile(rb"^(dnsrace|\"dnsrace\"|'dnsrace')[ \t]*:", re.M)
+from .spec_files import SPEC_SUFFIXES, is_spec
+
 
 
 # ---- options ----------------------------------------------------------------------------
@@ -142,21 +139,6 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     if not is_spec(file_path):
         return None
     return SpecFile.from_parent(parent, path=file_path)
-
-
-def is_spec(path: Path) -> bool:
-    """Whether the YAML file at `path` is a dnsrace spec: a regular file with a top-level
-    `dnsrace:` key in its first 256 KiB (a larger spec is collected, and rejected as too
-    large by the loader)."""
-    import stat
-
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):   # never open a FIFO or a device
-            return False
-        with open(path, "rb") as f:
-            return _SPEC_KEY.search(f.read(256 << 10)) is not None
-    except OSError:
-        return False
 
 
 def _command_line_paths(config: pytest.Config) -> list[Path]:
