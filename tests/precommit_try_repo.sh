@@ -8,10 +8,11 @@
 #   - dnsrace-check runs only on demand (--hook-stage manual) and fails on the invalid spec.
 # pre-commit builds the hooks' environment from this checkout (uncommitted changes
 # included) with pip, so it needs PyPI; each try-repo builds it anew (about 40 s).
-# `make precommit-check`.  PRE_COMMIT picks the pre-commit to run (default: on PATH).
+# `make precommit-check`.  PRE_COMMIT picks the pre-commit to run (default: the one on
+# PATH, else .venv/bin/pre-commit).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-pre_commit=${PRE_COMMIT:-pre-commit}
+pre_commit=${PRE_COMMIT:-$(command -v pre-commit || echo "$repo/.venv/bin/pre-commit")}
 work=$(mktemp -d "${TMPDIR:-/tmp}/dnsrace-precommit.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -42,8 +43,8 @@ if grep -q "settings.yaml" out; then cat out; echo "FAIL: settings.yaml was lint
 
 try 0 dnsrace-lint --files good.yaml settings.yaml
 
-try 0 dnsrace-check --all-files          # stage manual: not run by a plain commit
-must_show "(no files to check)Skipped"
+try 1 dnsrace-check --all-files          # stage manual: not a hook of a plain commit
+must_show 'No hook with id `dnsrace-check` in stage `pre-commit`'
 try 1 dnsrace-check --hook-stage manual --all-files
 must_show "bad.yaml:9:12: error[DR206 arity]"
 must_show "lease-handoff (good.yaml)"
