@@ -42,11 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     command, (options, specs) = argv[0], split_args(argv[1:])
     if not specs:
         return 0
-    if command == "check":
-        return dnsrace("check", *options, *specs)
-    from .cli import worst
-    # `dnsrace lint` takes one spec
-    return worst([dnsrace("lint", *options, spec) for spec in specs])
+    return dnsrace(command, *options, *specs)
 
 
 if __name__ == "__main__":
