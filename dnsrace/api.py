@@ -120,9 +120,8 @@ def _engine_and_device(engine: str, device: str):
                      "use --engine array")
     try:
         return chosen, array_module("gpu")
-    except DeviceUnavailable as exc:
-        raise refuse(str(exc), "run on the CPU (--device cpu), or install "
-                     "'dnsrace[gpu]' on a machine with an NVIDIA GPU") from None
+    except DeviceUnavailable as exc:   # its message says what to do
+        raise SpecError([Diagnostic("DR401", str(exc))]) from None
 
 
 def prove_what_held(model: Model, ts: TransitionSystem, cs: CompiledSystem,
@@ -179,7 +178,7 @@ class Replay:
         return r.harmless if hasattr(r, "harmless") else r.faithful
 
 
-def replay(trace: str | Path, spec: str | Path | None = None,
+def replay_trace(trace: str | Path, spec: str | Path | None = None,
            constants: dict[str, int] | None = None, *, prop: str | None = None,
            schedule: bool = False) -> Replay:
     """Replay the trace at `trace` (a trace file, or `check --format json` output: choose

@@ -23,7 +23,8 @@ from .engines.bfs import Limits, Progress
 from .input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
 from .report import text as text_report
 from .results import SpecFailure
-from .terminal import OutputError, echo, fail_output, finish, output_error, protect_streams
+from .terminal import (OutputError, echo, fail_output, finish, output_error, protect_streams,
+                       write_file)
 
 EXIT_RANK = {0: 0, 3: 1, 1: 2, 2: 3, 130: 4, 143: 4}
 
@@ -354,26 +355,43 @@ def store(cache, key: str, result) -> None:
 
 def prepare_output(path: str) -> None:
     """Make sure an `--output` file can be written before any search: its folder is
-    created; exit 2 (DR402) saying why when it cannot be."""
+    created; exit 2 (DR402) saying why when it cannot be.  A FIFO or socket is refused (a
+    write would wait for a reader for ever): `-` is standard output."""
     if path == "-":
         return
     p = Path(path)
-    why = None
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    except (OSError, RecursionError) as exc:
-        why = f"cannot create the folder {p.parent}: " + (
-            exc.strerror if isinstance(exc, OSError) and exc.strerror else "too deep")
-    if why is None and p.is_dir():
-        why = "it is a folder"
-    elif why is None and (not os.access(p.parent, os.W_OK)
-                          or (p.exists() and not os.access(p, os.W_OK))):
-        why = "permission denied"
+        why = _unwritable_output(p)
+    except OSError as exc:   # a name too long, a loop of links, ...
+        why = exc.strerror or str(exc)
     if why:
         print_diagnostics([Diagnostic("DR402", f"--output {path}: cannot write the report "
                                       f"({why})", None, None,
-                                      "give a file in a folder dnsrace may write in")])
+                                      "give a file in a folder dnsrace may write in (- is "
+                                      "standard output)")])
         sys.exit(2)
+
+
+def _unwritable_output(p: Path) -> str | None:
+    import stat
+
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except RecursionError:
+        return f"cannot create the folder {p.parent}: too deep"
+    except OSError as exc:
+        return f"cannot create the folder {p.parent}: {exc.strerror or exc}"
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        return "it is a folder"
+    if mode is not None and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return "it is a FIFO or a socket, not a file"
+    if not os.access(p.parent, os.W_OK) or (mode is not None and not os.access(p, os.W_OK)):
+        return "permission denied"
+    return None
 
 
 def write_reports(fmt: str, writes: list[tuple[str, str]], outcomes, options) -> None:
@@ -388,10 +406,7 @@ def write_reports(fmt: str, writes: list[tuple[str, str]], outcomes, options) ->
         if path == "-":
             echo(text, nl=False)
             continue
-        try:
-            Path(path).write_text(text, encoding="utf-8", errors="backslashreplace")
-        except OSError as exc:
-            raise output_error(exc, f"the report {path}") from None
+        write_file(path, text, f"the report {path}")
 
 
 def open_cache(folder: str):
@@ -429,10 +444,7 @@ def write_traces(result, trace_dir: str) -> dict[str, str]:
         f = Path(trace_dir) / text_report.trace_file_name(result, p)
         obj = result.trace_file(p)
         obj["spec"]["path"] = spec_path_from(Path(trace_dir), obj["spec"]["path"])
-        try:
-            f.write_text(text_report.dumps(obj), encoding="utf-8", errors="backslashreplace")
-        except OSError as exc:
-            raise output_error(exc, f"the trace file {f}") from None
+        write_file(f, text_report.dumps(obj), f"the trace file {f}")
         out[p.name] = str(f)
     return out
 
@@ -472,12 +484,12 @@ def replay(trace, spec_path, consts, prop, schedule) -> None:
     is named); 2 the trace or spec cannot be read.  With --schedule: 0 no property fails on
     the steps that ran (the spec refused a step, or ran them all); 1 a property fails, or the
     spec has no transition of a name the schedule uses; 2 as above."""
-    from .api import replay as run_replay
+    from .api import replay_trace
     from .replay import render, render_schedule
     from .trace_file import TraceError
 
     try:
-        done = run_replay(trace, spec_path, parse_consts(consts) if consts else None,
+        done = replay_trace(trace, spec_path, parse_consts(consts) if consts else None,
                           prop=prop, schedule=schedule)
     except TraceError as exc:
         fail_trace(trace, None, exc)

@@ -111,3 +111,16 @@ def _say(message: str) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
+
+
+def write_file(path, text: str, what: str) -> None:
+    """Write a report or trace file; OutputError (exit 74) when it cannot be written.
+    Opened without blocking, so a FIFO put in its place fails at once instead of waiting
+    for a reader for ever."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
+            f.write(text)
+    except OSError as exc:
+        raise output_error(exc, what) from None

@@ -538,8 +538,8 @@ def test_device_gpu_without_cupy_exits_2_with_one_line_that_says_what_to_install
     monkeypatch.setitem(sys.modules, "cupy", None)     # `import cupy` raises ImportError
     code, out, err = run_cli("check", str(RACE), "--device", "gpu")
     assert code == 2 and out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1
+    lines = err.strip().splitlines()   # one diagnostic: its line says it all
+    assert lines[1:] == ["1 error"] and "DR401" in lines[0]
     assert "CuPy" in lines[0] and "not installed" in lines[0]
     assert "pip install 'dnsrace[gpu]'" in lines[0]
 
@@ -553,7 +553,7 @@ def test_device_gpu_without_a_gpu_exits_2(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", fake)
     code, out, err = run_cli("check", str(RACE), "--engine", "array", "--device", "gpu")
     assert code == 2 and out == ""
-    assert len(err.strip().splitlines()) == 1
+    assert err.strip().splitlines()[1:] == ["1 error"]
     assert "no usable GPU" in err and "cudaErrorNoDevice" in err and "--device cpu" in err
     with pytest.raises(DeviceUnavailable, match="no usable GPU"):
         array_module("gpu")
@@ -627,3 +627,26 @@ def test_bench_gpu_runs_its_sizes_on_a_stand_in_device(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "827,275" in out and "stopped before E3 P6 EP3" in out
     assert "speed-up" in out and "GPU states/s against the frontier" in out
+
+
+def test_a_signal_in_the_middle_of_a_level_forgets_what_that_level_found(monkeypatch):
+    """A signal can come after a level's expansion recorded a violation at one of its new
+    states but before the level is kept: the report must not point at a state that was not
+    kept (it did, with an IndexError while building the trace)."""
+    from dnsrace.engines import array_bfs
+
+    real = array_bfs._expand
+
+    def cut_after(S, frontier, d, *rest):
+        out = real(S, frontier, d, *rest)
+        if d == 6:   # the level that finds no_empty_record's last state is expanded...
+            raise KeyboardInterrupt   # ...and the signal comes before it is committed
+        return out
+
+    monkeypatch.setattr(array_bfs, "_expand", cut_after)
+    result = check_model_array(load_model(RACE), Limits())
+    assert result.stopped == "interrupted" and result.stats.depth == 6
+    race = result.property("no_empty_record")
+    assert race.outcome == "unknown" and race.trace is None
+    for p in result.properties:   # whatever was kept has a trace that ends where it says
+        assert p.trace is None or p.trace.length <= 6

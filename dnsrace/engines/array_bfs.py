@@ -259,6 +259,7 @@ class _Search:
         self.key_bits = max(sum(arr.packing.widths), 1)
         self.enabled = [0] * len(ts.transitions)   # per transition, as `engines.bfs` counts
         self.level_enabled: list[tuple[int, int]] = []   # the level's, until it is committed
+        self.saved = None   # what was decided before the level being expanded (begin_level)
 
     def count_enabled(self, lo: LevelOut, before: int | None = None, at=None) -> None:
         """Each transition's enabled states of the level: all of them, or those before
@@ -276,6 +277,17 @@ class _Search:
         for t, k in self.level_enabled:
             self.enabled[t] += k
         self.level_enabled = []
+        self.saved = None
+
+    def begin_level(self) -> None:
+        """Remember what is decided before a level's expansion, to forget what the level
+        found if a signal cuts it before it is committed (its states are not kept)."""
+        self.saved = (dict(self.best), self.unexpected)
+
+    def forget_uncommitted(self) -> None:
+        if self.saved is not None:
+            self.best, self.unexpected = self.saved
+            self.saved = None
 
     # -- the per-state engine's record and active masks
     def record(self, ev: _Event) -> None:
@@ -431,6 +443,7 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
                 break
             sp_active, tp_active = S.active_masks(d)
             t_level = time.perf_counter()
+            S.begin_level()
             new_keys, new_parents, new_tids, counted, stop, i_ret = _expand(
                 S, frontier, d, total, sp_active, tp_active, visited, tid_dtype, graph)
             with interrupts.deferred():   # commit the level (or its part before a cut)
@@ -461,6 +474,7 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
                     break
     except KeyboardInterrupt:
         stopped = "interrupted"
+        S.forget_uncommitted()
     if stopped is None and frontier.shape[0] and limits.time_limit is not None and \
             _now() - t0 > limits.time_limit:
         stopped = "time-limit"
