@@ -99,6 +99,7 @@ def stage(inp: FuzzInput, folder: Path) -> None:
             p.unlink()
         os.mkfifo(p)
     for name, size in inp.sparse.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         with open(folder / name, "wb") as f:
             f.truncate(size)
 
@@ -317,6 +318,32 @@ def reports_problem(inp: FuzzInput, status: int | None, stdout: bytes | None) ->
     return None
 
 
+def json_position_problem(inp: FuzzInput, stdout: bytes | None) -> str | None:
+    """Why the diagnostics of `lint --format json` that exited 2 fall short, or None."""
+    try:
+        results = json.loads(stdout or b"")
+    except ValueError:
+        return "exit 2 without a diagnostic, and stdout is not JSON"
+    results = results if isinstance(results, list) else [results]
+    errors = [d for r in results if isinstance(r, dict) for d in r.get("diagnostics", [])
+              if isinstance(d, dict) and d.get("severity") == "error"]
+    if not errors:
+        return "exit 2 without an error among the JSON diagnostics"
+    for d in errors:
+        code = str(d.get("code"))
+        if code.startswith("DR4") or code in ("DR109", "DR601"):
+            continue
+        line, col = d.get("line"), d.get("col")
+        if not (isinstance(line, int) and isinstance(col, int) and line >= 1 and col >= 1):
+            return f"a JSON diagnostic without a position: {json.dumps(d)[:500]}"
+        data = inp.files.get(str(d.get("path")))
+        if data is not None:
+            text = data.decode("utf-8", "replace")
+            if line > max(text.count("\n"), len(text.splitlines())) + 1:
+                return f"a JSON diagnostic past the end of its file: {json.dumps(d)[:500]}"
+    return None
+
+
 def run_one(index: int, inp: FuzzInput, folder: Path, seconds: float, mem_bytes: int
             ) -> Outcome:
     stage(inp, folder)
@@ -334,6 +361,10 @@ def run_one(index: int, inp: FuzzInput, folder: Path, seconds: float, mem_bytes:
             else:
                 verdict, status, stderr, detail = run_in_process(inp, seconds, sink)
             verdict, detail = judge(inp, verdict, status, stderr, detail)
+            if verdict == "no-position" and inp.stdout_format == "json" \
+                    and inp.argv[:1] == ["lint"]:   # the diagnostics are in the JSON
+                why = json_position_problem(inp, sink.get("stdout"))
+                verdict, detail = ("no-position", why) if why else ("ok", "")
             if verdict == "ok":
                 why = reports_problem(inp, status, sink.get("stdout"))
                 if why:
