@@ -8,8 +8,8 @@ position (path:line:col; file-level errors DR109 and command-line errors DR4xx n
 or the option instead).
 
     corpus     the seeds: the shipped specs, tests/models, tests/contract, tests/broken, valid
-               specs from tests/reference/specgen.py, and trace files written by
-               `dnsrace check --trace-dir`
+               specs from tests/reference/specgen.py, trace files written by
+               `dnsrace check --trace-dir`, and the `--output json=` of those checks
     families   one generator per input class of the hardening issue, plus generic mutation
     mutate     byte, line and token mutations of spec text and trace JSON
     execute    running one input in-process (or, for signals, as a subprocess) and judging it

@@ -35,10 +35,17 @@ class SeedTrace:
     trace: dict           # the parsed trace file
 
 
+@dataclass(frozen=True)
+class SeedOutput:
+    spec: SeedSpec        # the spec it was checked from
+    output: dict          # the parsed `check --format json` output, spec.path as checked
+
+
 @dataclass
 class Corpus:
     specs: list[SeedSpec] = field(default_factory=list)
     traces: list[SeedTrace] = field(default_factory=list)
+    outputs: list[SeedOutput] = field(default_factory=list)
 
     @property
     def valid_specs(self) -> list[SeedSpec]:
@@ -76,13 +83,14 @@ def generated_specs(count: int, seed: int) -> list[SeedSpec]:
     return [SeedSpec(f"specgen/{k}", t) for k, t in enumerate(unique)]
 
 
-def written_traces(specs: list[SeedSpec]) -> list[SeedTrace]:
-    """The trace files `dnsrace check --trace-dir` writes for each spec (searches kept small)."""
+def written_traces(specs: list[SeedSpec]) -> tuple[list[SeedTrace], list[SeedOutput]]:
+    """The trace files `dnsrace check --trace-dir` writes for each spec (searches kept small),
+    and the `--output json=...` of the same checks that found a trace."""
     from click.testing import CliRunner
 
     from dnsrace.cli import main
 
-    out = []
+    out, outputs = [], []
     runner = CliRunner()
     with tempfile.TemporaryDirectory(prefix="dnsrace-fuzz-corpus-") as tmp:
         for k, spec in enumerate(specs):
@@ -92,16 +100,21 @@ def written_traces(specs: list[SeedSpec]) -> list[SeedTrace]:
             path.write_text(spec.text, encoding="utf-8")
             runner.invoke(main, ["check", str(path), *spec.args, "--trace-dir",
                                  str(folder / "traces"), "--max-states", "5000",
-                                 "--time-limit", "5", "--witnesses", "-q"])
+                                 "--time-limit", "5", "--witnesses", "-q",
+                                 "--output", f"json={folder / 'check.json'}"])
             for f in sorted((folder / "traces").glob("*.json")):
                 out.append(SeedTrace(f.name, spec, json.loads(f.read_text(encoding="utf-8"))))
-    return out
+            report = folder / "check.json"
+            if (folder / "traces").is_dir() and report.is_file():
+                outputs.append(SeedOutput(spec, json.loads(report.read_text(encoding="utf-8"))))
+    return out, outputs
 
 
 def _build(generated: int, seed: int) -> Corpus:
     specs = repository_specs() + generated_specs(generated, seed)
     valid = [s for s in specs if not s.name.startswith("tests/broken/")]
-    return Corpus(specs, written_traces(valid))
+    traces, outputs = written_traces(valid)
+    return Corpus(specs, traces, outputs)
 
 
 def build_corpus(generated: int = 40, seed: int = 0) -> Corpus:

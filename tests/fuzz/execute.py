@@ -14,12 +14,15 @@ Verdicts:
                   closed pipe, 74 after a full disk)
     no-position   exit 2 with a diagnostic that names no position (or a position outside
                   the file), or with no diagnostic at all
+    bad-report    after exit 0, 1 or 3, a report the input asked for is missing or does not
+                  parse as its format (JSON, SARIF, JUnit XML, a whole HTML page, UTF-8)
 """
 
 from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import re
 import resource
@@ -29,6 +32,7 @@ import subprocess
 import sys
 import time
 import traceback
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +99,7 @@ def stage(inp: FuzzInput, folder: Path) -> None:
             p.unlink()
         os.mkfifo(p)
     for name, size in inp.sparse.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         with open(folder / name, "wb") as f:
             f.truncate(size)
 
@@ -125,8 +130,10 @@ def _stdout(inp: FuzzInput):
     return io.TextIOWrapper(raw, encoding=inp.charset, errors="strict")
 
 
-def run_in_process(inp: FuzzInput, seconds: float) -> tuple[str, int | None, str, str]:
-    """(verdict so far, exit status, stderr text, detail)."""
+def run_in_process(inp: FuzzInput, seconds: float, sink: dict | None = None
+                   ) -> tuple[str, int | None, str, str]:
+    """(verdict so far, exit status, stderr text, detail); what stdout got in sink["stdout"]
+    (captured stdout only)."""
     from dnsrace import cli
 
     err_raw = io.BytesIO()
@@ -168,6 +175,12 @@ def run_in_process(inp: FuzzInput, seconds: float) -> tuple[str, int | None, str
         stderr.flush()
     except Exception:   # noqa: BLE001
         pass
+    if sink is not None and isinstance(stdout.buffer, io.BytesIO):
+        try:
+            stdout.flush()
+            sink["stdout"] = stdout.buffer.getvalue()
+        except (OSError, ValueError):
+            pass
     return verdict, status, err_raw.getvalue().decode(inp.charset, "replace"), detail
 
 
@@ -222,6 +235,7 @@ def judge(inp: FuzzInput, verdict: str, status: int | None, stderr: str, detail:
     allowed = AFTER_SIGNAL[inp.signal] if inp.signal else OK_STATUSES
     if inp.stdout in OUTPUT_FAILURE:    # its own status when the output itself fails
         allowed = allowed | {OUTPUT_FAILURE[inp.stdout]}
+    allowed = allowed | set(inp.also_ok)
     if status not in allowed:
         return "bad-exit", f"exit status {status}\n{stderr[-2000:]}"
     if status == 2 and not inp.signal:
@@ -257,19 +271,114 @@ def position_problem(inp: FuzzInput, stderr: str) -> str | None:
     return None
 
 
+# ---------------------------------------------------------------- reports
+def report_problem(fmt: str, data: bytes) -> str | None:
+    """Why `data` is not a report in `fmt`, or None."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8: {exc}"
+    try:
+        if fmt in ("json", "sarif"):
+            obj = json.loads(text)
+            if fmt == "sarif" and not (isinstance(obj, dict) and obj.get("version") == "2.1.0"
+                                       and isinstance(obj.get("runs"), list)):
+                return "not a SARIF 2.1.0 log (version, runs)"
+        elif fmt == "junit":
+            root = ET.fromstring(data)
+            if root.tag not in ("testsuites", "testsuite"):
+                return f"a JUnit report whose root is <{root.tag}>"
+        elif fmt == "html" and "</html>" not in text:
+            return "an HTML report without </html>"
+    except (ValueError, ET.ParseError, RecursionError) as exc:
+        return f"does not parse as {fmt}: {exc}"
+    return None
+
+
+def reports_problem(inp: FuzzInput, status: int | None, stdout: bytes | None) -> str | None:
+    """Why the reports of a run fall short, or None: after exit 0, 1 or 3 every one must be
+    there and parse; after exit 2, those that were written must parse."""
+    if status not in (0, 1, 2, 3) or inp.signal:
+        return None
+    if status == 2 and not stdout:   # stopped before any report (a bad option or spec path)
+        stdout = None
+    if inp.stdout_format and stdout is not None:
+        why = report_problem(inp.stdout_format, stdout)
+        if why:
+            return f"standard output (--format {inp.stdout_format}): {why}\n{stdout[:300]!r}"
+    for path, fmt in inp.reports.items():
+        p = Path(path)
+        if not p.is_file():
+            if status == 2:   # the reports are written after a spec that fails, not before
+                continue
+            return f"--output {fmt}={path}: not written after exit {status}"
+        why = report_problem(fmt, p.read_bytes())
+        if why:
+            return f"--output {fmt}={path}: {why}"
+    return None
+
+
+def json_position_problem(inp: FuzzInput, stdout: bytes | None) -> str | None:
+    """Why the diagnostics of `lint --format json` that exited 2 fall short, or None."""
+    try:
+        results = json.loads(stdout or b"")
+    except ValueError:
+        return "exit 2 without a diagnostic, and stdout is not JSON"
+    results = results if isinstance(results, list) else [results]
+    errors = [d for r in results if isinstance(r, dict) for d in r.get("diagnostics", [])
+              if isinstance(d, dict) and d.get("severity") == "error"]
+    if not errors:
+        return "exit 2 without an error among the JSON diagnostics"
+    for d in errors:
+        code = str(d.get("code"))
+        if code.startswith("DR4") or code in ("DR109", "DR601"):
+            continue
+        line, col = d.get("line"), d.get("col")
+        if not (isinstance(line, int) and isinstance(col, int) and line >= 1 and col >= 1):
+            return f"a JSON diagnostic without a position: {json.dumps(d)[:500]}"
+        data = inp.files.get(str(d.get("path")))
+        if data is not None:
+            text = data.decode("utf-8", "replace")
+            if line > max(text.count("\n"), len(text.splitlines())) + 1:
+                return f"a JSON diagnostic past the end of its file: {json.dumps(d)[:500]}"
+    return None
+
+
 def run_one(index: int, inp: FuzzInput, folder: Path, seconds: float, mem_bytes: int
             ) -> Outcome:
     stage(inp, folder)
     here = os.getcwd()
     os.chdir(folder)
     t0 = time.monotonic()
+    statuses: list[int | None] = []
     try:
-        if inp.signal:
-            verdict, status, stderr, detail = run_subprocess(inp, folder, seconds, mem_bytes)
-        else:
-            verdict, status, stderr, detail = run_in_process(inp, seconds)
+        for run in range(max(1, inp.runs)):
+            if run and inp.between is not None:
+                inp.between(folder)
+            sink: dict = {}
+            if inp.signal:
+                verdict, status, stderr, detail = run_subprocess(inp, folder, seconds, mem_bytes)
+            else:
+                verdict, status, stderr, detail = run_in_process(inp, seconds, sink)
+            verdict, detail = judge(inp, verdict, status, stderr, detail)
+            if verdict == "no-position" and inp.stdout_format == "json" \
+                    and inp.argv[:1] == ["lint"]:   # the diagnostics are in the JSON
+                why = json_position_problem(inp, sink.get("stdout"))
+                verdict, detail = ("no-position", why) if why else ("ok", "")
+            if verdict == "ok":
+                why = reports_problem(inp, status, sink.get("stdout"))
+                if why:
+                    verdict, detail = "bad-report", why
+            if verdict == "ok" and inp.same_status and statuses and statuses[0] in (0, 1) \
+                    and status != statuses[0]:
+                verdict, detail = "bad-exit", (f"run {run + 1} exits {status}, run 1 exited "
+                                               f"{statuses[0]} (a complete result)\n{stderr[-2000:]}")
+            statuses.append(status)
+            if verdict != "ok":
+                if run:
+                    detail = f"(run {run + 1} of {inp.runs}) {detail}"
+                break
     finally:
         os.chdir(here)
     elapsed = time.monotonic() - t0
-    verdict, detail = judge(inp, verdict, status, stderr, detail)
     return Outcome(index, inp.family, verdict, status, elapsed, max_rss_kib(), detail, inp.note)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .corpus import Corpus, SeedSpec, SeedTrace
 from .mutate import CONTROL, mutate_json, mutate_text
@@ -33,6 +35,12 @@ class FuzzInput:
     signal: str | None = None     # SIGINT | SIGTERM: run as a subprocess and interrupt it
     signal_delay: float = 0.0
     note: str = ""                # what the generator did
+    reports: dict[str, str] = field(default_factory=dict)   # path -> the format it must hold
+    stdout_format: str | None = None   # the format stdout must hold (after exit 0, 1 or 3)
+    also_ok: tuple[int, ...] = ()      # statuses also expected (74: a report on /dev/full)
+    runs: int = 1                 # how many times the command runs (a cache read back)
+    between: Callable[[Path], None] | None = None   # called on the folder between runs
+    same_status: bool = False     # a run after a complete result (0 or 1) gives its status
 
 
 HUGE_INT = "__an integer of 4400 digits__"   # written into trace JSON as the digits
@@ -815,6 +823,375 @@ def interrupt(rng: random.Random, corpus: Corpus) -> FuzzInput:
                      signal_delay=rng.uniform(0.05, 3.0), note=how)
 
 
+# ---------------------------------------------------------------- reports, cache, lint
+REPORT_FORMATS = ["text", "json", "junit", "sarif", "github", "markdown", "html"]
+PARSED = ("json", "sarif", "junit", "html")   # formats whose stdout the judge parses
+EXTENSION = {"text": "txt", "json": "json", "junit": "xml", "sarif": "sarif", "github": "txt",
+             "markdown": "md", "html": "html"}
+
+
+def _report_spec(rng: random.Random, corpus: Corpus) -> tuple[dict[str, str | bytes], str, str]:
+    """(files, the spec's path, what it is): a valid, mutated, broken or unencodable spec, one
+    that fails at run time, or one whose counterexample is a lasso."""
+    kind = rng.choice(["valid", "valid", "mutated", "broken", "unencodable", "runtime",
+                       "lasso", "two", "folder"])
+    if kind == "valid":
+        seed = rng.choice(corpus.valid_specs)
+        return {SPEC: seed.text}, SPEC, seed.name
+    if kind == "mutated":
+        seed = rng.choice(corpus.specs)
+        return {SPEC: mutate_text(rng, seed.text)}, SPEC, f"mutated {seed.name}"
+    if kind == "broken":
+        seed = rng.choice([s for s in corpus.specs if s.name.startswith("tests/broken/")]
+                          or corpus.specs)
+        return {SPEC: seed.text}, SPEC, seed.name
+    if kind == "unencodable":
+        s = rng.choice(UNENCODABLE)
+        text = rng.choice([base_spec(EFFECT=f'assert x > 5, "boom {s}"'),
+                           base_spec().replace("name: fuzz", f'name: "fu{s}zz"'),
+                           base_spec().replace("name: read", f"name: re{s.strip(chr(92))}ad"),
+                           base_spec(INV='x <= 2'
+                                     ).replace("inv:", f'"inv{s.strip(chr(92))}":')])
+        return {SPEC: text}, SPEC, f"unencodable {s!r}"
+    if kind == "runtime":
+        text = rng.choice([base_spec(EFFECT="x = 3 // (x - x)"), base_spec(EFFECT="x = a[5]"),
+                           base_spec(EFFECT="x = x + 7"), base_spec(EFFECT="x = head(q)"),
+                           base_spec(EFFECT='assert x < 2, "too big"')])
+        return {SPEC: text}, SPEC, "a run-time error"
+    if kind == "lasso":
+        lassos = [t for t in corpus.traces if t.trace.get("loop_start") is not None]
+        seed = rng.choice(lassos).spec if lassos else rng.choice(corpus.valid_specs)
+        return {SPEC: seed.text}, SPEC, f"lasso {seed.name}"
+    if kind == "two":
+        a, b = rng.choice(corpus.specs), rng.choice(corpus.valid_specs)
+        return {SPEC: a.text, "b.yml": b.text}, f"{SPEC}\0b.yml", f"{a.name} and {b.name}"
+    a, b = rng.choice(corpus.specs), rng.choice(corpus.valid_specs)
+    return ({"specs/a.yaml": a.text, "specs/deep/b.yml": b.text, "specs/readme.txt": "x"},
+            "specs", f"folder of {a.name} and {b.name}")
+
+
+def _report_output(rng: random.Random, k: int, fmt: str, files: dict, fifos: list[str]
+                   ) -> tuple[str, str]:
+    """(PATH of --output FORMAT=PATH, what kind of path it is)."""
+    kind = rng.choice(["fine"] * 6 + ["folder-made", "stdout", "under-file", "folder",
+                                      "dev-full", "dev-null", "long-name", "long-path",
+                                      "odd-name", "fifo"])
+    ext = EXTENSION[fmt]
+    if kind == "fine":
+        return f"report{k}.{ext}", kind
+    if kind == "folder-made":
+        return f"out/{k}/nested/report.{ext}", kind
+    if kind == "stdout":
+        return "-", kind
+    if kind == "under-file":
+        files["plain.txt"] = "x"
+        return f"plain.txt/report.{ext}", kind
+    if kind == "folder":
+        files["existing/keep.txt"] = "x"
+        return "existing", kind
+    if kind == "dev-full":
+        return "/dev/full", kind
+    if kind == "dev-null":
+        return "/dev/null", kind
+    if kind == "long-name":
+        return "r" * rng.choice([255, 256, 1000]) + f".{ext}", kind
+    if kind == "long-path":
+        return "/".join(["d" * 200] * rng.choice([5, 30])) + f"/r.{ext}", kind
+    if kind == "odd-name":
+        return rng.choice(["\x1b[2J.json", "é日本.xml", " lead space", "a\nb.json", "-x.json",
+                           "r.json\u202e"]), kind
+    fifos.append("pipe.out")
+    return "pipe.out", kind
+
+
+def report_formats(rng: random.Random, corpus: Corpus) -> FuzzInput:
+    """check --format F with 1-3 --output FORMAT=PATH: fine paths, and ones under a file, a
+    folder, /dev/full, a FIFO, names too long; every report written must parse."""
+    files, paths, what = _report_spec(rng, corpus)
+    fmt = rng.choice(REPORT_FORMATS)
+    argv = ["check", *paths.split("\0"), "--format", fmt, "--max-states",
+            str(rng.choice([50, 300, 2000])), "--time-limit", "2", "--no-timing"]
+    for opt in ("-q", "--full", "--witnesses", "--stop-on-first", "--coverage"):
+        if rng.random() < 0.15:
+            argv.append(opt)
+    fifos: list[str] = []
+    reports: dict[str, str] = {}
+    kinds = []
+    to_stdout = False
+    also_ok: tuple[int, ...] = ()
+    for k in range(rng.randint(1, 3)):
+        out_fmt = rng.choice(REPORT_FORMATS)
+        if rng.random() < 0.05:
+            argv += ["--output", rng.choice(["xml=r.xml", "json", "=r.json", "JSON=r.json",
+                                             "json=", "sarif:r.sarif", "json==r"])]
+            kinds.append("bad")
+            continue
+        path, kind = _report_output(rng, k, out_fmt, files, fifos)
+        argv += ["--output", f"{out_fmt}={path}"]
+        kinds.append(kind)
+        to_stdout |= path == "-"
+        if kind == "dev-full":
+            also_ok = (74,)
+        elif kind in ("fine", "folder-made", "odd-name"):
+            reports[path] = out_fmt
+        elif kind == "long-name":
+            reports.pop(path, None)
+    charset = rng.choice(["utf-8"] * 5 + ["ascii"])
+    stdout_format = fmt if fmt in PARSED and not to_stdout else None
+    return FuzzInput("report-formats", argv, _text(files), fifos, charset=charset,
+                     reports=reports, stdout_format=stdout_format, also_ok=also_ok,
+                     note=f"{what}; --format {fmt}; outputs {','.join(kinds)}")
+
+
+def _cache_entry_name(text: str, engine: str, max_states: int, time_limit: float | None
+                      ) -> str:
+    """The name of the entry `check --cache` looks for (dnsrace.cache.key)."""
+    from dnsrace.cache import key
+    from dnsrace.engines.bfs import Limits
+
+    limits = Limits(max_states, None, time_limit, False)
+    return key(text.encode("utf-8", "surrogatepass"), {}, engine, limits) + ".json"
+
+
+def _hostile_entry(rng: random.Random, name: str, files: dict, fifos: list[str],
+                   sparse: dict[str, int]) -> str:
+    """Something that is not what dnsrace writes, at cache entry `name`; what it is."""
+    from dnsrace import __version__
+
+    kind = rng.choice(["bytes", "empty", "wrong-types", "other-key", "deep", "nan", "fifo",
+                       "folder", "huge", "big-under-limit", "not-utf8", "truncated"])
+    stem = name[:-len(".json")]
+    entry = {"entry_format": 1, "dnsrace": __version__, "key": stem, "spec_path": SPEC,
+             "result": {"version": 1, "spec": {"name": "x", "path": SPEC}},
+             "report": {}}
+    if kind == "bytes":
+        files[name] = bytes(rng.randrange(256) for _ in range(rng.choice([1, 100, 5000])))
+    elif kind == "empty":
+        files[name] = b""
+    elif kind == "wrong-types":
+        field_ = rng.choice(list(entry))
+        entry[field_] = copy.deepcopy(rng.choice(WRONG_TYPES + [HUGE_INT]))
+        if rng.random() < 0.5:
+            entry = mutate_json(rng, entry)
+        files[name] = json.dumps(entry).replace(f'"{HUGE_INT}"', "9" * 4400)
+    elif kind == "other-key":
+        entry["key"] = "0" * 64
+        files[name] = json.dumps(entry)
+    elif kind == "deep":
+        files[name] = "[" * 100_000 + "]" * 100_000
+    elif kind == "nan":
+        files[name] = json.dumps({**entry, "entry_format": float("nan")})
+    elif kind == "fifo":
+        fifos.append(name)
+    elif kind == "folder":
+        files[f"{name}/inner.json"] = json.dumps(entry)
+    elif kind == "huge":
+        sparse[name] = (256 << 20) + 1
+    elif kind == "big-under-limit":
+        sparse[name] = 64 << 20
+    elif kind == "not-utf8":
+        files[name] = b'{"entry_format": 1, "dnsrace": "\xff\xfe"}'
+    else:
+        files[name] = json.dumps(entry)[:rng.randrange(1, 60)]
+    return kind
+
+
+def _corrupt_cache(seed: float, folder_name: str) -> Callable[[Path], None]:
+    """Between two runs: mutate, truncate or replace every entry of the cache folder."""
+    def corrupt(folder: Path) -> None:
+        rng = random.Random(seed)
+        cache = folder / folder_name
+        for p in sorted(cache.glob("*.json")) if cache.is_dir() else []:
+            if not p.is_file():
+                continue
+            how = rng.choice(["mutate", "mutate", "truncate", "folder", "bytes", "swap-key"])
+            data = p.read_bytes()
+            if how == "mutate":
+                try:
+                    obj = json.loads(data)
+                except ValueError:
+                    continue
+                p.write_text(json.dumps(mutate_json(rng, obj)), encoding="utf-8")
+            elif how == "truncate":
+                p.write_bytes(data[:rng.randrange(len(data) + 1)])
+            elif how == "folder":
+                p.unlink()
+                p.mkdir()
+            elif how == "bytes":
+                p.write_bytes(bytes(rng.randrange(256) for _ in range(64)))
+            else:
+                obj = json.loads(data)
+                obj["key"] = obj["key"][::-1]
+                p.write_text(json.dumps(obj), encoding="utf-8")
+    return corrupt
+
+
+def cache(rng: random.Random, corpus: Corpus) -> FuzzInput:
+    """check --cache DIR, twice, with DIR holding hostile entries (under the very name the
+    check looks for), or corrupted by the fuzzer between the runs; or DIR unusable."""
+    small = [s for s in corpus.valid_specs if not s.args and len(s.text) < 6000]
+    seed = rng.choice(small or corpus.valid_specs)
+    engine = rng.choice(["auto", "auto", "bfs", "array"])
+    max_states = rng.choice([300, 2000])
+    time_limit = rng.choice([None, 5.0])
+    files: dict[str, str | bytes] = {SPEC: seed.text}
+    fifos: list[str] = []
+    sparse: dict[str, int] = {}
+    where = rng.choice(["cache"] * 8 + ["file", "under-file", "/dev/null", "fifo", "deep"])
+    folder = {"file": "plain.txt", "under-file": "plain.txt/cache", "fifo": "pipe",
+              "deep": "/".join(["c"] * 1500)}.get(where, where)
+    if where in ("file", "under-file"):
+        files["plain.txt"] = "x"
+    if where == "fifo":
+        fifos.append("pipe")
+    argv = ["check", SPEC, "--cache", folder, "--max-states", str(max_states), "--no-timing",
+            "-q"]
+    if engine != "auto":
+        argv += ["--engine", engine]
+    if time_limit is not None:
+        argv += ["--time-limit", "5"]
+    if rng.random() < 0.2:
+        argv += ["--format", rng.choice(["json", "sarif", "junit"])]
+    what = where
+    between = None
+    if where == "cache":
+        name = _cache_entry_name(seed.text, engine, max_states, time_limit)
+        how = rng.choice(["hostile", "hostile", "corrupt", "junk"])
+        if how == "hostile":
+            entry_files: dict = {}
+            what = _hostile_entry(rng, f"cache/{name}", entry_files, fifos, sparse)
+            files.update(entry_files)
+        elif how == "junk":
+            files["cache/.dnsrace-x.tmp"] = "{"
+            files["cache/" + "0" * 64 + ".json"] = "[]"
+            files["cache/readme"] = "not an entry"
+            what = "junk beside the entries"
+        else:
+            between = _corrupt_cache(rng.random(), "cache")
+            what = "entries corrupted between runs"
+        if rng.random() < 0.3:
+            files[f"cache/{name}.extra/x"] = "x"
+    return FuzzInput("cache", argv, _text(files), fifos, sparse, runs=2, between=between,
+                     same_status=between is None, note=f"{seed.name}; {what}")
+
+
+def _output_for_spec(seed) -> dict:
+    obj = json.loads(json.dumps(seed.output))
+    if isinstance(obj.get("spec"), dict):
+        obj["spec"]["path"] = SPEC
+    return obj
+
+
+def replay_check_output(rng: random.Random, corpus: Corpus) -> FuzzInput:
+    """replay of `check --format json` output: one result, a list, a trace under "trace",
+    mutated, with --property names missing, repeated or odd."""
+    if not corpus.outputs:
+        return mutate_trace(rng, corpus)
+    seed = rng.choice(corpus.outputs)
+    obj = _output_for_spec(seed)
+    props = [p for p in obj.get("properties", []) if isinstance(p, dict)]
+    with_trace = [p for p in props if p.get("trace")]
+    shape = rng.choice(["as-is", "list", "list-two", "empty-list", "nested-list", "trace",
+                        "trace-of-result", "mutated", "mutated", "dup-property", "no-traces",
+                        "other-spec"])
+    doc: object = obj
+    if shape == "list":
+        doc = [obj]
+    elif shape == "list-two":
+        other = _output_for_spec(rng.choice(corpus.outputs))
+        doc = rng.choice([[obj, other], [obj, obj], [obj, None], [obj, "x"]])
+    elif shape == "empty-list":
+        doc = rng.choice([[], {}, [[]], {"trace": None}])
+    elif shape == "nested-list":
+        doc = [[obj]]
+    elif shape == "trace" and with_trace:
+        trace = copy.deepcopy(rng.choice(with_trace)["trace"])
+        doc = {"trace": trace, "spec": obj.get("spec"), "constants": obj.get("constants")}
+        if rng.random() < 0.3:
+            doc = {"trace": {"trace": trace}}
+    elif shape == "trace-of-result":
+        doc = {"trace": obj}
+    elif shape == "mutated":
+        doc = mutate_json(rng, rng.choice([obj, [obj]]))
+    elif shape == "dup-property" and props:
+        p = copy.deepcopy(rng.choice(props))
+        if rng.random() < 0.5 and with_trace:
+            p["trace"] = copy.deepcopy(rng.choice(with_trace)["trace"])
+        obj["properties"].append(p)
+    elif shape == "no-traces":
+        for p in props:
+            p.pop("trace", None)
+    elif shape == "other-spec":
+        obj["spec"]["path"] = rng.choice(["nowhere.yaml", "", "/dev/zero", ".", TRACE])
+    names = [p.get("name") for p in props if isinstance(p.get("name"), str)]
+    extra: list[str] = []
+    r = rng.random()
+    if r < 0.35 and names:
+        extra = ["--property", rng.choice(names)]
+    elif r < 0.5:
+        extra = ["--property", rng.choice(["nosuch", "", "\x1b[2J", "0", "*", "-", "é" * 300,
+                                           "a" * 5000, "single_holder "])]
+    elif r < 0.6 and names:
+        extra = ["--property", rng.choice(names), "--property", rng.choice(names + ["nosuch"])]
+    if rng.random() < 0.15:
+        extra.append("--schedule")
+    if rng.random() < 0.15:
+        extra += ["--spec", SPEC]
+    name = (props[0].get("name") if props else "?")
+    return _replay_input("replay-check-output", doc, seed.spec,
+                         f"{shape} of {seed.spec.name} ({len(with_trace)} traces); "
+                         f"{' '.join(extra)[:40]!r} {name!s:.20}", extra)
+
+
+def lint_many(rng: random.Random, corpus: Corpus) -> FuzzInput:
+    """lint over several specs and folders, broken ones among them, mostly --format json."""
+    files: dict[str, str | bytes] = {}
+    fifos: list[str] = []
+    args: list[str] = []
+    for k in range(rng.randint(2, 6)):
+        kind = rng.choice(["spec", "spec", "mutated", "broken", "folder", "fifo-in-folder",
+                           "missing", "empty-folder", "not-yaml", "repeat", "binary"])
+        if kind == "spec":
+            files[f"s{k}.yaml"] = rng.choice(corpus.valid_specs).text
+            args.append(f"s{k}.yaml")
+        elif kind == "mutated":
+            files[f"m{k}.yml"] = mutate_text(rng, rng.choice(corpus.specs).text)
+            args.append(f"m{k}.yml")
+        elif kind == "broken":
+            files[f"b{k}.yaml"] = rng.choice(corpus.specs).text
+            args.append(f"b{k}.yaml")
+        elif kind == "folder":
+            files[f"d{k}/a.yaml"] = rng.choice(corpus.specs).text
+            files[f"d{k}/deep/er/b.yml"] = mutate_text(rng, rng.choice(corpus.specs).text)
+            files[f"d{k}/notes.txt"] = "not a spec"
+            files[f"d{k}/.hidden.yaml"] = base_spec()
+            args.append(f"d{k}")
+        elif kind == "fifo-in-folder":
+            files[f"f{k}/a.yaml"] = base_spec()
+            fifos.append(f"f{k}/pipe.yaml")
+            args.append(f"f{k}")
+        elif kind == "missing":
+            args.append(rng.choice(["nowhere.yaml", "nodir/", "/dev/null", "/dev/zero"]))
+        elif kind == "empty-folder":
+            files[f"e{k}/readme.md"] = "x"
+            args.append(f"e{k}")
+        elif kind == "not-yaml":
+            files[f"n{k}.txt"] = base_spec()
+            args.append(f"n{k}.txt")
+        elif kind == "repeat" and args:
+            args.append(rng.choice(args))
+        else:
+            files[f"x{k}.yaml"] = bytes(rng.randrange(256) for _ in range(200))
+            args.append(f"x{k}.yaml")
+    fmt = rng.choice(["json"] * 4 + ["text"])
+    argv = ["lint", *args, "--format", fmt]
+    if rng.random() < 0.15:
+        argv += ["--const", rng.choice(["N=3", "N=x", "NOSUCH=1"])]
+    return FuzzInput("lint-many", argv, _text(files), fifos,
+                     stdout_format="json" if fmt == "json" else None,
+                     note=f"{len(args)} paths, --format {fmt}")
+
+
 # name -> (generator, weight, in the short run); weights are shares of the inputs
 FAMILIES = {
     "mutate-spec": (mutate_spec, 20, True),
@@ -836,6 +1213,12 @@ FAMILIES = {
     "compile-heavy": (compile_heavy, 2, True),
     "special-path": (special_path, 3, True),
     "small-oddities": (small_oddities, 6, True),
+    # out of the short run until `--output` to a FIFO (it blocks) and to a name over 255
+    # bytes (exit 74, not DR402) are settled in dnsrace
+    "report-formats": (report_formats, 3, False),
+    "cache": (cache, 2, True),
+    "replay-check-output": (replay_check_output, 3, True),
+    "lint-many": (lint_many, 2, True),
     "interrupt": (interrupt, 0.2, False),   # a subprocess each: about 2 s
 }
 WEIGHT_SCALE = 5   # the cycle holds each family round(weight * 5) times

@@ -249,6 +249,9 @@ def reproducer(inp: FuzzInput) -> str:
         cmd = (f"{cmd} & sleep {inp.signal_delay:.2f}; kill -{inp.signal[3:]} $!; wait $!; "
                "echo exit $?")
     lines.append(cmd)
+    for _ in range(1, inp.runs):   # the cache read back (a corruption between runs: see note)
+        lines += ["# again" + (" (the fuzzer changed the folder first)" if inp.between else ""),
+                  cmd]
     return "\n".join(lines) + "\n"
 
 
@@ -280,7 +283,7 @@ def last_line(detail: str) -> str:
 
 
 def table(summary: Summary) -> str:
-    verdicts = ["ok", "traceback", "hang", "blow-up", "bad-exit", "no-position"]
+    verdicts = ["ok", "traceback", "hang", "blow-up", "bad-exit", "no-position", "bad-report"]
     if summary.verdicts["fuzzer-error"]:
         verdicts.append("fuzzer-error")
     width = max([len(f) for f in summary.per_family] + [len("family"), len("all")])
