@@ -1215,7 +1215,7 @@ FAMILIES = {
     "small-oddities": (small_oddities, 6, True),
     # out of the short run until `--output` to a FIFO (it blocks) and to a name over 255
     # bytes (exit 74, not DR402) are settled in dnsrace
-    "report-formats": (report_formats, 3, False),
+    "report-formats": (report_formats, 3, True),
     "cache": (cache, 2, True),
     "replay-check-output": (replay_check_output, 3, True),
     "lint-many": (lint_many, 2, True),
