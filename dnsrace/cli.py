@@ -173,7 +173,7 @@ Exit statuses:
   130  interrupted (SIGINT, Ctrl-C): the summary so far is printed
   143  terminated (SIGTERM, a CI time-out): the summary so far is printed
   141  the output's reader went away (a closed pipe); 74 the output could not be written
-With several specs, the worst status wins (2 over 1 over 3 over 0)."""
+With several specs, the worst status wins (130/143 over 2 over 1 over 3 over 0)."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]},
