@@ -10,7 +10,7 @@ from .backends.python_codegen import CompiledSystem, compile_system
 from .bounds import NO_DEADLINE, Deadline
 from .diagnostics import Diagnostic, SpecError
 from .engines import bfs
-from .engines.bfs import Limits, Progress
+from .engines.limits import Limits, Progress
 from .engines.coverage import coverage
 from .frontend.build import load_model
 from .frontend.model import Model

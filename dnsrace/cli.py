@@ -19,7 +19,7 @@ import click
 from . import __version__, interrupts
 from .bounds import CompileTimeout, Deadline
 from .diagnostics import Diagnostic, SourceFile, SpecError, render as render_diag
-from .engines.bfs import Limits, Progress
+from .engines.limits import Limits, Progress
 from .input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
 from .report import text as text_report
 from .results import SpecFailure

@@ -29,31 +29,12 @@ from .graph import StateGraph
 from .temporal import decide_all as decide_temporal
 from .temporal import search_graph as temporal_search_graph
 
+from .limits import Limits, Progress  # noqa: F401  (the engines' shared types)
+
 CHUNK = 1024  # states expanded per call of the generated search
 
 UNEXPECTED_WHEN_FOUND = {"holds": True, "unreachable": True, "violated": False,
                          "reachable": False}
-
-
-@dataclass
-class Limits:
-    max_states: int | None = None
-    max_depth: int | None = None
-    time_limit: float | None = None
-    stop_on_first: bool = False
-
-
-@dataclass
-class Progress:
-    """What a long check reports while it runs.  The explicit engines count states; the
-    Z3 engines say what they are doing in `note` (their counts stay 0)."""
-
-    states: int
-    transitions: int
-    depth: int
-    queue: int
-    seconds: float
-    note: str | None = None
 
 
 class _Best:

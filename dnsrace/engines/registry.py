@@ -15,7 +15,7 @@ from ..backends.python_codegen import CompiledSystem
 from ..frontend.model import Model
 from ..ir.system import TransitionSystem
 from ..results import CheckResult
-from .bfs import Limits, Progress
+from .limits import Limits, Progress
 
 DEFAULT_BMC_DEPTH = 20
 
