@@ -18,7 +18,7 @@ import click
 
 from . import __version__, interrupts
 from .bounds import CompileTimeout, Deadline
-from .diagnostics import Diagnostic, SourceFile, SpecError, render as render_diag
+from .diagnostics import Diagnostic, SourceFile, SpecError
 from .engines.limits import Limits, Progress
 from .input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
 from .report import text as text_report
@@ -35,23 +35,9 @@ def worst(codes: list[int]) -> int:
 
 def print_diagnostics(diags: list[Diagnostic],
                       sources: dict[str, SourceFile | None] | None = None) -> None:
-    """Print diagnostics, quoting the lines they point at; `sources` gives files already
-    read (None: do not quote that file), the others are read again, as specs."""
-    sources = dict(sources or {})
-    for d in diags:
-        src = None
-        if d.path is not None:
-            if d.path not in sources:
-                try:
-                    text = read_input_bytes(d.path, "spec", MAX_SPEC_BYTES).decode("utf-8")
-                    sources[d.path] = SourceFile(d.path, text)
-                except (InputFileError, UnicodeDecodeError):
-                    sources[d.path] = None
-            src = sources[d.path]
-        echo(render_diag(d, src), err=True)
-    errors = sum(1 for d in diags if d.severity == "error")
-    if errors:
-        echo(f"{errors} error{'s' if errors != 1 else ''}", err=True)
+    """Print diagnostics on stderr, quoting the lines they point at (see
+    `report.text.diagnostics_text`)."""
+    echo(text_report.diagnostics_text(diags, sources), err=True, nl=False)
 
 
 _CONST = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([+-]?[0-9]{1,19})\s*", re.ASCII)

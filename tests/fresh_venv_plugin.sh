@@ -19,30 +19,7 @@ py="$work/venv/bin/python"
 project="$work/project"
 mkdir -p "$project/extra"
 cp -r "$repo/specs" "$project/specs"
-cat > "$project/extra/lost_update.yaml" <<'EOF'
-dnsrace: 1
-name: lost-update
-description: Two workers add one to a counter by reading it, then writing it back.
-constants:
-  ADD: 1
-variables:
-  counter: {type: "0..2", init: 0}
-processes:
-  Worker:
-    count: 2
-    locals:
-      seen: {type: "0..2", init: 0}
-    steps:
-      - name: read
-        effect: seen = counter
-      - name: write
-        effect: counter = seen + ADD
-        next: done
-invariants:
-  no_lost_update: "Worker.pc[0] != done or Worker.pc[1] != done or counter == 2 * ADD"
-reachable:
-  both_done: "Worker.pc[0] == done and Worker.pc[1] == done"
-EOF
+cp "$repo/tests/plugin/lost_update.yaml" "$project/extra/lost_update.yaml"
 printf 'name: not-a-spec\nitems: [1, 2]\n' > "$project/extra/settings.yaml"
 cd "$project"
 

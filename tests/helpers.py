@@ -13,6 +13,24 @@ from dnsrace.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# the smallest spec with a state, an action, an invariant and a reachable (for CLI tests)
+COUNTER = """
+    dnsrace: 1
+    name: counter
+    constants:
+      N: 3
+    variables:
+      x: {type: "0..N", init: 0}
+    actions:
+      - name: inc
+        guard: x < N
+        effect: x += 1
+    invariants:
+      small: "x <= N"
+    reachable:
+      top: "x == N"
+    """
+
 
 def write_spec(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
     path = tmp_path / name

@@ -14,24 +14,10 @@ import dnsrace
 from dnsrace.engines.bfs import Progress
 from dnsrace.engines.registry import ENGINES
 from dnsrace.results import CheckResult, Location
-from tests.helpers import ROOT, run_cli, write_spec
+from tests.helpers import COUNTER, ROOT, run_cli, write_spec
 
 LEASE = ROOT / "tests" / "contract" / "lease_handoff.yaml"
 
-COUNTER = """
-    dnsrace: 1
-    name: counter
-    constants:
-      N: 3
-    variables:
-      x: {type: "0..N", init: 0}
-    actions:
-      - name: inc
-        guard: x < N
-        effect: x += 1
-    invariants:
-      small: "x <= N"
-    """
 
 
 @pytest.mark.parametrize("engine", list(ENGINES))

@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import ROOT, run_cli, write_spec
+from tests.helpers import COUNTER, ROOT, run_cli, write_spec
 
 LEASE = str(ROOT / "tests" / "contract" / "lease_handoff.yaml")
 
-COUNTER = """
-    dnsrace: 1
-    name: counter
-    constants:
-      N: 3
-    variables:
-      x: {type: "0..N", init: 0}
-    actions:
-      - name: inc
-        guard: x < N
-        effect: x += 1
-    invariants:
-      small: "x <= N"
-    reachable:
-      top: "x == N"
-    """
 
 
 def test_passing_spec_exits_0():

@@ -22,30 +22,7 @@ from .plugin_outcomes import check_outcomes, pytest_outcomes
 
 GOLDEN = ROOT / "tests" / "golden" / "pytest_plugin_lost_update.txt"
 
-LOST_UPDATE = """\
-dnsrace: 1
-name: lost-update
-description: Two workers add one to a counter by reading it, then writing it back.
-constants:
-  ADD: 1
-variables:
-  counter: {type: "0..2", init: 0}
-processes:
-  Worker:
-    count: 2
-    locals:
-      seen: {type: "0..2", init: 0}
-    steps:
-      - name: read
-        effect: seen = counter
-      - name: write
-        effect: counter = seen + ADD
-        next: done
-invariants:
-  no_lost_update: "Worker.pc[0] != done or Worker.pc[1] != done or counter == 2 * ADD"
-reachable:
-  both_done: "Worker.pc[0] == done and Worker.pc[1] == done"
-"""
+LOST_UPDATE = (ROOT / "tests" / "plugin" / "lost_update.yaml").read_text()
 
 
 def _env() -> dict[str, str]:

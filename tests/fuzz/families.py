@@ -648,7 +648,7 @@ def huge_domain(rng: random.Random, corpus: Corpus) -> FuzzInput:
     elif kind == "next-range":
         text = base_spec(EFFECT=f"x = {big} % 4")
     else:
-        text = base_spec(VARIABLES=f'  z: {{type: "int", init: any}}\n')
+        text = base_spec(VARIABLES='  z: {type: "int", init: any}\n')
     return FuzzInput("huge-domain", spec_command(rng, SPEC, tuple(extra)), _text({SPEC: text}),
                      note=f"{kind} {big}")
 
