@@ -77,7 +77,7 @@ def check(spec: str | Path, constants: dict[str, int] | None = None, *,
     `CompileTimeout` when the time limit runs out before the search starts."""
     if limits is None:
         limits = Limits(max_states, max_depth, time_limit, stop_on_first)
-    chosen, xp = _engine_and_device(engine, device)
+    chosen, xp = engine_and_device(engine, device)
     deadline = Deadline(limits.time_limit)
     model, ts, cs = compile_spec(spec, constants, deadline)
     if limits.time_limit is not None:   # the search has what compiling left of the limit
@@ -98,7 +98,7 @@ def run_engine(engine: "Engine", model: Model, ts: TransitionSystem, cs: Compile
     return result
 
 
-def _engine_and_device(engine: str, device: str):
+def engine_and_device(engine: str, device: str):
     """The engine by name and the array module for `device`; SpecError (DR401) when the
     pair cannot run."""
     from .engines.registry import engine as find_engine

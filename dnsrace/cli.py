@@ -243,8 +243,8 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
         overrides = parse_consts(consts)
         paths = spec_paths(specs)
         writes = parse_outputs(outputs)
-        from .api import _engine_and_device
-        chosen, xp = _engine_and_device(engine, device)
+        from .api import engine_and_device
+        chosen, xp = engine_and_device(engine, device)
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
