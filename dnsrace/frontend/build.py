@@ -20,8 +20,9 @@ from .model import (Action, Alternative, Constant, Define, Model, Next, Param, P
 from .parser import parse_effect, parse_expr
 from .schema import check_keys, lookup, misspelt, need_map, need_scalar, need_seq
 from .temporal import Refusal, read_fairness, split
-from .types import (BOOL, INT, ANY, ArrayT, IntT, SeqT, SetT, SymT, Sym, Type, all_values,
-                    capped_power, contains, finite_values, slot_count, value_count)
+from .types import (BOOL, INT, ANY, ArrayT, IntT, ScalarsetT, SeqT, SetT, SymT, Sym, Type,
+                    all_values, capped_power, contains, finite_values, scalarset, scalarset_in,
+                    slot_count, value_count)
 from .yaml_reader import YMap, YScalar, YSeq, read_yaml
 
 NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -83,6 +84,7 @@ class _Builder:
         self.overrides = dict(overrides)
         self.constants: dict[str, Constant] = {}
         self.enums: dict[str, tuple[str, ...]] = {}
+        self.scalarsets: dict[str, ScalarsetT] = {}
         self.symbols: list[str] = []
         self.defines: dict[str, Define] = {}
         self.globals = Scope({})
@@ -203,6 +205,12 @@ class _Builder:
             prev_what, prev_pos = self.declared[name]
             if shareable and prev_what in ("an enumeration value", "a step name"):
                 return True
+            if {prev_what, what} == {"a scalarset", "a process"}:
+                # `Enactor: {scalarset: N}` and `processes: Enactor: {count: Enactor}`: the
+                # name reads as the process before '.', as the set of identities elsewhere
+                if what == "a process":
+                    self.globals.names[name] = binding
+                return True
             if prev_what == what:
                 self.err("DR208", f"{what[what.index(' ') + 1:]} '{name}' is declared twice "
                          f"(first at line {prev_pos.line})", pos, "rename or remove one of them")
@@ -283,7 +291,7 @@ class _Builder:
                      defines=self.defines, variables=variables, processes=processes,
                      actions=actions, properties=properties, deadlock=deadlock,
                      symbolic_uses=self.symbolic_uses, temporal=self.temporal,
-                     fairness=fairness)
+                     fairness=fairness, scalarsets=self.scalarsets)
 
     def read_constants(self, node: YMap | None) -> None:
         items = node.items if node else []
@@ -367,10 +375,14 @@ class _Builder:
                         continue
                     values.append(item.value)
                     self.symbol_global(item.value, item.pos)
+            elif isinstance(val, YMap) and val.get("scalarset") is not None:
+                self.read_scalarset(name, key, val)
+                continue
             else:
                 self.err("DR302", f"type '{name}' must list its values", val.pos,
-                         "`types:` holds enumerations only, e.g. `Health: [up, down]`; named "
-                         "expressions go under `define:`")
+                         "`types:` holds enumerations, e.g. `Health: [up, down]`, and "
+                         "scalarsets, e.g. `Node: {scalarset: N}`; named expressions go under "
+                         "`define:`")
                 continue
             if not values:
                 self.err("DR302", f"enumeration '{name}' has no values", val.pos,
@@ -380,6 +392,34 @@ class _Builder:
             self.declare_global(name, "an enumeration", key.pos,
                                 Binding(Ref("enumset", name=name, value=tuple(values)),
                                         SetT(SymT(tuple(values), name))))
+
+    def read_scalarset(self, name: str, key, val: YMap) -> None:
+        """`S: {scalarset: N}`: N interchangeable identities (N constant, >= 1, not symbolic)."""
+        check_keys(val, ("scalarset",), self.rep, f"scalarset '{name}'")
+        node = need_scalar(val.get("scalarset"), self.rep, "`scalarset`")
+        e = self.expr_of(node, "`scalarset`") if node is not None else None
+        names = self.symbolic_names(e) if e is not None else ()
+        mark = len(self.symbolic_uses)
+        n = self.const_value(e, self.globals)
+        del self.symbolic_uses[mark:]
+        if names:
+            self.err("DR330", f"scalarset '{name}' is sized by the symbolic constant "
+                     f"{names[0]}", e.pos, "a scalarset's size is fixed: use a constant that "
+                     "is not symbolic (its value can still change with --const)")
+        elif n is not None and n < 1:
+            self.err("DR330", f"scalarset '{name}' needs at least 1 identity, not {n}", e.pos,
+                     "write `{scalarset: N}` with N >= 1")
+        elif n is not None and n > MAX_PROCESS_COUNT:
+            self.err("DR308", f"scalarset '{name}' has {n:,} identities, more than the "
+                     f"{MAX_PROCESS_COUNT:,} allowed", e.pos, "lower its size")
+        elif n is not None:
+            t = scalarset(name, n)
+            self.scalarsets[name] = t
+            binding = Binding(Ref("scalarset", name=name, value=n), SetT(t))
+            if self.declare_global(name, "a scalarset", key.pos, binding):
+                self.globals.names["\0scalarset:" + name] = binding
+            return
+        self.broken(name)
 
     def symbol_global(self, value: str, pos: Pos) -> None:
         """Declare an enumeration value; a symbol may recur across enumerations and steps."""
@@ -531,6 +571,9 @@ class _Builder:
             elem = self.parse_type(node, body[k + 1:], start + k + 1)
             if elem is None:
                 return None
+            if inner.strip() in self.scalarsets:
+                key = self.scalarsets[inner.strip()]
+                return ArrayT(key, tuple(range(key.size)), elem)
             if inner.strip() in self.enums:
                 vals = self.enums[inner.strip()]
                 return ArrayT(SymT(vals, inner.strip()), tuple(Sym(v) for v in vals), elem)
@@ -574,7 +617,9 @@ class _Builder:
         if IDENT_RE.match(body) and body not in self.constants:
             if body in self.enums:
                 return SymT(self.enums[body], body)
-            hint = did_you_mean(body, list(self.enums) + ["bool", "int"])
+            if body in self.scalarsets:
+                return self.scalarsets[body]
+            hint = did_you_mean(body, list(self.enums) + list(self.scalarsets) + ["bool", "int"])
             self.err("DR302", f"unknown type '{body}'", at,
                      hint or "types are bool, int, LO..HI, an enumeration, set of T, "
                      "seq of T max N, [N]T")
@@ -673,6 +718,13 @@ class _Builder:
         return self.fit_init(t, v, node.pos, what)
 
     def fit_init(self, t: Type, v, pos: Pos, what: str) -> list | None:
+        problem = _names_identity(t, v)
+        if problem is not None:
+            self.err("DR335", f"the init of {what} {problem}", pos,
+                     "identities have no literals: a scalarset value starts as `any`, an array "
+                     "indexed by a scalarset as one value for every element, a set of one as "
+                     "{} or the whole scalarset")
+            return None
         if isinstance(t, ArrayT):
             if isinstance(v, tuple) and not (isinstance(t.elem, (SeqT, ArrayT))
                                              and contains(t.elem, v)):
@@ -773,6 +825,9 @@ class _Builder:
             return None
         if isinstance(e, S.Name) and e.id in self.enums:
             return [Sym(x) for x in self.enums[e.id]], SymT(self.enums[e.id], e.id)
+        if isinstance(e, S.Name) and e.id in self.scalarsets:
+            self.checker.expr(e, self.globals)
+            return list(range(self.scalarsets[e.id].size)), self.scalarsets[e.id]
         other = next((n for n in S.walk(e) if isinstance(n, S.Name)
                       and n.id in {p.name for p in earlier}), None)
         if other is not None:
@@ -811,7 +866,7 @@ class _Builder:
             for loc in process.locals:
                 names[loc.name] = Binding(Ref("local", name=loc.name, process=process.name),
                                           loc.type)
-            names["\0self"] = Binding(Ref("self"), IntT(0, process.count - 1))
+            names["\0self"] = Binding(Ref("self"), process.instance_type)
             names["\0pc"] = Binding(Ref("pc"), SymT(tuple(process.pc_values)))
             scope = self.globals.child(names, process=process.name)
         if params:
@@ -867,9 +922,14 @@ class _Builder:
                 continue
             unknown = check_keys(pm, schema.PROCESS_KEYS, self.rep, f"process '{pname}'")
             count = 1
+            identities = None
             cnode = pm.get("count")
             if cnode is not None:
                 cnode = need_scalar(cnode, self.rep, "`count`")
+                if cnode is not None and isinstance(cnode.value, str) \
+                        and cnode.value.strip() in self.scalarsets:
+                    identities = self.scalarsets[cnode.value.strip()]
+                    cnode = None
                 c = self.const_value(self.expr_of(cnode, "`count`"), self.globals) if cnode else None
                 if c is not None and c < 1:
                     self.err("DR301", f"process '{pname}' needs count >= 1, not {c}", cnode.pos,
@@ -880,6 +940,8 @@ class _Builder:
                              "lower the count: each instance has its own state and transitions")
                 elif c is not None:
                     count = c
+            if identities is not None:
+                count = identities.size
             locals_node = lookup(pm, "locals", schema.PROCESS_KEYS)
             local_vars = self.read_var_table(need_map(locals_node, self.rep, "`locals`", pm),
                                              pname, count)
@@ -890,7 +952,7 @@ class _Builder:
                     self.err("DR208", f"local '{loc.name}' of {pname} reuses the name of "
                              f"{what}{line}", loc.pos, "rename the local: shadowing is an "
                              "error in the spec language")
-            proc = Process(pname, count, local_vars, [], pkey.pos)
+            proc = Process(pname, count, local_vars, [], pkey.pos, identities)
             steps_raw = lookup(pm, "steps", schema.PROCESS_KEYS)
             steps_node = need_seq(steps_raw, self.rep, f"the steps of {pname}")
             if steps_node is None or not steps_node.items:
@@ -924,11 +986,10 @@ class _Builder:
             out.append(proc)
             pending.append((proc, raw_steps))
         for proc in out:
-            info = {"pc": ArrayT(IntT(0, proc.count - 1), tuple(range(proc.count)),
-                                 SymT(tuple(proc.pc_values)))}
+            key = proc.instance_type
+            info = {"pc": ArrayT(key, tuple(range(proc.count)), SymT(tuple(proc.pc_values)))}
             for loc in proc.locals:
-                info[loc.name] = ArrayT(IntT(0, proc.count - 1), tuple(range(proc.count)),
-                                        loc.type)
+                info[loc.name] = ArrayT(key, tuple(range(proc.count)), loc.type)
             self.globals.names["\0proc:" + proc.name] = Binding(Ref("procinfo"), info)
         for proc, raw_steps in pending:
             for k, (sname, sm) in enumerate(raw_steps):
@@ -1140,6 +1201,29 @@ def check_initial_count(model: Model) -> None:
             "DR309", f"the spec has more than {MAX_INITIAL_STATES:,} initial states (the "
             "product of the variables' initial values; this one has the most)", model.path, pos,
             "give single initial values (`init: 0`) where `init: any` is not needed")])
+
+
+def _names_identity(t: Type, v) -> str | None:
+    """How an initial value `v` of type t tells a scalarset's identities apart, or None."""
+    if isinstance(t, ScalarsetT):
+        return f"names one identity of {t.name}"
+    if isinstance(t, SetT) and isinstance(t.elem, ScalarsetT) and isinstance(v, frozenset):
+        if v and v != frozenset(range(t.elem.size)):
+            return f"names some of the identities of {t.elem.name}"
+        return None
+    if isinstance(t, SeqT) and isinstance(v, tuple) and v and scalarset_in(t.elem) is not None:
+        return f"names identities of {scalarset_in(t.elem).name}"
+    if isinstance(t, ArrayT):
+        listed = isinstance(v, tuple) and len(v) == len(t.keys) and \
+            not (isinstance(t.elem, (SeqT, ArrayT)) and contains(t.elem, v))
+        if listed and isinstance(t.key, ScalarsetT) and len(set(v)) > 1:
+            return (f"lists one value per identity of {t.key.name}: the identities would "
+                    "differ")
+        for x in v if listed else (v,):
+            problem = _names_identity(t.elem, x)
+            if problem is not None:
+                return problem
+    return None
 
 
 def _show(v) -> str:

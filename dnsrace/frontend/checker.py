@@ -12,8 +12,8 @@ from ..bounds import MAX_EXPANDED_DEPTH
 from ..diagnostics import Reporter, did_you_mean
 from . import syntax as S
 from .model import Define, Ref
-from .types import (ANY, BOOL, INT, AnyT, ArrayT, BoolT, IntT, SeqT, SetT, SymT, Type,
-                    compatible, describe)
+from .types import (ANY, BOOL, INT, AnyT, ArrayT, BoolT, IntT, ScalarsetT, SeqT, SetT, SymT,
+                    Type, compatible, describe, scalarset_in)
 
 BUILTINS = {"len": (1, 1), "min": (1, 2), "max": (1, 2), "abs": (1, 1), "head": (1, 1),
             "tail": (1, 1), "append": (2, 2)}
@@ -117,11 +117,17 @@ class Checker:
         if isinstance(t, AnyT):
             return t
         ok = {"int": IntT, "bool": BoolT, "symbol": SymT, "set": SetT, "seq": SeqT}[want]
+        if want == "int" and isinstance(t, ScalarsetT):
+            return self.not_an_integer(t, e, what)
         if not isinstance(t, ok):
             self._err("DR203", f"{what} must be {_a(want)}, but this is {_a(describe(t))}", e,
                       WANT_HINT[want])
             return ANY
         return t
+
+    def not_an_integer(self, t: ScalarsetT, e, what: str) -> Type:
+        return self._err("DR334", f"{what} must be an int, but this is a value of scalarset "
+                         f"{t.name}, which is not a number", e, SCALARSET_HINT)
 
     def declare(self, name: str, pos, scope: Scope, what: str) -> bool:
         """Check that a new local name neither is reserved nor shadows a visible one."""
@@ -169,7 +175,9 @@ class Checker:
         if b.ref.kind == "action":
             return self._err("DR203", f"'{e.id}' is an action, not a value", e,
                              "an action is a transition; read the variables it writes")
-        if b.ref.kind == "process":
+        if b.ref.kind == "process" and self.globals.lookup("\0scalarset:" + e.id) is not None:
+            b = self.globals.lookup("\0scalarset:" + e.id)   # the type of the same name
+        elif b.ref.kind == "process":
             return self._err("DR203", f"'{e.id}' is a process, not a value", e,
                              f"read its state as `{e.id}.pc[i]` or `{e.id}.<local>[i]`")
         if b.ref.kind == "define":
@@ -255,7 +263,8 @@ class Checker:
             case S.SeqLit(elems=es):
                 return SeqT(self._common(es, scope, "sequence elements"))
             case S.Unary(op="-", operand=o):
-                self.expect(o, scope, "int", "the operand of unary '-'")
+                if not self.no_scalarset_arith(e, scope, "unary '-'"):
+                    self.expect(o, scope, "int", "the operand of unary '-'")
                 return INT
             case S.Unary(op="not", operand=o):
                 self.expect(o, scope, "bool", "the operand of `not`")
@@ -271,7 +280,10 @@ class Checker:
             case S.IfExp(cond=c, then=t, orelse=o):
                 self.expect(c, scope, "bool", "the condition of `if ... else`")
                 tt, to = self.expr(t, scope), self.expr(o, scope)
-                if not compatible(tt, to):
+                if _mixes_scalarset(tt, to):
+                    self._err("DR333", f"the two branches of `if ... else` differ: "
+                              f"{describe(tt)} and {describe(to)}", e, _scalarset_mix(tt, to))
+                elif not compatible(tt, to):
                     self._err("DR203", f"the two branches of `if ... else` differ: "
                               f"{describe(tt)} and {describe(to)}", e,
                               "both branches must give a value of one type")
@@ -285,6 +297,9 @@ class Checker:
             tx = self.expr(x, scope)
             if isinstance(t, AnyT):
                 t = tx
+            elif _mixes_scalarset(t, tx):
+                self._err("DR333", f"{what} must all have one type: {describe(t)} and "
+                          f"{describe(tx)} are mixed", x, _scalarset_mix(t, tx))
             elif not compatible(t, tx):
                 self._err("DR203", f"{what} must all have one type: {describe(t)} and "
                           f"{describe(tx)} are mixed", x, "a set or sequence holds values of "
@@ -297,21 +312,48 @@ class Checker:
         if isinstance(to, AnyT):
             return ANY
         if isinstance(to, ArrayT):
+            if self.scalarset_index(to.key, ti, i):
+                return to.elem
             want = "symbol" if isinstance(to.key, SymT) else "int"
             if not isinstance(ti, AnyT) and describe(ti) != want:
                 self._err("DR203", f"this array is indexed by {_a(want)}, not by "
                           f"{_a(describe(ti))}", i, f"its indices are {to.key}")
             return to.elem
         if isinstance(to, SeqT):
-            if not isinstance(ti, (IntT, AnyT)):
+            if isinstance(ti, ScalarsetT):
+                self.not_an_integer(ti, i, "a sequence's index")
+            elif not isinstance(ti, (IntT, AnyT)):
                 self._err("DR203", f"a sequence is indexed by an int, not by {_a(describe(ti))}",
                           i, "a sequence's indices are 0..len(s)-1")
             return to.elem
         return self._err("DR203", f"only arrays and sequences can be indexed; this is "
                          f"{_a(describe(to))}", o, _index_hint(to))
 
+    def scalarset_index(self, key: Type, ti: Type, i: S.Expr) -> bool:
+        """Check an index where the array's indices or the index are a scalarset's
+        identities (True: checked here, reported or fine)."""
+        if isinstance(key, ScalarsetT):
+            if isinstance(ti, AnyT) or compatible(key, ti):
+                return True
+            if isinstance(ti, ScalarsetT):
+                self._err("DR333", f"this array is indexed by {key.name}, not by the other "
+                          f"scalarset {ti.name}", i, "the identities of two scalarsets are "
+                          "never interchangeable")
+            else:
+                self._err("DR333", f"this array is indexed by {key.name}, not by "
+                          f"{_a(describe(ti))}", i, f"an index names one identity of "
+                          f"{key.name}: use a parameter, `self` or a loop over {key.name}; "
+                          "identities have no literals")
+            return True
+        if isinstance(ti, ScalarsetT):
+            self.not_an_integer(ti, i, "this array's index")
+            return True
+        return False
+
     def binop(self, e: S.BinOp, scope: Scope) -> Type:
         op = e.op
+        if op == ".." and self.no_scalarset_arith(e, scope, "`..`"):
+            return SetT(INT)
         if op == "..":
             self.expect(e.left, scope, "int", "the low end of a range")
             self.expect(e.right, scope, "int", "the high end of a range")
@@ -326,6 +368,10 @@ class Checker:
                                  f"{describe(tl)} and {describe(tr)}", e,
                                  "to add or remove one element x, write {x}")
             return tl if not isinstance(tl.elem, AnyT) else tr
+        if isinstance(tl, ScalarsetT) or isinstance(tr, ScalarsetT):
+            bad, tb = (e.left, tl) if isinstance(tl, ScalarsetT) else (e.right, tr)
+            return self._err("DR332", f"'{op}' is arithmetic, and this is a value of scalarset "
+                             f"{tb.name}", bad, SCALARSET_HINT)
         if op in ("|", "&"):
             return self._err("DR203", f"'{op}' is set union/intersection, not "
                              f"{_a(describe(tl))} operator", e,
@@ -337,12 +383,24 @@ class Checker:
                              f"{_a(describe(tb))}", bad, _arith_hint(op, tb))
         return INT
 
+    def no_scalarset_arith(self, e: S.Expr, scope: Scope, what: str) -> bool:
+        """Report the first operand of `e` (a `..` or a unary '-') that is a scalarset value."""
+        for x in (e.left, e.right) if isinstance(e, S.BinOp) else (e.operand,):
+            t = self.expr(x, scope)
+            if isinstance(t, ScalarsetT):
+                self._err("DR332", f"{what} needs integers, and this is a value of scalarset "
+                          f"{t.name}", x, SCALARSET_HINT)
+                return True
+        return False
+
     def compare(self, e: S.Compare, scope: Scope) -> Type:
         types = [self.expr(x, scope) for x in e.operands]
         for k, op in enumerate(e.ops):
             a, b = types[k], types[k + 1]
             node = e.operands[k + 1]
             if isinstance(a, AnyT) or isinstance(b, AnyT):
+                continue
+            if self.scalarset_compare(op, a, b, e.operands[k], node):
                 continue
             if op in ("in", "not in"):
                 el = elem_type(b)
@@ -366,6 +424,29 @@ class Checker:
                               f"{describe(a)} and {describe(b)}", node,
                               _compare_hint(op, a, b))
         return BOOL
+
+    def scalarset_compare(self, op: str, a: Type, b: Type, left, right) -> bool:
+        """Check a comparison with a scalarset value on a side (True: checked here)."""
+        if op in ("in", "not in"):
+            el = elem_type(b)
+            if el is None or isinstance(el, AnyT) or compatible(a, el) or \
+                    not (isinstance(a, ScalarsetT) or isinstance(el, ScalarsetT)):
+                return False
+            self._err("DR333", f"{_a(describe(a))} can never be in a collection of "
+                      f"{describe(el)}", left, _scalarset_mix(a, el))
+            return True
+        if not (isinstance(a, ScalarsetT) or isinstance(b, ScalarsetT)):
+            return False
+        if op not in ("==", "!="):
+            t = a if isinstance(a, ScalarsetT) else b
+            self._err("DR331", f"'{op}' orders values, and scalarset {t.name} has no order",
+                      left if t is a else right, "compare identities with == and != only: "
+                      "a scalarset's identities are interchangeable")
+            return True
+        if not compatible(a, b):
+            self._err("DR333", f"cannot compare {_a(describe(a))} with {_a(describe(b))}",
+                      right, _scalarset_mix(a, b))
+        return True
 
     def call(self, e: S.Call, scope: Scope) -> Type:
         f = e.func
@@ -398,6 +479,13 @@ class Checker:
                 return self._err("DR203", f"len() needs a sequence, set or array, not "
                                  f"{_a(describe(a0))}", e.args[0], "call it as len(s)")
             return INT
+        if f in ("abs", "min", "max"):
+            for a, t in zip(e.args, ts):
+                s_t = t if isinstance(t, ScalarsetT) else \
+                    t.elem if isinstance(t, SetT) and isinstance(t.elem, ScalarsetT) else None
+                if s_t is not None:
+                    return self._err("DR332", f"{f}() needs integers, and scalarset {s_t.name} "
+                                     "has no order and no arithmetic", a, SCALARSET_HINT)
         if f == "abs":
             self._need(a0, IntT, e.args[0], "abs()", "an int")
             return INT
@@ -510,10 +598,77 @@ class Checker:
                 if not self.declare(v, vp, scope, "the loop variable"):
                     el = ANY
                 self.block(b, scope.child({v: Binding(Ref("bound", name=v), el)}))
+                if isinstance(el, ScalarsetT) and isinstance(td, SetT):
+                    self.check_scalarset_loop(s, el)
             case S.Assert(cond=c):
                 self.expect(c, scope, "bool", "an assertion")
             case S.Pass():
                 pass
+
+    def check_scalarset_loop(self, loop: S.For, t: ScalarsetT) -> None:
+        """In `for x in S`, the order of the iterations must not matter: the body assigns
+        only elements indexed by x itself, and reads no array it assigns at another index."""
+        written = set()
+        for s in S.walk_stmts(loop.body):
+            if not isinstance(s, S.Assign):
+                continue
+            first = s.indices[0] if s.indices else None
+            if not (isinstance(first, S.Name) and first.id == loop.var):
+                self.rep.error("DR336", f"`for {loop.var} in {t.name}` may assign only "
+                               f"elements indexed by {loop.var}, and this assigns "
+                               f"`{s.shown}{'[...]' if s.indices else ''}`", s.target.pos,
+                               "the iterations over a scalarset come in no meaningful order: "
+                               f"write `a[{loop.var}] = ...` in the loop, or assign after it")
+                return
+            written.add((s.target.id, s.attr))
+        for s in S.walk_stmts(loop.body):
+            for e in S.stmt_exprs(s):
+                bad = self._read_elsewhere(e, written, loop.var, set())
+                if bad is not None:
+                    self.rep.error("DR336", f"`for {loop.var} in {t.name}` assigns "
+                                   f"'{bad[1]}' and reads it at another index than "
+                                   f"{loop.var}", bad[0],
+                                   "an iteration would see what an earlier one wrote, so the "
+                                   f"order of {t.name}'s identities would matter: read "
+                                   f"only `{bad[1]}[{loop.var}]` in the loop")
+                    return
+
+    def _read_elsewhere(self, e: S.Expr, written: set, var: str, seen: set):
+        """(pos, name) of a read of a `written` array in `e` that is not at index `var`."""
+        def key(x):
+            if isinstance(x, S.Name):
+                return (x.id, None)
+            if isinstance(x, S.Attr) and isinstance(x.obj, S.Name):
+                return (x.obj.id, x.attr)
+            return None
+
+        def shown(k):
+            return k[0] if k[1] is None else f"{k[0]}.{k[1]}"
+
+        stack = [e]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, S.Index) and key(x.obj) in written and \
+                    isinstance(x.index, S.Name) and x.index.id == var:
+                stack.append(x.index)
+                continue
+            k = key(x)
+            if k in written:
+                return x.pos, shown(k)
+            d = None
+            if isinstance(x, S.Call) and x.func in self.defines:
+                d = self.defines[x.func]
+            elif isinstance(x, S.Name) and isinstance(x.ref, Ref) and x.ref.kind == "define":
+                d = self.defines.get(x.id)
+            if d is not None and d.name not in seen:
+                seen.add(d.name)   # a define's body cannot see `var`: any read is elsewhere
+                inner = self._read_elsewhere(d.body, written, "\0", seen)
+                if inner is not None:
+                    return x.pos, inner[1]
+            if isinstance(x, S.Attr):
+                continue
+            stack.extend(S.children(x))
+        return None
 
     def _skip_assign(self, s: S.Assign, scope: Scope) -> None:
         """Type the parts of a rejected assignment, for the errors inside them."""
@@ -637,7 +792,13 @@ class Checker:
         for x in s.indices:
             t = self._target_index(t, x, scope)
         tv = self.expr(s.value, scope)
-        if s.op in ("+=", "-=") and not isinstance(t, (IntT, SetT, AnyT)):
+        if s.op in ("+=", "-=") and isinstance(t, ScalarsetT):
+            self.rep.error("DR332", f"'{s.op}' is arithmetic, and '{s.shown}' holds a value of "
+                           f"scalarset {t.name}", s.pos, SCALARSET_HINT)
+        elif s.op == "=" and _mixes_scalarset(t, tv):
+            self.rep.error("DR333", f"cannot assign {_a(describe(tv))} to '{s.shown}', which "
+                           f"holds {_a(describe(t))}", s.value.pos, _scalarset_mix(t, tv))
+        elif s.op in ("+=", "-=") and not isinstance(t, (IntT, SetT, AnyT)):
             self.rep.error("DR203", f"'{s.op}' needs an integer target, and '{s.shown}' holds "
                            f"{_a(describe(t))}", s.pos, "write the new value with '='")
         elif s.op in ("|=", "&=") and not isinstance(t, (SetT, AnyT)):
@@ -657,19 +818,47 @@ class Checker:
         if isinstance(t, AnyT):
             return ANY
         if isinstance(t, ArrayT):
+            if self.scalarset_index(t.key, tx, x):
+                return t.elem
             want = "symbol" if isinstance(t.key, SymT) else "int"
             if not isinstance(tx, AnyT) and describe(tx) != want:
                 self.rep.error("DR203", f"this array is indexed by {_a(want)}, not by "
                                f"{_a(describe(tx))}", x.pos, f"its indices are {t.key}")
             return t.elem
         if isinstance(t, SeqT):
-            if not isinstance(tx, (IntT, AnyT)):
+            if isinstance(tx, ScalarsetT):
+                self.not_an_integer(tx, x, "a sequence's index")
+            elif not isinstance(tx, (IntT, AnyT)):
                 self.rep.error("DR203", f"a sequence is indexed by an int, not by "
                                f"{_a(describe(tx))}", x.pos, "a sequence's indices are 0..len(s)-1")
             return t.elem
         self.rep.error("DR203", f"only arrays and sequences can be indexed; this is "
                        f"{_a(describe(t))}", x.pos, _index_hint(t))
         return ANY
+
+
+SCALARSET_HINT = ("a scalarset's identities have no order and no arithmetic: compare them "
+                  "with == and !=, test them with `in`, index arrays with them")
+
+
+def _mixes_scalarset(a: Type, b: Type) -> bool:
+    """Whether a and b are incompatible because of a scalarset on one side."""
+    if isinstance(a, AnyT) or isinstance(b, AnyT) or compatible(a, b):
+        return False
+    keys = [t.key for t in (a, b) if isinstance(t, ArrayT)]
+    return scalarset_in(a) is not None or scalarset_in(b) is not None or \
+        any(isinstance(k, ScalarsetT) for k in keys)
+
+
+def _scalarset_mix(a: Type, b: Type) -> str:
+    sa, sb = scalarset_in(a), scalarset_in(b)
+    if sa is not None and sb is not None and sa.name != sb.name:
+        return (f"{sa.name} and {sb.name} are two scalarsets: their identities are never "
+                "interchangeable")
+    s = sa or sb
+    name = s.name if s is not None else "a scalarset"
+    return (f"a value of {name} is an identity, not a number: it has no literals and is never "
+            "an integer; take it from a parameter, `self` or a loop over " + name)
 
 
 KIND_WORDS = {"const": "a constant", "sym": "a symbol", "param": "a parameter",

@@ -85,6 +85,8 @@ def _eval(e: S.Expr, env: dict[str, object], budget: list[int]):
             return v
         case S.Name(ref=Ref(kind="enumset", value=vals)):
             return frozenset(Sym(x) for x in vals)
+        case S.Name(ref=Ref(kind="scalarset", value=n)):
+            return frozenset(range(n))
         case S.Name(ref=Ref(kind="bound" | "param", name=n)) if n in env:
             return env[n]
         case S.Unary(op="-", operand=o):

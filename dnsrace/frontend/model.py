@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Pos, SourceFile
 from . import syntax as S
-from .types import Type
+from .types import IntT, ScalarsetT, Type
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,7 @@ class Ref:
       procpc  (process)                                     `P.pc`: array by instance
       proclocal (process, name)                             `P.x`: array by instance
       bool    (value)
+      scalarset (name: the scalarset; value: its size)     a scalarset used as a set
       broken  (name)                                        a name whose declaration was
                                                             rejected (already reported)
     """
@@ -116,6 +117,12 @@ class Process:
     locals: list[Variable]
     steps: list[Step]
     pos: Pos
+    identities: ScalarsetT | None = None   # `count: S`: the instances are S's identities
+
+    @property
+    def instance_type(self) -> IntT:
+        """The type of `self` and of the index of `P.pc` and `P.x`."""
+        return self.identities if self.identities is not None else IntT(0, self.count - 1)
 
     @property
     def pc_values(self) -> list[str]:
@@ -175,6 +182,7 @@ class Model:
     symbolic_uses: list = field(default_factory=list)
     temporal: list[Temporal] = field(default_factory=list)
     fairness: dict[str, str] = field(default_factory=dict)  # process/action -> weak | strong
+    scalarsets: dict[str, ScalarsetT] = field(default_factory=dict)  # in declaration order
 
     @property
     def path(self) -> str:

@@ -43,6 +43,34 @@ class IntT:
 
 
 @dataclass(frozen=True)
+class ScalarsetT(IntT):
+    """A scalarset's identities: at run time the integers 0..size-1 (a range, for every
+    back end); statically a kind of its own, with no order and no arithmetic."""
+
+    name: str = ""
+
+    @property
+    def size(self) -> int:
+        return self.hi + 1
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def scalarset(name: str, size: int) -> "ScalarsetT":
+    return ScalarsetT(0, size - 1, name=name)
+
+
+def scalarset_in(t) -> "ScalarsetT | None":
+    """The scalarset a type holds as a value (itself, or its elements'), if any."""
+    if isinstance(t, ScalarsetT):
+        return t
+    if isinstance(t, (SetT, SeqT, ArrayT)):
+        return scalarset_in(t.elem)
+    return None
+
+
+@dataclass(frozen=True)
 class SymT:
     """Symbols; `values` is the enumeration (None: any symbol, e.g. an expression's type)."""
 
@@ -94,7 +122,7 @@ class AnyT:
         return "?"
 
 
-Type = BoolT | IntT | SymT | SetT | SeqT | ArrayT | AnyT
+Type = BoolT | IntT | ScalarsetT | SymT | SetT | SeqT | ArrayT | AnyT
 
 INT = IntT()
 BOOL = BoolT()
@@ -103,6 +131,8 @@ ANY = AnyT()
 
 
 def kind(t: Type) -> str:
+    if isinstance(t, ScalarsetT):
+        return t.name
     return {BoolT: "bool", IntT: "int", SymT: "symbol", SetT: "set", SeqT: "seq",
             ArrayT: "array", AnyT: "any"}[type(t)]
 
@@ -124,10 +154,13 @@ def compatible(a: Type, b: Type) -> bool:
         return compatible(a.elem, b.elem)
     if type(a) is not type(b):
         return False
+    if isinstance(a, ScalarsetT):
+        return a.name == b.name
     if isinstance(a, (SetT, SeqT)):
         return compatible(a.elem, b.elem)
     if isinstance(a, ArrayT):
-        return len(a.keys) == len(b.keys) and compatible(a.elem, b.elem)
+        return (len(a.keys) == len(b.keys) and compatible(a.elem, b.elem)
+                and isinstance(a.key, ScalarsetT) == isinstance(b.key, ScalarsetT))
     return True
 
 

@@ -273,6 +273,8 @@ class Lowerer:
             case "enumset":
                 return Scalar(T.const(sum(1 << self.symbols.id(s) for s in ref.value)), "set",
                               "sym", 0, len(self.symbols))
+            case "scalarset":   # the set of every identity
+                return Scalar(T.const((1 << ref.value) - 1), "set", "int", 0, ref.value)
             case "var":
                 return self.read(self.vars[ref.name].reps[0], env.state)
             case "local":

@@ -152,6 +152,8 @@ class Evaluator:
             return ref.value
         if k == "enumset":
             return frozenset(Sym(x) for x in ref.value)
+        if k == "scalarset":
+            return frozenset(range(ref.value))
         if k == "var":
             return ctx.st.g[ref.name]
         if k == "local":
