@@ -573,6 +573,12 @@ class _Builder:
                 return None
             if inner.strip() in self.scalarsets:
                 key = self.scalarsets[inner.strip()]
+                if _indexed_by(elem, key):
+                    self.err("DR337", f"an array indexed by {key.name} inside another: this "
+                             "version cannot permute both indices at once", at,
+                             f"index one level by {key.name} and the other by a range, or use "
+                             f"`set of {key.name}` elements")
+                    return None
                 return ArrayT(key, tuple(range(key.size)), elem)
             if inner.strip() in self.enums:
                 vals = self.enums[inner.strip()]
@@ -942,6 +948,14 @@ class _Builder:
                     count = c
             if identities is not None:
                 count = identities.size
+                for loc in local_vars:
+                    if _indexed_by(loc.type, identities):
+                        self.err("DR337", f"local '{loc.name}' of {pname} is an array indexed "
+                                 f"by {identities.name}, and so are {pname}'s instances: this "
+                                 "version cannot permute both at once", loc.pos,
+                                 f"make it a global `[{identities.name}]...` array of arrays "
+                                 "indexed by a range, or a `set of` the scalarset")
+                        loc.type = ANY
             locals_node = lookup(pm, "locals", schema.PROCESS_KEYS)
             local_vars = self.read_var_table(need_map(locals_node, self.rep, "`locals`", pm),
                                              pname, count)
@@ -1201,6 +1215,13 @@ def check_initial_count(model: Model) -> None:
             "DR309", f"the spec has more than {MAX_INITIAL_STATES:,} initial states (the "
             "product of the variables' initial values; this one has the most)", model.path, pos,
             "give single initial values (`init: 0`) where `init: any` is not needed")])
+
+
+def _indexed_by(t: Type, s: ScalarsetT) -> bool:
+    """Whether an array indexed by scalarset s is in t, at any depth."""
+    if isinstance(t, ArrayT) and isinstance(t.key, ScalarsetT) and t.key.name == s.name:
+        return True
+    return isinstance(t, (ArrayT, SetT, SeqT)) and _indexed_by(t.elem, s)
 
 
 def _names_identity(t: Type, v) -> str | None:

@@ -572,7 +572,20 @@ class Checker:
             self.expect(e.elem, inner, "int", f"the values of {kind}()")
             return INT
         te = self.expr(e.elem, inner)
+        if kind != "set":
+            self.no_order_of_identities(e, inner)
         return SetT(te) if kind == "set" else SeqT(te)
+
+    def no_order_of_identities(self, e: S.Comprehension, scope: Scope) -> None:
+        """A sequence built over a set of identities would put them in an order."""
+        for c in e.clauses:
+            s_t = _ordered_by_identity(c.domain.type)
+            if s_t is not None:
+                self._err("DR336", f"a sequence built by iterating over this would list "
+                          f"{s_t.name}'s identities in an order, and they have none",
+                          c.domain, "build a set instead ({... for x in D}), or test the "
+                          "elements with all(...)/any(...)")
+                return
 
     # ------------------------------------------------------------ effects
     def block(self, stmts: list[S.Stmt], scope: Scope) -> None:
@@ -600,6 +613,11 @@ class Checker:
                 self.block(b, scope.child({v: Binding(Ref("bound", name=v), el)}))
                 if isinstance(el, ScalarsetT) and isinstance(td, SetT):
                     self.check_scalarset_loop(s, el)
+                elif isinstance(td, ArrayT) and isinstance(td.key, ScalarsetT):
+                    self._err("DR336", f"`for` over an array indexed by {td.key.name} visits "
+                              "its elements in an order of the identities, and they have none",
+                              d, f"loop over the identities instead: `for {v} in "
+                              f"{td.key.name}:` and read the element at `{v}`")
             case S.Assert(cond=c):
                 self.expect(c, scope, "bool", "an assertion")
             case S.Pass():
@@ -835,6 +853,15 @@ class Checker:
         self.rep.error("DR203", f"only arrays and sequences can be indexed; this is "
                        f"{_a(describe(t))}", x.pos, _index_hint(t))
         return ANY
+
+
+def _ordered_by_identity(t) -> ScalarsetT | None:
+    """The scalarset whose identities iterating over a value of type t would order."""
+    if isinstance(t, SetT) and isinstance(t.elem, ScalarsetT):
+        return t.elem
+    if isinstance(t, ArrayT) and isinstance(t.key, ScalarsetT):
+        return t.key
+    return None
 
 
 SCALARSET_HINT = ("a scalarset's identities have no order and no arithmetic: compare them "

@@ -23,6 +23,7 @@ from ..frontend.types import ArrayT, BoolT, IntT, SetT, Sym, SymT, Type
 from ..frontend.unparse import unparse
 from . import terms as T
 from .layout import ArrayRep, Field, Layout, Rep, ScalarRep, SymbolTable, set_universe
+from .scalarsets import scalarsets_of
 from .system import (FairnessUnit, Failure, Read, StateProperty, TemporalProperty, Transition,
                      TransitionProperty, TransitionSystem)
 from .terms import Term
@@ -952,7 +953,8 @@ def lower(model: Model, lw: Lowerer | None = None,
         order.append(("deadlock", "deadlock", "holds"))
     return TransitionSystem(model.name, lw.layout, initial_states(model, lw), transitions,
                             state_props, trans_props, model.deadlock, terminal, order,
-                            temporal, fairness_units(model, transitions))
+                            temporal, fairness_units(model, transitions),
+                            scalarsets_of(model, lw.layout))
 
 
 def _lower_temporal(model: Model, lw: Lowerer) -> list[TemporalProperty]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Pos
 from .layout import Field, Layout, Slot
+from .symmetry import Scalarset
 from .terms import Term
 
 
@@ -118,6 +119,8 @@ class TransitionSystem:
     property_order: list[tuple[str, str, str]]  # (name, kind, expected) in report order
     temporal: list[TemporalProperty] = field(default_factory=list)
     fairness: list[FairnessUnit] = field(default_factory=list)
+    # one per scalarset of the spec: how a permutation of its identities acts on a state
+    scalarsets: list[Scalarset] = field(default_factory=list)
 
     @property
     def slots(self) -> list[Slot]:
