@@ -948,17 +948,17 @@ class _Builder:
                     count = c
             if identities is not None:
                 count = identities.size
-                for loc in local_vars:
-                    if _indexed_by(loc.type, identities):
-                        self.err("DR337", f"local '{loc.name}' of {pname} is an array indexed "
-                                 f"by {identities.name}, and so are {pname}'s instances: this "
-                                 "version cannot permute both at once", loc.pos,
-                                 f"make it a global `[{identities.name}]...` array of arrays "
-                                 "indexed by a range, or a `set of` the scalarset")
-                        loc.type = ANY
             locals_node = lookup(pm, "locals", schema.PROCESS_KEYS)
             local_vars = self.read_var_table(need_map(locals_node, self.rep, "`locals`", pm),
                                              pname, count)
+            for loc in local_vars if identities is not None else []:
+                if _indexed_by(loc.type, identities):
+                    self.err("DR337", f"local '{loc.name}' of {pname} is an array indexed "
+                             f"by {identities.name}, and so are {pname}'s instances: this "
+                             "version cannot permute both at once", loc.pos,
+                             f"use a `set of {identities.name}`, or a global array indexed "
+                             f"by {identities.name} of arrays indexed by a range")
+                    loc.type = ANY
             for loc in local_vars:
                 if self.globals.lookup(loc.name) is not None:
                     what, at = self.declared.get(loc.name, ("a global name", None))
