@@ -66,7 +66,7 @@ CODES: dict[str, str] = {
     "DR330": "scalarset-declaration",
     "DR331": "scalarset-order",
     "DR332": "scalarset-arithmetic",
-    "DR333": "scalarset-compare",
+    "DR333": "scalarset-mismatch",
     "DR334": "scalarset-as-integer",
     "DR335": "scalarset-init",
     "DR336": "scalarset-order-of-iteration",

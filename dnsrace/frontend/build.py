@@ -620,6 +620,9 @@ class _Builder:
                 vals.append(nm)
             consteval.SYMBOL_RANK.update({s: i for i, s in enumerate(self.symbols)})
             return SymT(tuple(vals))
+        if IDENT_RE.match(body) and getattr(self.globals.names.get(body), "ref", None) \
+                is not None and self.globals.names[body].ref.kind == "broken":
+            return None   # a type whose declaration was rejected (and reported)
         if IDENT_RE.match(body) and body not in self.constants:
             if body in self.enums:
                 return SymT(self.enums[body], body)
@@ -843,7 +846,7 @@ class _Builder:
             return None
         before = len(self.rep.errors)
         self.checker.expr(e, self.globals)
-        if len(self.rep.errors) > before:
+        if len(self.rep.errors) > before or _uses_broken(e):
             return None
         try:
             dom = consteval.evaluate(e)

@@ -353,7 +353,7 @@ class Checker:
     def binop(self, e: S.BinOp, scope: Scope) -> Type:
         op = e.op
         if op == ".." and self.no_scalarset_arith(e, scope, "`..`"):
-            return SetT(INT)
+            return ANY
         if op == "..":
             self.expect(e.left, scope, "int", "the low end of a range")
             self.expect(e.right, scope, "int", "the high end of a range")
