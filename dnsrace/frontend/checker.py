@@ -672,7 +672,7 @@ class Checker:
                 continue
             k = key(x)
             if k in written:
-                return x.pos, shown(k)
+                return (x.obj.pos if isinstance(x, S.Attr) else x.pos), shown(k)
             d = None
             if isinstance(x, S.Call) and x.func in self.defines:
                 d = self.defines[x.func]
