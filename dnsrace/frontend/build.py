@@ -375,7 +375,7 @@ class _Builder:
                         continue
                     values.append(item.value)
                     self.symbol_global(item.value, item.pos)
-            elif isinstance(val, YMap) and val.get("scalarset") is not None:
+            elif isinstance(val, YMap):
                 self.read_scalarset(name, key, val)
                 continue
             else:
@@ -395,7 +395,14 @@ class _Builder:
 
     def read_scalarset(self, name: str, key, val: YMap) -> None:
         """`S: {scalarset: N}`: N interchangeable identities (N constant, >= 1, not symbolic)."""
-        check_keys(val, ("scalarset",), self.rep, f"scalarset '{name}'")
+        unknown = check_keys(val, ("scalarset",), self.rep, f"type '{name}'")
+        if val.get("scalarset") is None:
+            if not misspelt("scalarset", unknown):
+                self.err("DR330", f"type '{name}' is a mapping without `scalarset:`", val.pos,
+                         "a scalarset is written `{scalarset: N}`; an enumeration as a list "
+                         "of its values")
+            self.broken(name)
+            return
         node = need_scalar(val.get("scalarset"), self.rep, "`scalarset`")
         e = self.expr_of(node, "`scalarset`") if node is not None else None
         names = self.symbolic_names(e) if e is not None else ()
