@@ -92,6 +92,7 @@ def symmetry_problems(ts, cs, scalarsets: list[Scalarset], seen: set[int],
 @pytest.mark.parametrize("spec, consts", [
     ("holders.yaml", {}),
     ("mixed.yaml", {}),
+    ("locals.yaml", {}),
     ("dns_race.yaml", {"ENACTORS": 3, "MAX_PLAN": 4}),
 ])
 def test_a_permutation_of_identities_is_a_symmetry_of_the_lowered_system(spec, consts):
