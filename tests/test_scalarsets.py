@@ -280,3 +280,12 @@ def test_a_scalarset_name_is_global(tmp_path):
     result = run("check", str(spec))
     assert result.exit_code == 2
     assert "error[DR208 redefined]" in result.stderr
+
+
+def test_fairness_names_a_process_that_shares_its_type_name(tmp_path):
+    spec = tmp_path / "fair.yaml"
+    spec.write_text((SPECS / "holders.yaml").read_text() + "temporal:\n  regrab: \"always "
+                    "eventually holders == {}\"\nfairness:\n  weak: [Enactor, reset]\n")
+    out = check_json(spec, "--engine", "bfs")
+    regrab = next(p for p in out["properties"] if p["name"] == "regrab")
+    assert (regrab["outcome"], regrab["trace"]["length"]) == ("violated", 8)

@@ -210,6 +210,7 @@ class _Builder:
                 # name reads as the process before '.', as the set of identities elsewhere
                 if what == "a process":
                     self.globals.names[name] = binding
+                    self.declared[name] = (what, pos)
                 return True
             if prev_what == what:
                 self.err("DR208", f"{what[what.index(' ') + 1:]} '{name}' is declared twice "

@@ -57,11 +57,11 @@ class ScalarsetT(IntT):
         return self.name
 
 
-def scalarset(name: str, size: int) -> "ScalarsetT":
+def scalarset(name: str, size: int) -> ScalarsetT:
     return ScalarsetT(0, size - 1, name=name)
 
 
-def scalarset_in(t) -> "ScalarsetT | None":
+def scalarset_in(t) -> ScalarsetT | None:
     """The scalarset a type holds as a value (itself, or its elements'), if any."""
     if isinstance(t, ScalarsetT):
         return t

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..frontend.model import Model
 from ..frontend.types import ScalarsetT, SetT
-from .layout import ArrayRep, Layout, Rep, ScalarRep, SeqRep
+from .layout import ArrayRep, Layout, Rep, ScalarRep
 from .symmetry import Scalarset
 
 
