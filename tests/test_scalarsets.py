@@ -289,3 +289,14 @@ def test_fairness_names_a_process_that_shares_its_type_name(tmp_path):
     out = check_json(spec, "--engine", "bfs")
     regrab = next(p for p in out["properties"] if p["name"] == "regrab")
     assert (regrab["outcome"], regrab["trace"]["length"]) == ("violated", 8)
+
+
+def test_the_ir_listing_shows_where_the_identities_live():
+    result = run("compile", str(SPECS / "holders.yaml"), "--emit", "ir")
+    assert result.exit_code == 0, result.output
+    assert "\nscalarset Enactor (3 identities):\n" \
+           "  identity 0: stage[0], Enactor[0].pc, Enactor[0].k\n" \
+           "  identity 1: stage[1], Enactor[1].pc, Enactor[1].k\n" \
+           "  identity 2: stage[2], Enactor[2].pc, Enactor[2].k\n" \
+           "  holding an identity: last\n" \
+           "  sets of identities: holders\n" in result.stdout

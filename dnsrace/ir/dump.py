@@ -23,6 +23,14 @@ def dump(ts: TransitionSystem) -> str:
         rng = f"{s.lo}..{s.hi}" if s.lo is not None and s.hi is not None else "int"
         out.append(f"  {s.index:>3}  {s.name:<24} {rng}")
     out.append(f"initial states: {len(ts.initial)}")
+    for sc in ts.scalarsets:
+        out.append(f"scalarset {sc.name} ({sc.size} identities):")
+        for i, block in enumerate(sc.blocks):
+            out.append(f"  identity {i}: " + (", ".join(names[k] for k in block) or "-"))
+        if sc.values:
+            out.append("  holding an identity: " + ", ".join(names[k] for k, _, _ in sc.values))
+        if sc.masks:
+            out.append("  sets of identities: " + ", ".join(names[k] for k in sc.masks))
     for t in ts.transitions:
         out.append("")
         out.append(f"transition {t.index}: {t.name}")
