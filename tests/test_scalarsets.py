@@ -19,7 +19,13 @@ from click.testing import CliRunner
 from dnsrace.api import compile_spec
 from dnsrace.backends.python_codegen import compile_predicates
 from dnsrace.cli import main
+from dnsrace.frontend.build import load_model
 from dnsrace.ir.symmetry import Scalarset
+
+try:
+    from tests.reference.evaluator import explore
+except ImportError:   # run from inside tests/
+    from reference.evaluator import explore
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "tests" / "scalarsets"
@@ -154,6 +160,16 @@ def test_counts_and_traces_are_those_of_count_n(tmp_path, consts, expected):
         assert (s["states"], s["transitions"], s["depth"], trace["length"]) == expected
         assert (p["states"], p["transitions"], p["depth"]) == expected[:3]
         assert trace == plain["properties"][0]["trace"]
+
+
+@pytest.mark.parametrize("spec", ["holders.yaml", "locals.yaml", "dns_race.yaml"])
+def test_the_reference_evaluator_agrees(spec):
+    ref = explore(load_model(SPECS / spec))
+    real = check_json(SPECS / spec, "--engine", "bfs")
+    assert (ref["states"], ref["transitions"], ref["depth"]) == \
+        tuple(real["stats"][k] for k in ("states", "transitions", "depth"))
+    assert {p["name"]: p["outcome"] for p in ref["properties"]} == \
+        {p["name"]: p["outcome"] for p in real["properties"]}
 
 
 def test_json_and_traces_show_identities_as_integers(tmp_path):
