@@ -435,6 +435,10 @@ class Checker:
             self._err("DR333", f"{_a(describe(a))} can never be in a collection of "
                       f"{describe(el)}", left, _scalarset_mix(a, el))
             return True
+        if op in ("==", "!=") and _mixes_scalarset(a, b):
+            self._err("DR333", f"cannot compare {_a(describe(a))} with {_a(describe(b))}",
+                      right, _scalarset_mix(a, b))
+            return True
         if not (isinstance(a, ScalarsetT) or isinstance(b, ScalarsetT)):
             return False
         if op not in ("==", "!="):
@@ -443,9 +447,6 @@ class Checker:
                       left if t is a else right, "compare identities with == and != only: "
                       "a scalarset's identities are interchangeable")
             return True
-        if not compatible(a, b):
-            self._err("DR333", f"cannot compare {_a(describe(a))} with {_a(describe(b))}",
-                      right, _scalarset_mix(a, b))
         return True
 
     def call(self, e: S.Call, scope: Scope) -> Type:
@@ -505,7 +506,10 @@ class Checker:
             return a0.elem
         if f == "tail":
             return SeqT(a0.elem)
-        if not compatible(a0.elem, ts[1]):
+        if _mixes_scalarset(a0.elem, ts[1]):
+            self._err("DR333", f"cannot append {_a(describe(ts[1]))} to a {describe(a0)}",
+                      e.args[1], _scalarset_mix(a0.elem, ts[1]))
+        elif not compatible(a0.elem, ts[1]):
             self._err("DR203", f"cannot append {_a(describe(ts[1]))} to a {describe(a0)}", e.args[1],
                       "the appended value must have the type of the sequence's elements")
         return SeqT(a0.elem if not isinstance(a0.elem, AnyT) else ts[1])
