@@ -257,6 +257,7 @@ def diagnose(tmp_path, guard="true", effect="pass", extra=""):
     ("group == {0}", "pass", "DR333", 17, 26),
     ("(self if true else 0) in group", "pass", "DR333", 17, 18),
     ("{self, 1} == group", "pass", "DR333", 17, 24),
+    ("len(group | {1}) > 0", "pass", "DR333", 17, 21),
     ("append([], self) == [0]", "pass", "DR333", 17, 37),
     ("true", "for x in seen:\n          pass", "DR336", 23, 16),
     ("true", "for x in Node:\n          Node.mark[n] = 1", "DR336", 24, 11),

@@ -345,7 +345,7 @@ class Checker:
                           f"{key.name}: use a parameter, `self` or a loop over {key.name}; "
                           "identities have no literals")
             return True
-        if isinstance(ti, ScalarsetT):
+        if isinstance(ti, ScalarsetT) and isinstance(key, IntT):
             self.not_an_integer(ti, i, "this array's index")
             return True
         return False
@@ -363,6 +363,9 @@ class Checker:
         if isinstance(tl, AnyT) or isinstance(tr, AnyT):
             return tl if not isinstance(tl, AnyT) else tr
         if op in ("|", "&", "-") and isinstance(tl, SetT):
+            if _mixes_scalarset(tl, tr):
+                return self._err("DR333", f"'{op}' needs two sets of one type, not "
+                                 f"{describe(tl)} and {describe(tr)}", e, _scalarset_mix(tl, tr))
             if not isinstance(tr, SetT) or not compatible(tl, tr):
                 return self._err("DR203", f"'{op}' needs two sets of one type, not "
                                  f"{describe(tl)} and {describe(tr)}", e,
