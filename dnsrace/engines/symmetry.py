@@ -50,7 +50,6 @@ import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 
 from dnsrace.ir.symmetry import Scalarset
 
@@ -203,9 +202,11 @@ def canonical(state, scalarsets) -> tuple[tuple[int, ...], Perms]:
     return best
 
 
-def canonical_rows(rows: np.ndarray, scalarsets) -> np.ndarray:
+def canonical_rows(rows, scalarsets):
     """`canonical` of every row of a frontier of unpacked states (shape F x slots): the
     index-only scalarsets by one sort of the frontier, the others state by state."""
+    import numpy as np
+
     scalarsets = tuple(scalarsets)
     rows = np.array(rows, copy=True)
     if not scalarsets or len(rows) == 0:
@@ -223,3 +224,43 @@ def canonical_rows(rows: np.ndarray, scalarsets) -> np.ndarray:
         order = np.lexsort(keys, axis=-1)                   # (F, N)
         rows[:, index] = np.take_along_axis(blocks, order[:, :, None], axis=1)
     return rows
+
+
+def reduced_scalarsets(ts, enabled: bool = True) -> tuple[Scalarset, ...]:
+    """The scalarsets a search of `ts` reduces: those of size >= 2, unless reduction is off
+    or the spec has temporal properties (their lassos are followed edge by edge, and
+    fairness names instances, which a permutation moves: such a spec is explored whole)."""
+    if not enabled or ts.temporal:
+        return ()
+    return tuple(s for s in getattr(ts, "scalarsets", ()) or () if s.size >= 2)
+
+
+class CanonicalSet(set):
+    """The visited set of a reduced search over packed states: it holds each orbit's
+    canonical state, and a state is "in" it when its canonical state is.  The search
+    stores (and expands) the first state it meets of each orbit, a real successor of a
+    stored state, so the stored parents still make real paths and traces need no
+    rebuilding; only the membership test is by orbit."""
+
+    def __init__(self, scalarsets, packing):
+        super().__init__()
+        self._scalarsets = tuple(scalarsets)
+        self._packing = packing
+        self._last = (None, None)
+
+    def canonical(self, n: int) -> int:
+        if self._last[0] == n:
+            return self._last[1]
+        pk = self._packing
+        c = pk.pack(canonical(pk.unpack(n), self._scalarsets)[0])
+        self._last = (n, c)
+        return c
+
+    def __contains__(self, n) -> bool:
+        return set.__contains__(self, self.canonical(n))
+
+    def add(self, n) -> None:
+        set.add(self, self.canonical(n))
+
+    def discard(self, n) -> None:
+        set.discard(self, self.canonical(n))
