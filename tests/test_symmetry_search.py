@@ -147,3 +147,16 @@ def test_symmetry_off_or_no_scalarset_explores_every_state(tmp_path):
     assert full.stats.states == explore(ts, cs, scalarsets, symmetry=False).stats.states
     single = (Scalarset("One", 1, ((1, 4),)),)
     assert explore(ts, cs, single, symmetry=True).stats.symmetry is None
+
+
+def test_the_array_engine_reduces_as_the_explicit_engine_does(system):
+    from dnsrace.engines import array_bfs
+
+    ts, cs, scalarsets = system
+    per_state = explore(ts, cs, scalarsets, symmetry=True)
+    ts.scalarsets = scalarsets
+    whole = array_bfs.explore(ts, Limits(symmetry=True), cs=cs)
+    assert whole.stats.to_json() | {"seconds": 0} == per_state.stats.to_json() | {"seconds": 0}
+    assert whole.enabled == per_state.enabled
+    for name, b in per_state.best.items():
+        assert whole.trace_path(whole.best[name].end) == per_state.trace_path(b.end)

@@ -264,3 +264,36 @@ class CanonicalSet(set):
 
     def discard(self, n) -> None:
         set.discard(self, self.canonical(n))
+
+
+def packing_fits(scalarsets, packing) -> bool:
+    """Whether every canonical state packs as the state it stands for: each block column
+    as wide (from the same low end) for every identity, each mask wide enough for every
+    identity's bit, each identity value's slot able to hold every identity."""
+    for s in scalarsets:
+        for column in zip(*s.blocks):
+            if len({(packing.widths[x], packing.los[x]) for x in column}) > 1:
+                return False
+        for slot in s.masks:
+            if packing.los[slot] > 0 or packing.widths[slot] < s.size:
+                return False
+        for slot, _ls, _pos in s.values:
+            lo = packing.los[slot]
+            if lo > 0 or lo + (1 << packing.widths[slot]) - 1 < s.size - 1:
+                return False
+    return True
+
+
+def canonical_keys(keys, scalarsets, packing):
+    """`canonical` of a numpy array of states packed (uint64) by `packing`."""
+    import numpy as np
+
+    keys = np.asarray(keys, dtype=np.uint64)
+    rows = np.empty((keys.shape[0], len(packing.offsets)), dtype=np.int64)
+    for k, (off, w, lo) in enumerate(zip(packing.offsets, packing.widths, packing.los)):
+        rows[:, k] = ((keys >> np.uint64(off)) & np.uint64((1 << w) - 1)).astype(np.int64) + lo
+    rows = canonical_rows(rows, scalarsets)
+    out = np.zeros(keys.shape[0], dtype=np.uint64)
+    for k, (off, lo) in enumerate(zip(packing.offsets, packing.los)):
+        out |= (rows[:, k] - lo).astype(np.uint64) << np.uint64(off)
+    return out
