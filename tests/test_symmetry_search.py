@@ -160,3 +160,45 @@ def test_the_array_engine_reduces_as_the_explicit_engine_does(system):
     assert whole.enabled == per_state.enabled
     for name, b in per_state.best.items():
         assert whole.trace_path(whole.best[name].end) == per_state.trace_path(b.end)
+
+
+def test_the_array_engine_refuses_a_reduction_its_packing_cannot_hold(tmp_path):
+    from dnsrace.backends.numpy_codegen import ArrayUnsupported, compile_array_system
+    from dnsrace.engines import array_bfs
+
+    ts, cs, _ = workers(tmp_path)
+    arr = compile_array_system(ts)
+    # done_count (slot 0, 0..3) "holds a worker": fine; a pc slot as a set of 3 workers is
+    # 2 bits wide, too narrow for bit 2
+    assert array_bfs.reducible(ts, Limits(), arr) == ()
+    ts.scalarsets = (Scalarset("Worker", 3, ((4,), (5,), (6,)), masks=(1,)),)
+    with pytest.raises(ArrayUnsupported, match="packed narrower"):
+        array_bfs.reducible(ts, Limits(), arr)
+    assert array_bfs.reducible(ts, Limits(symmetry=False), arr) == ()
+
+
+def test_the_json_result_keeps_the_scalarsets_reduced():
+    from dnsrace.results import Stats
+    from dnsrace.results_json import _stats
+
+    stats = Stats(80, 317, 10, 0.5, 0, ["RM"])
+    assert _stats(stats.to_json(), 0.5, 0).symmetry == ["RM"]
+    assert _stats(Stats(1, 0, 0, 0.5).to_json(), 0.5, 0).symmetry is None
+
+
+def test_symmetry_off_is_another_cache_key():
+    from dnsrace.cache import key
+
+    on, off = (key(b"spec", {}, "bfs", Limits(symmetry=flag)) for flag in (True, False))
+    assert on != off
+
+
+def test_the_command_line_takes_symmetry_on_or_off():
+    from tests.helpers import run_cli
+
+    spec = str(ROOT / "tests" / "models" / "two_phase_commit.yaml")
+    for flag in ("on", "off"):
+        code, out, err = run_cli("check", spec, "--symmetry", flag, "-q", "--no-timing")
+        assert code == 0, out + err
+    code, _, err = run_cli("check", spec, "--symmetry", "maybe")
+    assert code == 2 and "--symmetry" in err

@@ -253,6 +253,16 @@ class ArrayExploration:
         return path
 
 
+def reducible(ts: TransitionSystem, limits: Limits, arr: ArraySystem) -> tuple:
+    """The scalarsets this search reduces; ArrayUnsupported when a canonical state would not
+    pack as the array engine packs the state it stands for."""
+    reduced = reduced_scalarsets(ts, limits.symmetry)
+    if reduced and not packing_fits(reduced, arr.packing):
+        raise ArrayUnsupported("a permutation of a scalarset's identities moves a value "
+                               "into a slot packed narrower")
+    return reduced
+
+
 class _Search:
     """The state of one search: the bookkeeping `engines.bfs.explore` keeps, per level."""
 
@@ -276,10 +286,7 @@ class _Search:
         self.enabled = [0] * len(ts.transitions)   # per transition, as `engines.bfs` counts
         self.level_enabled: list[tuple[int, int]] = []   # the level's, until it is committed
         self.saved = None   # what was decided before the level being expanded (begin_level)
-        self.reduced = reduced_scalarsets(ts, limits.symmetry)
-        if self.reduced and not packing_fits(self.reduced, arr.packing):
-            raise ArrayUnsupported("a permutation of a scalarset's identities moves a value "
-                                   "into a slot packed narrower")
+        self.reduced = reducible(ts, limits, arr)
 
     def canonical(self, keys):
         """Each key's orbit's canonical key (the keys themselves without reduction)."""
@@ -729,6 +736,7 @@ def check_system_array(model, ts: TransitionSystem, cs: CompiledSystem,
 
     try:
         arr = compile_array_system(ts, xp)
+        reducible(ts, limits or Limits(), arr)
     except ArrayUnsupported as exc:
         result = check_system(model, ts, cs, limits, progress)
         if note_fallback:
