@@ -19,7 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dnsrace.engines.symmetry import (
-    apply_all, canonical, canonical_by_all_permutations, canonical_rows)
+    apply_all,
+    canonical,
+    canonical_by_all_permutations,
+    canonical_rows,
+)
 from dnsrace.ir.symmetry import Scalarset
 
 KINDS = ("plain", "value", "mask", "seq")

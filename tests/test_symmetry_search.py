@@ -135,7 +135,7 @@ def test_a_reduced_trace_is_a_real_shortest_path(tmp_path):
     path = reduced.trace_path(reduced.best["not_all_two"].end)
     assert len(path) == len(full.trace_path(full.best["not_all_two"].end))
     assert cs.packing.pack(ts.initial[0]) == path[0][1]
-    for (_, before), (tid, after) in zip(path, path[1:]):
+    for (_, before), (tid, after) in itertools.pairwise(path):
         assert (tid, after) in successors(ts, cs, before)
     assert all(x == 2 for x in cs.packing.unpack(path[-1][1])[4:])
 
@@ -166,7 +166,7 @@ def test_the_array_engine_refuses_a_reduction_its_packing_cannot_hold(tmp_path):
     from dnsrace.backends.numpy_codegen import ArrayUnsupported, compile_array_system
     from dnsrace.engines import array_bfs
 
-    ts, cs, _ = workers(tmp_path)
+    ts, _, _ = workers(tmp_path)
     arr = compile_array_system(ts)
     # done_count (slot 0, 0..3) "holds a worker": fine; a pc slot as a set of 3 workers is
     # 2 bits wide, too narrow for bit 2

@@ -61,10 +61,10 @@ from .array_level import (
 )
 from .bfs import UNEXPECTED_WHEN_FOUND, Limits, Progress, _Best, build_properties
 from .coverage import coverage
-from .symmetry import canonical, canonical_keys, packing_fits, reduced_scalarsets
 from .device import memory_budget as device_memory_budget
 from .device import numpy as np
 from .device import to_numpy
+from .symmetry import canonical, canonical_keys, packing_fits, reduced_scalarsets
 
 CHUNK = 1024  # the per-state engine's chunk: where it checks --max-states
 KEY_CODE_BITS = 64  # past this many bits of (key, code), levels sort in the mixed order

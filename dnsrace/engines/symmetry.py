@@ -36,6 +36,11 @@ The result is *a* canonical form, not always the least image over the whole orbi
 `canonical_by_all_permutations`, the slow reference): both partition the states into the
 same orbits, which is all the counts depend on.
 
+Shallow scalarsets.  When a scalarset's blocks hold only plain slots and every slot that
+names its identities lies outside every block, two identities with equal signatures have
+equal blocks and the same place in every such slot: swapping them leaves the state as it
+is, so every order within a run of ties gives the same image, and one order is tried.
+
 Fast path.  A scalarset with no `values` and `masks` whose block slots are neither in
 another scalarset's block nor hold identities (an *index-only* scalarset: `[S]T` arrays and
 `count: S` processes) is canonical with its blocks sorted: equal blocks are interchangeable
@@ -50,10 +55,10 @@ import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
-
 from dnsrace.ir.symmetry import Scalarset
 
-__all__ = ["canonical", "canonical_by_all_permutations", "canonical_rows", "apply_all"]
+__all__ = ["CanonicalSet", "apply_all", "canonical", "canonical_by_all_permutations",
+           "canonical_keys", "canonical_rows", "packing_fits", "reduced_scalarsets"]
 
 Perms = tuple[tuple[int, ...], ...]
 
@@ -80,6 +85,7 @@ def canonical_by_all_permutations(state, scalarsets) -> tuple[tuple[int, ...], P
 class _Layout:
     """What each scalarset's signature reads, worked out once per list of scalarsets."""
     fast: tuple[bool, ...]
+    shallow: tuple[bool, ...]   # equal signatures: identities the state cannot tell apart
     # per scalarset, per k: ("plain"|"value"|"mask"|"shared", guard) of block slot k
     columns: tuple[tuple[tuple[str, object], ...], ...]
     # per scalarset: fixed (outside every block) value slots (slot, length_slot, position)
@@ -102,7 +108,8 @@ def _layout(scalarsets: tuple[Scalarset, ...]) -> _Layout:
                 for slot, ls, pos in s.values}
     mask_of = {slot: si for si, s in enumerate(scalarsets) for slot in s.masks}
     guards = {slot: (ls, pos) for slot, (_si, ls, pos) in value_of.items()}
-    fast, columns, fixed_values, fixed_masks, moved_values, moved_masks = [], [], [], [], [], []
+    fast, shallow, columns = [], [], []
+    fixed_values, fixed_masks, moved_values, moved_masks = [], [], [], []
     for si, s in enumerate(scalarsets):
         first = s.blocks[0] if s.blocks else ()
         cols = []
@@ -116,12 +123,15 @@ def _layout(scalarsets: tuple[Scalarset, ...]) -> _Layout:
             else:
                 cols.append(("plain", None))
         columns.append(tuple(cols))
-        fast.append(not s.values and not s.masks and all(c == ("plain", None) for c in cols))
+        plain = all(c == ("plain", None) for c in cols)
+        fast.append(plain and not s.values and not s.masks)
+        shallow.append(plain and all(v[0] not in in_blocks for v in s.values)
+                       and all(m not in in_blocks for m in s.masks))
         fixed_values.append(tuple(v for v in s.values if v[0] not in in_blocks))
         fixed_masks.append(tuple(m for m in s.masks if m not in in_blocks))
         moved_values.append(_by_class((v[0] for v in s.values), in_blocks))
         moved_masks.append(_by_class(s.masks, in_blocks))
-    return _Layout(tuple(fast), tuple(columns), tuple(fixed_values), tuple(fixed_masks),
+    return _Layout(tuple(fast), tuple(shallow), tuple(columns), tuple(fixed_values), tuple(fixed_masks),
                    tuple(moved_values), tuple(moved_masks), guards)
 
 
@@ -173,7 +183,7 @@ def _candidate_orders(state, layout, si, scalarset) -> list[tuple[int, ...]]:
     sigs = [_signature(state, layout, si, scalarset, i) for i in range(scalarset.size)]
     order = sorted(range(scalarset.size), key=sigs.__getitem__)
     runs = [list(g) for _, g in itertools.groupby(order, key=sigs.__getitem__)]
-    if all(len(run) == 1 for run in runs):
+    if layout.shallow[si] or all(len(run) == 1 for run in runs):
         return [tuple(order)]
     return [tuple(i for run in choice for i in run)
             for choice in itertools.product(*(itertools.permutations(r) for r in runs))]
