@@ -49,6 +49,8 @@ def key(spec_bytes: bytes, constants: dict[str, int] | None, engine: str, limits
                    "time_limit": limits.time_limit, "stop_on_first": limits.stop_on_first},
         "device": device,
     }
+    if not getattr(limits, "symmetry", True):   # (a key without it: symmetry on)
+        canonical["limits"]["symmetry"] = False
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

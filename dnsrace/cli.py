@@ -229,12 +229,15 @@ def parse_outputs(items: tuple[str, ...]) -> list[tuple[str, str]]:
 @click.option("--device", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True,
               help="Where the array engine runs: numpy on the CPU, or CuPy on an NVIDIA GPU "
               "(pip install 'dnsrace[gpu]').")
+@click.option("--symmetry", type=click.Choice(["on", "off"]), default="on", show_default=True,
+              help="Store one state per orbit of the scalarsets' permutations (the explicit "
+              "engines), or explore every state.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Reuse the result of a spec whose text, constants, engine, limits and "
               "dnsrace version are unchanged (kept in DIR).")
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, outputs,
           trace_dir, quiet, full, witnesses, no_timing, engine, device, show_coverage,
-          cache_dir) -> None:
+          symmetry, cache_dir) -> None:
     """Check every property of SPECS (files, or folders: every *.yaml and *.yml in them,
     recursively)."""
     from .report.formats import ReportOptions
@@ -248,7 +251,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
-    limits = Limits(max_states, max_depth, time_limit, stop_on_first)
+    limits = Limits(max_states, max_depth, time_limit, stop_on_first, symmetry == "on")
     if trace_dir:
         prepare_trace_dir(trace_dir)
     for _, path in writes:

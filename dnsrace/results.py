@@ -153,10 +153,14 @@ class Stats:
     depth: int = 0
     seconds: float = 0.0
     queue: int = 0
+    symmetry: list[str] | None = None  # the scalarsets a reduced search reduced
 
     def to_json(self) -> dict:
-        return {"states": self.states, "transitions": self.transitions, "depth": self.depth,
-                "seconds": round(self.seconds, 3)}
+        out = {"states": self.states, "transitions": self.transitions, "depth": self.depth,
+               "seconds": round(self.seconds, 3)}
+        if self.symmetry:
+            out["symmetry"] = list(self.symmetry)
+        return out
 
 
 @dataclass

@@ -221,7 +221,7 @@ def _dict_of(x, where: str, item) -> dict:
 
 
 def _stats(x, seconds, queue) -> Stats:
-    s = _obj(x, "result.stats", ("states", "transitions", "depth", "seconds"))
+    s = _obj(x, "result.stats", ("states", "transitions", "depth", "seconds"), ("symmetry",))
     written = s["seconds"]
     for v, where in ((written, "result.stats.seconds"), (seconds, "report.seconds")):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
@@ -232,7 +232,8 @@ def _stats(x, seconds, queue) -> Stats:
     return Stats(_int(s["states"], "result.stats.states"),
                  _int(s["transitions"], "result.stats.transitions"),
                  _int(s["depth"], "result.stats.depth"), seconds,
-                 _int(queue, "report.queue"))
+                 _int(queue, "report.queue"),
+                 _strs(s["symmetry"], "result.stats.symmetry") if "symmetry" in s else None)
 
 
 def _coverage(x) -> list[Coverage]:

@@ -19,6 +19,12 @@ engine counts.  Every trace is rebuilt from the parent links and replayed throug
 explicit semantics (`python_codegen`'s `expand`, `state_props`, `trans_props`) before it
 is returned: a trace that does not replay is an internal error, never a wrong answer.
 
+Under symmetry (`Limits.symmetry`, a scalarset of size >= 2) the candidate successors are
+deduplicated by their orbit's canonical key (`engines.symmetry.canonical_keys`, one sort of
+per-identity columns for the whole level when every scalarset is index-only), and the
+visited set holds canonical keys; the state stored is still the first successor of its
+orbit in the per-state engine's order, so counts, levels and traces stay that engine's.
+
 For a spec with temporal properties the search also records the state graph and P and Q
 of every state (`engines.array_graph`): the per-state engine's graph, array for array, since
 states are numbered in its discovery order; the properties are then decided by its code
@@ -58,6 +64,7 @@ from .coverage import coverage
 from .device import memory_budget as device_memory_budget
 from .device import numpy as np
 from .device import to_numpy
+from .symmetry import canonical, canonical_keys, packing_fits, reduced_scalarsets
 
 CHUNK = 1024  # the per-state engine's chunk: where it checks --max-states
 KEY_CODE_BITS = 64  # past this many bits of (key, code), levels sort in the mixed order
@@ -106,6 +113,15 @@ class ArrayExploration:
         self.graph = graph          # recorded for temporal properties only
 
     enabled: list[int] | None = None   # per transition, set by `explore`
+    reduced: tuple = ()                # the scalarsets reduced, set by `explore`
+
+    def stored_key(self, state: int) -> int:
+        """The visited set's key of a state packed as the explicit engine packs it: its
+        array key, or under symmetry its orbit's canonical key."""
+        key = self.key_of(state)
+        if self.reduced:
+            key = int(canonical_keys([key], self.reduced, self.arr.packing)[0])
+        return key
 
     @property
     def complete(self) -> bool:
@@ -167,7 +183,7 @@ class ArrayExploration:
         out = [cur]
         for s, t in zip(states[1:], tids[1:]):
             n = dict(self.cs.expand(cur, [])).get(t)
-            if n is None or n < 0 or self.visited.number_of(self.key_of(n)) != s:
+            if n is None or n < 0 or self.visited.number_of(self.stored_key(n)) != s:
                 raise ArrayEngineError(f"array engine: the path to state {s} does not "
                                        "replay")
             out.append(n)
@@ -194,7 +210,7 @@ class ArrayExploration:
                                        "successor there")
             path.append((t, n))
             cur = n
-        if not self.visited.contains(self.key_of(cur)):
+        if not self.visited.contains(self.stored_key(cur)):
             raise ArrayEngineError(f"array engine: state {sid} replays to a state the search "
                                    "never stored")
         return path
@@ -237,6 +253,16 @@ class ArrayExploration:
         return path
 
 
+def reducible(ts: TransitionSystem, limits: Limits, arr: ArraySystem) -> tuple:
+    """The scalarsets this search reduces; ArrayUnsupported when a canonical state would not
+    pack as the array engine packs the state it stands for."""
+    reduced = reduced_scalarsets(ts, limits.symmetry)
+    if reduced and not packing_fits(reduced, arr.packing):
+        raise ArrayUnsupported("a permutation of a scalarset's identities moves a value "
+                               "into a slot packed narrower")
+    return reduced
+
+
 class _Search:
     """The state of one search: the bookkeeping `engines.bfs.explore` keeps, per level."""
 
@@ -260,6 +286,14 @@ class _Search:
         self.enabled = [0] * len(ts.transitions)   # per transition, as `engines.bfs` counts
         self.level_enabled: list[tuple[int, int]] = []   # the level's, until it is committed
         self.saved = None   # what was decided before the level being expanded (begin_level)
+        self.reduced = reducible(ts, limits, arr)
+
+    def canonical(self, keys):
+        """Each key's orbit's canonical key (the keys themselves without reduction)."""
+        if not self.reduced:
+            return keys
+        xp = self.arr.xp
+        return xp.asarray(canonical_keys(to_numpy(keys), self.reduced, self.arr.packing))
 
     def count_enabled(self, lo: LevelOut, before: int | None = None, at=None) -> None:
         """Each transition's enabled states of the level: all of them, or those before
@@ -393,15 +427,17 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
     seen: set[int] = set()
     for init in ts.initial:
         s = pk.pack(init)
-        if s not in seen:
-            seen.add(s)
+        c = pk.pack(canonical(init, S.reduced)[0]) if S.reduced else s
+        if c not in seen:
+            seen.add(c)
             keys.append(s)
             initial.append(cs.packing.pack(init))
     frontier = xp.asarray(np.array(keys, dtype=np.uint64))
     graph = GraphRecorder(ts, arr) if ts.temporal else None
     visited = Visited(xp, numbered=graph is not None)
-    order = xp.argsort(frontier)
-    visited.merge(frontier[order], xp.zeros(frontier.shape[0], dtype=np.int64),
+    stored = S.canonical(frontier)
+    order = xp.argsort(stored)
+    visited.merge(stored[order], xp.zeros(frontier.shape[0], dtype=np.int64),
                   order.astype(np.int32))
     if graph is not None:
         graph.add_values(frontier)
@@ -478,11 +514,13 @@ def explore(ts: TransitionSystem, limits: Limits | None = None,
     if stopped is None and frontier.shape[0] and limits.time_limit is not None and \
             _now() - t0 > limits.time_limit:
         stopped = "time-limit"
-    stats = Stats(total, transitions, len(parents), _now() - t0, total - expanded)
+    stats = Stats(total, transitions, len(parents), _now() - t0, total - expanded,
+                  [s.name for s in S.reduced] or None)
     visited.release_spare()
     found = ArrayExploration(ts, cs, stats, S.best, stopped, initial, parents, tids, visited,
                              warnings, levels, arr, graph)
     found.enabled = S.enabled
+    found.reduced = S.reduced
     return found
 
 
@@ -609,6 +647,11 @@ def _new_states(S: _Search, lo: LevelOut, n: int, visited: Visited, total: int):
              xp.concatenate([ix.astype(np.uint64) * np.uint64(nt) + np.uint64(t)
                              for t, ix, _ in succ])]
     del succ
+    real = None
+    if S.reduced:   # dedup by orbit; the first successor met of each is the one stored
+        by_code_order = xp.argsort(cands[1])
+        real = (cands[1][by_code_order], cands[0][by_code_order])
+        cands[0] = S.canonical(cands[0])
     if S.key_bits + code_bits > KEY_CODE_BITS:   # (key, code) no longer fits one number
         visited.use_mixed()
     if visited.mixed:
@@ -631,6 +674,9 @@ def _new_states(S: _Search, lo: LevelOut, n: int, visited: Visited, total: int):
     del uk, pos, present, fresh
     if visited.mixed:
         level_keys = unmix(level_keys, xp)
+    if real is not None:
+        codes, keys = real
+        level_keys = keys[xp.searchsorted(codes, level_codes.view(np.uint64))]
     return nk, nc, npos, level_keys, level_codes, numbering
 
 
@@ -690,6 +736,7 @@ def check_system_array(model, ts: TransitionSystem, cs: CompiledSystem,
 
     try:
         arr = compile_array_system(ts, xp)
+        reducible(ts, limits or Limits(), arr)
     except ArrayUnsupported as exc:
         result = check_system(model, ts, cs, limits, progress)
         if note_fallback:

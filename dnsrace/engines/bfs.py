@@ -10,6 +10,12 @@ counterexamples the shortest; among equally short ones, the first this search me
 States are numbered as they are discovered; a state's properties are evaluated when it is
 discovered; its transitions, in file order, when it is expanded (guard, then effect, then
 transition properties, then the successor's discovery).
+
+Under symmetry (`Limits.symmetry`, and a scalarset of size >= 2): the visited set is a
+`symmetry.CanonicalSet`, which holds each orbit's canonical state, so a successor is new
+when its orbit is.  The search still stores and expands the first state it meets of each
+orbit, a real successor of a stored state: counts are per orbit (the transitions of one
+state of each, which all have as many), and the parent links are real, shortest paths.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from ..ir.layout import state_json
 from ..ir.system import TransitionSystem
 from ..results import PropertyResult, Stats, Trace, TraceStep
 from .graph import StateGraph
+from .symmetry import CanonicalSet, reduced_scalarsets
 from .temporal import decide_all as decide_temporal
 from .temporal import search_graph as temporal_search_graph
 
@@ -154,7 +161,9 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
                        f"{fail.message} (evaluating property {sp_names[k]})")
 
     graph = StateGraph() if ts.temporal else None
-    visited: set[int] | dict[int, int] = {} if graph else set()
+    reduced = reduced_scalarsets(ts, limits.symmetry)
+    visited: set[int] | dict[int, int] = {} if graph else \
+        CanonicalSet(reduced, pk) if reduced else set()
     states: list[int] = []
     links = array("q")
     t0 = time.monotonic()
@@ -267,7 +276,8 @@ def explore(ts: TransitionSystem, cs: CompiledSystem, limits: Limits | None = No
         stopped = "time-limit"
     if stopped == "max-states":   # the initial states are all kept (docs/SEMANTICS.md)
         keep_first(max(limits.max_states, n_initial), states, links, visited, best)
-    stats = Stats(len(states), transitions, 0, time.monotonic() - t0, max(len(states) - i, 0))
+    stats = Stats(len(states), transitions, 0, time.monotonic() - t0, max(len(states) - i, 0),
+                  [s.name for s in reduced] or None)
     found = Exploration(stats, best, stopped, states, links, max(len(ts.transitions), 1),
                         graph, enabled)
     stats.depth = len(found.path_to(len(states) - 1)) - 1 if states else 0

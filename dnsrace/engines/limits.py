@@ -12,6 +12,7 @@ class Limits:
     max_depth: int | None = None
     time_limit: float | None = None
     stop_on_first: bool = False
+    symmetry: bool = True  # store one state per orbit of the scalarsets' permutations
 
 
 @dataclass
