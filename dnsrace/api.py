@@ -66,17 +66,20 @@ def check(spec: str | Path, constants: dict[str, int] | None = None, *,
           engine: str = "auto", limits: Limits | None = None,
           progress: Callable[[Progress], None] | None = None, device: str = "cpu",
           max_states: int | None = None, max_depth: int | None = None,
-          time_limit: float | None = None, stop_on_first: bool = False) -> CheckResult:
+          time_limit: float | None = None, stop_on_first: bool = False,
+          symmetry: bool = True) -> CheckResult:
     """Check every property of the spec at `spec` with `engine` (see
     `engines.registry.ENGINES`: auto, bfs, array, bmc, kind, pdr, all).
 
     `limits` bounds the search (or give `max_states`, `max_depth`, `time_limit`,
-    `stop_on_first` one by one); the time limit covers loading and compiling too.
+    `stop_on_first`, `symmetry` one by one); the time limit covers loading and compiling
+    too.  With `symmetry` (the default) the explicit engines store one state per orbit of
+    the spec's scalarsets.
     `progress` is called now and then with a `Progress`.  `device` "gpu" runs the array
     engine on CuPy.  Raises `SpecError` when the spec (or the request) is invalid, and
     `CompileTimeout` when the time limit runs out before the search starts."""
     if limits is None:
-        limits = Limits(max_states, max_depth, time_limit, stop_on_first)
+        limits = Limits(max_states, max_depth, time_limit, stop_on_first, symmetry)
     chosen, xp = engine_and_device(engine, device)
     deadline = Deadline(limits.time_limit)
     model, ts, cs = compile_spec(spec, constants, deadline)
@@ -95,6 +98,12 @@ def run_engine(engine: "Engine", model: Model, ts: TransitionSystem, cs: Compile
     result = engine.run(Job(model, ts, cs, limits, progress, xp))
     result.field_kinds = field_kinds(ts)
     result.spec_map = spec_map(model, ts)
+    if engine.name not in ("bmc", "kind", "pdr") and limits.symmetry and ts.temporal \
+            and any(s.size >= 2 for s in ts.scalarsets):
+        result.warnings.append(
+            "symmetry reduction is off for this spec: it has temporal properties (their "
+            "lassos are followed state by state, and fairness names instances, which a "
+            "permutation moves), so every state is explored")
     return result
 
 

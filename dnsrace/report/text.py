@@ -199,6 +199,9 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
         out.append("  constants: " + ", ".join(
             f"{k}={v}" + (" (symbolic)" if k in r.symbolic else "")
             for k, v in r.constants.items()))
+    if r.stats.symmetry:
+        out.append(f"  symmetry: states are orbits of {', '.join(r.stats.symmetry)} "
+                   "(--symmetry off counts every state)")
     if r.symbolic:
         assumes = [a for a in r.symbolic.values() if a]
         out.append(f"  proofs hold for every {', '.join(r.symbolic)}"
