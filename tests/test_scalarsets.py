@@ -323,3 +323,24 @@ def test_the_ir_listing_shows_where_the_identities_live():
            "  identity 2: stage[2], Enactor[2].pc, Enactor[2].k\n" \
            "  holding an identity: last\n" \
            "  sets of identities: holders\n" in result.stdout
+
+
+def test_nested_minuses_and_ranges_are_typed_once_each(tmp_path, monkeypatch):
+    """The scalarset rule on `-` and `..` must not type an operand twice: 30 nested minuses
+    took 2^30 steps (found by the fuzzer)."""
+    from dnsrace.frontend import checker
+
+    calls = 0
+    real = checker.Checker._expr
+
+    def counted(self, e, scope):
+        nonlocal calls
+        calls += 1
+        return real(self, e, scope)
+
+    monkeypatch.setattr(checker.Checker, "_expr", counted)
+    spec = tmp_path / "minus.yaml"
+    deep = "-" * 40 + "len(group) <= 3 and 0 in " + "-" * 20 + "0.." + "-" * 20 + "0"
+    spec.write_text(BASE.replace("GUARD", deep).replace("EFFECT", "seen[n] = 1"))
+    load_model(spec)
+    assert calls < 400

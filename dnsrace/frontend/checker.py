@@ -113,7 +113,10 @@ class Checker:
 
     def expect(self, e: S.Expr, scope: Scope, want: str, what: str) -> Type:
         """Type `e` and require a kind ('int', 'bool', 'symbol', 'set', 'seq')."""
-        t = self.expr(e, scope)
+        return self.require(self.expr(e, scope), e, want, what)
+
+    def require(self, t: Type, e: S.Expr, want: str, what: str) -> Type:
+        """Require a kind of `e`, already typed `t` (see `expect`)."""
         if isinstance(t, AnyT):
             return t
         ok = {"int": IntT, "bool": BoolT, "symbol": SymT, "set": SetT, "seq": SeqT}[want]
@@ -263,8 +266,9 @@ class Checker:
             case S.SeqLit(elems=es):
                 return SeqT(self._common(es, scope, "sequence elements"))
             case S.Unary(op="-", operand=o):
-                if not self.no_scalarset_arith(e, scope, "unary '-'"):
-                    self.expect(o, scope, "int", "the operand of unary '-'")
+                t = self.expr(o, scope)   # typed once: nested minuses stay linear
+                if not self.no_scalarset_arith([(o, t)], "unary '-'"):
+                    self.require(t, o, "int", "the operand of unary '-'")
                 return INT
             case S.Unary(op="not", operand=o):
                 self.expect(o, scope, "bool", "the operand of `not`")
@@ -352,11 +356,12 @@ class Checker:
 
     def binop(self, e: S.BinOp, scope: Scope) -> Type:
         op = e.op
-        if op == ".." and self.no_scalarset_arith(e, scope, "`..`"):
-            return ANY
         if op == "..":
-            self.expect(e.left, scope, "int", "the low end of a range")
-            self.expect(e.right, scope, "int", "the high end of a range")
+            tl, tr = self.expr(e.left, scope), self.expr(e.right, scope)
+            if self.no_scalarset_arith([(e.left, tl), (e.right, tr)], "`..`"):
+                return ANY
+            self.require(tl, e.left, "int", "the low end of a range")
+            self.require(tr, e.right, "int", "the high end of a range")
             return SetT(INT)
         tl = self.expr(e.left, scope)
         tr = self.expr(e.right, scope)
@@ -386,10 +391,10 @@ class Checker:
                              f"{_a(describe(tb))}", bad, _arith_hint(op, tb))
         return INT
 
-    def no_scalarset_arith(self, e: S.Expr, scope: Scope, what: str) -> bool:
-        """Report the first operand of `e` (a `..` or a unary '-') that is a scalarset value."""
-        for x in (e.left, e.right) if isinstance(e, S.BinOp) else (e.operand,):
-            t = self.expr(x, scope)
+    def no_scalarset_arith(self, typed: list, what: str) -> bool:
+        """Report the first operand (an (expression, type) pair of a `..` or a unary '-')
+        that is a scalarset value."""
+        for x, t in typed:
             if isinstance(t, ScalarsetT):
                 self._err("DR332", f"{what} needs integers, and this is a value of scalarset "
                           f"{t.name}", x, SCALARSET_HINT)

@@ -1,6 +1,6 @@
 """The seeds every family draws from: spec texts and trace files.
 
-Specs: the shipped ones (specs/), tests/models, tests/contract, tests/broken (with the
+Specs: the shipped ones (specs/), tests/models, tests/contract, tests/scalarsets, tests/broken (with the
 command-line arguments a `.args` file gives), and valid random specs drawn with the hypothesis
 strategy of tests/reference/specgen.py.  Traces: the files `dnsrace check --trace-dir` writes
 for those specs, each kept with the text of its spec.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC_FOLDERS = ("specs", "tests/models", "tests/contract", "tests/broken")
+SPEC_FOLDERS = ("specs", "tests/models", "tests/contract", "tests/scalarsets", "tests/broken")
 
 
 @dataclass(frozen=True)
