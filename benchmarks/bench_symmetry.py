@@ -62,7 +62,7 @@ PINNED = {
 COLUMNS = ("reduced", "unreduced", "spin")
 
 sys.path.insert(0, str(HERE))   # benchmarks/: the script's own folder
-from bench_explicit import _peak_rss_kib, _rss_now_kib, machine  # noqa: E402
+from bench_explicit import _peak_rss_kib, _rss_now_kib, machine
 
 # ---------------------------------------------------------------- one measurement (subprocess)
 
@@ -249,6 +249,10 @@ def growth(runs: dict, sizes: list[int]) -> None:
     print()
 
 
+def first_unfinished(runs: dict, column: str) -> int:
+    return min(n for (c, n), rs in runs.items() if c == column and not rs[0]["complete"])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per column and size (default 3)")
@@ -311,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     growth(runs, sizes)
     if stopped:
         print("did not finish within the limit: " + "; ".join(
-            f"{c} at ENACTORS={min(n for (cc, n), rs in runs.items() if cc == c and not rs[0]['complete'])}"
-            f" (larger sizes not run)" for c in columns if c in stopped))
+            f"{c} at ENACTORS={first_unfinished(runs, c)} (larger sizes not run)"
+            for c in columns if c in stopped))
     if disagree:
         print("FAIL: the engines disagree:\n  " + "\n  ".join(disagree))
         return 2
