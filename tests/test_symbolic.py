@@ -274,7 +274,7 @@ CAS_HELPER = """\
              all(record[e] >= Enactor.plan[i] for e in 0..Enactor.ep[i]-1))
           and (Enactor.pc[i] == cleanup =>
              all(record[e] >= Enactor.plan[i] for e in 0..ENDPOINTS-1))
-          for i in 0..ENACTORS-1)
+          for i in Enactor)
     about: An Enactor writing or cleaning up never holds a plan newer than what it wrote.
 reachable:"""
 

@@ -297,7 +297,7 @@ def test_the_array_engine_records_the_per_state_engines_graph(tmp_path):
 DNS_TEMPORAL = """temporal:
   healed: "recoverable not any(empty[e] for e in 0..ENDPOINTS-1)"
   settles: "always eventually all(record[e] == PLANS for e in 0..ENDPOINTS-1)"
-  answered: "any(Enactor.pc[i] == write for i in 0..ENACTORS-1) leads_to newest == PLANS"
+  answered: "any(Enactor.pc[i] == write for i in Enactor) leads_to newest == PLANS"
   cleans: "eventually always deleted != {}"
   fresh: "newest < PLANS leads_to newest == PLANS"
 fairness:

@@ -1,7 +1,7 @@
 /* Twin of benchmarks/models/dns_race.yaml (the DNS race of specs/dynamodb_dns_race.yaml at
- * 3 Enactors, 5 plans, 3 endpoints), for benchmarks/bench_array.py.  Build with
- * `spin -a dns_race.pml` (ENACTORS=3, PLANS=5, ENDPOINTS=3, KEEP=2, the model's defaults) or
- * e.g. `spin -DPLANS=6 -DENDPOINTS=4 -a dns_race.pml` (ENACTORS 1..4, PLANS 1..8), then
+ * 3 Enactors, 5 plans, 3 endpoints), for benchmarks/bench_array.py and bench_symmetry.py.
+ * Build with `spin -a dns_race.pml` (ENACTORS=3, PLANS=5, ENDPOINTS=3, KEEP=2, the model's
+ * defaults) or e.g. `spin -DPLANS=6 -DENDPOINTS=4 -a dns_race.pml` (ENACTORS 1..6, PLANS 1..8), then
  * `gcc -O2 -DNOREDUCE -DSAFETY -o pan pan.c && ./pan -w22`.
  *
  * Built like the twins in tests/models/promela/ (see tests/models/README.md): the whole
@@ -89,6 +89,12 @@ end:
 #endif
 #if ENACTORS >= 4
   ENACTOR(3)
+#endif
+#if ENACTORS >= 5
+  ENACTOR(4)
+#endif
+#if ENACTORS >= 6
+  ENACTOR(5)
 #endif
   od
 }
