@@ -100,10 +100,9 @@ def run_engine(engine: "Engine", model: Model, ts: TransitionSystem, cs: Compile
     result.spec_map = spec_map(model, ts)
     if engine.name not in ("bmc", "kind", "pdr") and limits.symmetry and ts.temporal \
             and any(s.size >= 2 for s in ts.scalarsets):
-        result.warnings.append(
-            "symmetry reduction is off for this spec: it has temporal properties (their "
-            "lassos are followed state by state, and fairness names instances, which a "
-            "permutation moves), so every state is explored")
+        # their lassos are followed state by state, and fairness names instances, which a
+        # renaming of the identities moves (docs/SEMANTICS.md, "Symmetry reduction")
+        result.stats.symmetry_off = "the spec has temporal properties"
     return result
 
 

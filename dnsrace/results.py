@@ -154,12 +154,16 @@ class Stats:
     seconds: float = 0.0
     queue: int = 0
     symmetry: list[str] | None = None  # the scalarsets a reduced search reduced
+    # why a spec with scalarsets was explored whole although reduction was on
+    symmetry_off: str | None = None
 
     def to_json(self) -> dict:
         out = {"states": self.states, "transitions": self.transitions, "depth": self.depth,
                "seconds": round(self.seconds, 3)}
         if self.symmetry:
             out["symmetry"] = list(self.symmetry)
+        if self.symmetry_off:
+            out["symmetry_off"] = self.symmetry_off
         return out
 
 

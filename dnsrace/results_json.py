@@ -221,7 +221,8 @@ def _dict_of(x, where: str, item) -> dict:
 
 
 def _stats(x, seconds, queue) -> Stats:
-    s = _obj(x, "result.stats", ("states", "transitions", "depth", "seconds"), ("symmetry",))
+    s = _obj(x, "result.stats", ("states", "transitions", "depth", "seconds"),
+             ("symmetry", "symmetry_off"))
     written = s["seconds"]
     for v, where in ((written, "result.stats.seconds"), (seconds, "report.seconds")):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
@@ -233,7 +234,9 @@ def _stats(x, seconds, queue) -> Stats:
                  _int(s["transitions"], "result.stats.transitions"),
                  _int(s["depth"], "result.stats.depth"), seconds,
                  _int(queue, "report.queue"),
-                 _strs(s["symmetry"], "result.stats.symmetry") if "symmetry" in s else None)
+                 _strs(s["symmetry"], "result.stats.symmetry") if "symmetry" in s else None,
+                 _str(s["symmetry_off"], "result.stats.symmetry_off")
+                 if "symmetry_off" in s else None)
 
 
 def _coverage(x) -> list[Coverage]:

@@ -202,6 +202,8 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
     if r.stats.symmetry:
         out.append(f"  symmetry: states are orbits of {', '.join(r.stats.symmetry)} "
                    "(--symmetry off counts every state)")
+    elif r.stats.symmetry_off:
+        out.append(f"  symmetry: off, every state explored: {r.stats.symmetry_off}")
     if r.symbolic:
         assumes = [a for a in r.symbolic.values() if a]
         out.append(f"  proofs hold for every {', '.join(r.symbolic)}"
