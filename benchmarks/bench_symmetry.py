@@ -52,6 +52,8 @@ ROOT = HERE.parent
 SPEC = HERE / "models" / "dns_race_scalarset.yaml"
 TWIN = HERE / "models" / "dns_race.pml"
 SPIN_MEMLIM_MB = 8192
+DEFAULT_SIZE = {"PLANS": 5, "ENDPOINTS": 3}
+SIZE = dict(DEFAULT_SIZE)   # --plans, --endpoints: the model's other constants
 
 # ENACTORS -> (states, transitions) of dns_race.yaml, unreduced (dnsrace and SPIN agree)
 PINNED = {
@@ -62,7 +64,13 @@ PINNED = {
 COLUMNS = ("reduced", "unreduced", "spin")
 
 sys.path.insert(0, str(HERE))   # benchmarks/: the script's own folder
-from bench_explicit import _peak_rss_kib, _rss_now_kib, machine
+from bench_explicit import _peak_rss_kib, _rss_now_kib, machine  # noqa: E402
+
+
+def pinned(enactors: int, default=None):
+    """The pinned unreduced counts, which hold for the default size only."""
+    return PINNED.get(enactors, default) if SIZE == DEFAULT_SIZE else default
+
 
 # ---------------------------------------------------------------- one measurement (subprocess)
 
@@ -72,7 +80,7 @@ def measure(column: str, enactors: int, time_limit: float) -> dict:
     from dnsrace.api import compile_spec, engine_and_device, run_engine
     from dnsrace.engines.limits import Limits
 
-    consts = {"ENACTORS": enactors}
+    consts = {"ENACTORS": enactors, **SIZE}
     compile_spec(SPEC, consts)   # warm up: imports, grammar, code generators
     engine, xp = engine_and_device("auto", "cpu")
     limits = Limits(time_limit=time_limit, symmetry=(column == "reduced"))
@@ -93,7 +101,8 @@ def measure(column: str, enactors: int, time_limit: float) -> dict:
 
 def run_fresh(column: str, enactors: int, time_limit: float) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", column,
-           str(enactors), str(time_limit)]
+           str(enactors), str(time_limit), "--plans", str(SIZE["PLANS"]), "--endpoints",
+           str(SIZE["ENDPOINTS"])]
     proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
@@ -121,8 +130,9 @@ class Spin:
             return self.built[enactors]
         d = Path(self.workdir) / f"e{enactors}"
         d.mkdir()
-        subprocess.run(["spin", f"-DENACTORS={enactors}", "-a", str(TWIN)], cwd=d, check=True,
-                       capture_output=True, text=True)
+        subprocess.run(["spin", f"-DENACTORS={enactors}", f"-DPLANS={SIZE['PLANS']}",
+                        f"-DENDPOINTS={SIZE['ENDPOINTS']}", "-a", str(TWIN)], cwd=d,
+                       check=True, capture_output=True, text=True)
         subprocess.run(["gcc", "-O2", "-DNOREDUCE", "-DSAFETY", f"-DMEMLIM={SPIN_MEMLIM_MB}",
                         "-o", "pan", "pan.c"], cwd=d, check=True, capture_output=True,
                        text=True)
@@ -131,7 +141,7 @@ class Spin:
 
     def run(self, enactors: int, time_limit: float) -> dict:
         d = self.build(enactors)
-        states = PINNED.get(enactors, (2 ** 26, 0))[0]
+        states = pinned(enactors, (2 ** 26, 0))[0]
         w = max(18, math.ceil(math.log2(states)) + 1)
         out_path = Path(d) / "pan.out"
         t0 = time.perf_counter()
@@ -176,11 +186,11 @@ def check_agreement(runs: dict) -> list[str]:
         r = rs[0]
         if not r["complete"]:
             continue
-        pinned = PINNED.get(n)
-        if column in ("unreduced", "spin") and pinned and \
-                (r["states"], r["transitions"]) != pinned:
+        want = pinned(n)
+        if column in ("unreduced", "spin") and want and \
+                (r["states"], r["transitions"]) != want:
             bad.append(f"ENACTORS={n}: {column} counts {r['states']:,} states, "
-                       f"{r['transitions']:,} transitions; pinned {pinned[0]:,}, {pinned[1]:,}")
+                       f"{r['transitions']:,} transitions; pinned {want[0]:,}, {want[1]:,}")
         if column == "reduced" and r["symmetry"] != ["Enactor"]:
             bad.append(f"ENACTORS={n}: the reduced search did not reduce ({r['symmetry']})")
         if column == "unreduced" and ("spin", n) in runs and runs[("spin", n)][0]["complete"] \
@@ -263,8 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-enactors", type=int, default=6, help="largest ENACTORS (default 6)")
     ap.add_argument("--quick", action="store_true", help="smoke run: ENACTORS 2..3, one run")
     ap.add_argument("--no-spin", action="store_true", help="leave SPIN out")
+    ap.add_argument("--plans", type=int, default=DEFAULT_SIZE["PLANS"],
+                    help="the model's PLANS (default 5; 4 is the incident spec's)")
+    ap.add_argument("--endpoints", type=int, default=DEFAULT_SIZE["ENDPOINTS"],
+                    help="the model's ENDPOINTS (default 3; 2 is the incident spec's)")
     ap.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    SIZE.update(PLANS=args.plans, ENDPOINTS=args.endpoints)
     if args.measure:
         column, n, limit = args.measure
         print(json.dumps(measure(column, int(n), float(limit))))
@@ -276,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     spin_missing = "left out (--no-spin)" if args.no_spin else Spin.available()
     columns = ["reduced", "unreduced"] + (["spin"] if spin_missing is None else [])
 
-    print(f"symmetry reduction on the DNS race ({SPEC.relative_to(ROOT)})")
+    print(f"symmetry reduction on the DNS race ({SPEC.relative_to(ROOT)}, PLANS={args.plans}, "
+          f"ENDPOINTS={args.endpoints})")
     print(machine())
     if spin_missing:
         print(f"spin: {spin_missing}")
