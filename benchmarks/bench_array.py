@@ -45,7 +45,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,7 +66,7 @@ SIZES = {
 SMALLEST = "E3 P5 EP3"
 
 sys.path.insert(0, str(HERE))   # bench_explicit.py: the script's own folder
-from common import summarize  # noqa: E402  (benchmarks/common.py)
+from common import SpinBuilds, summarize  # noqa: E402  (benchmarks/common.py)
 from bench_explicit import _peak_rss_kib, _rss_now_kib, machine
 
 # ---------------------------------------------------------------- one measurement (subprocess)
@@ -129,34 +128,14 @@ def run_fresh(engine: str, label: str) -> dict:
 
 # ---------------------------------------------------------------- SPIN
 
-class Spin:
+class Spin(SpinBuilds):
     """The Promela twin, compiled once per size in a scratch directory."""
 
     def __init__(self, workdir: str):
-        self.workdir = workdir
-        self.built: dict[str, str] = {}
-
-    @staticmethod
-    def available() -> str | None:
-        missing = [t for t in ("spin", "gcc") if shutil.which(t) is None]
-        return None if not missing else f"{' and '.join(missing)} not found " \
-                                         "(apt-get install -y spin gcc)"
-
-    def build(self, label: str) -> str:
-        if label in self.built:
-            return self.built[label]
-        d = Path(self.workdir) / re.sub(r"\W+", "_", label)
-        d.mkdir()
-        defines = [f"-D{k}={v}" for k, v in SIZES[label][0].items()]
-        subprocess.run(["spin", *defines, "-a", str(TWIN)], cwd=d, check=True,
-                       capture_output=True, text=True)
-        subprocess.run(["gcc", "-O2", "-DNOREDUCE", "-DSAFETY", "-o", "pan", "pan.c"], cwd=d,
-                       check=True, capture_output=True, text=True)
-        self.built[label] = str(d)
-        return str(d)
+        super().__init__(workdir, TWIN)
 
     def run(self, label: str) -> dict:
-        d = self.build(label)
+        d = self.build(label, SIZES[label][0])
         states = SIZES[label][1][0]
         w = max(18, math.ceil(math.log2(states)) + 1)
         t0 = time.perf_counter()

@@ -38,7 +38,6 @@ import json
 import math
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
@@ -65,6 +64,7 @@ COLUMNS = ("reduced", "unreduced", "spin")
 
 sys.path.insert(0, str(HERE))   # benchmarks/: the script's own folder
 from bench_explicit import _peak_rss_kib, _rss_now_kib, machine  # noqa: E402
+from common import SpinBuilds  # noqa: E402
 
 
 def pinned(enactors: int, default=None):
@@ -112,35 +112,15 @@ def run_fresh(column: str, enactors: int, time_limit: float) -> dict:
 
 # ---------------------------------------------------------------- SPIN
 
-class Spin:
+class Spin(SpinBuilds):
     """The Promela twin, compiled once per size in a scratch directory."""
 
     def __init__(self, workdir: str):
-        self.workdir = workdir
-        self.built: dict[int, str] = {}
-
-    @staticmethod
-    def available() -> str | None:
-        missing = [t for t in ("spin", "gcc") if shutil.which(t) is None]
-        return None if not missing else f"{' and '.join(missing)} not found " \
-                                         "(apt-get install -y spin gcc)"
-
-    def build(self, enactors: int) -> str:
-        if enactors in self.built:
-            return self.built[enactors]
-        d = Path(self.workdir) / f"e{enactors}"
-        d.mkdir()
-        subprocess.run(["spin", f"-DENACTORS={enactors}", f"-DPLANS={SIZE['PLANS']}",
-                        f"-DENDPOINTS={SIZE['ENDPOINTS']}", "-a", str(TWIN)], cwd=d,
-                       check=True, capture_output=True, text=True)
-        subprocess.run(["gcc", "-O2", "-DNOREDUCE", "-DSAFETY", f"-DMEMLIM={SPIN_MEMLIM_MB}",
-                        "-o", "pan", "pan.c"], cwd=d, check=True, capture_output=True,
-                       text=True)
-        self.built[enactors] = str(d)
-        return str(d)
+        super().__init__(workdir, TWIN, (f"-DMEMLIM={SPIN_MEMLIM_MB}",))
 
     def run(self, enactors: int, time_limit: float) -> dict:
-        d = self.build(enactors)
+        d = self.build(f"e{enactors}", {"ENACTORS": enactors, "PLANS": SIZE["PLANS"],
+                                        "ENDPOINTS": SIZE["ENDPOINTS"]})
         states = pinned(enactors, (2 ** 26, 0))[0]
         w = max(18, math.ceil(math.log2(states)) + 1)
         out_path = Path(d) / "pan.out"
