@@ -43,6 +43,7 @@ def install() -> None:
     if _installed:
         return
     _installed.append(True)
+    sys.unraisablehook = _unraisable_hook(sys.unraisablehook)
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
     signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
@@ -65,10 +66,26 @@ def _handle(signum, frame) -> None:
         # An exception raised in a finalizer (a Z3 object's __del__) is printed and lost, and
         # the watcher's Z3 interrupt may have come before the next Z3 call: deliver the
         # signal again in a moment, from outside the finalizer.
-        _redelivering.append(True)
-        threading.Timer(0.02, _thread.interrupt_main, (signum,)).start()
+        _redeliver(signum)
         return
     raise KeyboardInterrupt
+
+
+def _unraisable_hook(previous):
+    """The interrupt raised where Python can only print an exception and drop it (a weakref
+    callback while a module loads, a finalizer): delivered again from outside, never printed
+    as a traceback."""
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and _received:
+            _redeliver(_received[0])
+            return
+        previous(unraisable)
+    return hook
+
+
+def _redeliver(signum: int) -> None:
+    _redelivering.append(True)
+    threading.Timer(0.02, _thread.interrupt_main, (signum,)).start()
 
 
 def _in_finalizer(frame) -> bool:

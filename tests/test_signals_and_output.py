@@ -186,6 +186,39 @@ def test_a_signal_that_lands_in_a_finalizer_is_delivered_after_it():
     assert "Exception ignored" not in proc.stderr
 
 
+WEAKREF_CALLBACK = """
+import os, signal, sys, time, weakref
+from dnsrace import interrupts
+interrupts.install()
+
+class Lock:
+    pass
+
+def callback(ref):              # as importlib's module locks: an exception here is dropped
+    os.kill(os.getpid(), signal.SIGTERM)
+    sum(range(1000))
+
+try:
+    lock = Lock()
+    ref = weakref.ref(lock, callback)
+    del lock
+    time.sleep(5)
+    print("lost")
+except KeyboardInterrupt:
+    print("delivered")
+"""
+
+
+def test_a_signal_that_lands_in_a_weakref_callback_is_delivered_after_it():
+    """A SIGTERM 0.6 s into start-up landed in importlib's module-lock callback: Python
+    printed "Exception ignored" with dnsrace's handler in the traceback."""
+    proc = subprocess.run([sys.executable, "-c", WEAKREF_CALLBACK], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          timeout=60)
+    assert proc.stdout.strip() == "delivered", proc.stderr
+    assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize("signame,status", [("SIGINT", 130), ("SIGTERM", 143)])
 def test_a_signal_at_any_moment_of_starting_up_gives_its_status(signame, status):
     """Swept over dnsrace's start-up (imports of numpy, z3, lark: a KeyboardInterrupt
