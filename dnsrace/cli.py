@@ -6,6 +6,7 @@ and for the output itself, 141 its reader closed it (broken pipe), 74 it could n
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import math
 import os
@@ -308,7 +309,9 @@ def check_one(path, overrides, chosen, xp, limits, quiet, cache):
         return SpecFailure(path, [], "time-limit")
     except SpecError as exc:   # the spec, or what an engine cannot take
         return SpecFailure(path, exc.diagnostics)
-    except KeyboardInterrupt:
+    except interrupts.SIGNAL_ERRORS as exc:
+        if not interrupts.signalled(exc):
+            raise
         echo(f"dnsrace: {path}: {interrupts.signal_name()} while {phase}; nothing of it "
              "was checked", err=True)
         return None
@@ -582,6 +585,11 @@ def run() -> None:
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (KeyboardInterrupt, click.Abort):
+        echo_safely(f"dnsrace: {interrupts.signal_name()}; stopped")
+        status = interrupts.exit_status()
+    except ctypes.ArgumentError as exc:   # a signal inside a C call's arguments (Z3)
+        if not interrupts.signalled(exc):
+            raise
         echo_safely(f"dnsrace: {interrupts.signal_name()}; stopped")
         status = interrupts.exit_status()
     except click.UsageError as exc:   # a bad option or argument: a diagnostic like the others

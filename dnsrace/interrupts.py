@@ -13,6 +13,7 @@ A second signal while the first is being handled ends the process at once.
 from __future__ import annotations
 
 import _thread
+import ctypes
 import os
 import signal
 import sys
@@ -129,6 +130,18 @@ def _watch(read_fd: int) -> None:
 def on_signal(cancel: Callable[[], None]) -> None:
     """Call `cancel` (from another thread) when a signal arrives: for C code that blocks."""
     _cancellers.append(cancel)
+
+
+# A signal raised while ctypes converts the arguments of a C call (Z3's API) reaches the
+# caller as a ctypes.ArgumentError that wraps the KeyboardInterrupt: catch both, then
+# `signalled(exc)` tells a signal from a real argument error (which is re-raised).
+SIGNAL_ERRORS = (KeyboardInterrupt, ctypes.ArgumentError)
+
+
+def signalled(exc: BaseException) -> bool:
+    """Whether `exc` (one of SIGNAL_ERRORS) is an interrupt."""
+    return isinstance(exc, KeyboardInterrupt) or \
+        (bool(_received) and "KeyboardInterrupt" in str(exc))
 
 
 def received() -> bool:

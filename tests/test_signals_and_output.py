@@ -240,3 +240,31 @@ def test_a_signal_at_any_moment_of_starting_up_gives_its_status(signame, status)
         assert proc.returncode in (status, -getattr(signal, signame), 0), (delay, err)
         seen.add(proc.returncode)
     assert status in seen
+
+
+def test_a_signal_inside_a_z3_calls_arguments_is_an_interrupt_not_a_traceback(monkeypatch):
+    """ctypes wraps a KeyboardInterrupt raised while it converts a C call's arguments in a
+    ctypes.ArgumentError ("argument 3: KeyboardInterrupt"): the fuzzer's SIGINT 1.7 s into
+    `--engine pdr` got one out of BMC's encoding as a traceback."""
+    import ctypes
+    import signal
+
+    from dnsrace import interrupts
+    from dnsrace.api import check
+    from dnsrace.symbolic import encode
+
+    def interrupted_call(self, *args, **kw):
+        monkeypatch.setattr(interrupts, "_received", [signal.SIGINT])
+        raise ctypes.ArgumentError("argument 3: <class 'KeyboardInterrupt'>: ")
+
+    monkeypatch.setattr(encode.Encoding, "ranges", interrupted_call)
+    for engine in ("bmc", "kind", "pdr"):
+        result = check(ROOT / "specs" / "lease_handoff.yaml", engine=engine, max_depth=5)
+        assert result.stopped == "interrupted", engine
+    def wrong_argument(self, *args, **kw):
+        raise ctypes.ArgumentError("argument 3: <class 'TypeError'>: wrong type")
+
+    monkeypatch.setattr(interrupts, "_received", [])   # not a signal: a real error
+    monkeypatch.setattr(encode.Encoding, "ranges", wrong_argument)
+    with pytest.raises(ctypes.ArgumentError):
+        check(ROOT / "specs" / "lease_handoff.yaml", engine="bmc", max_depth=5)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import z3
 
+from .. import interrupts
 from ..backends.python_codegen import CompiledSystem, compile_system
 from ..engines.bfs import build_trace
 from ..frontend.model import Model
@@ -227,7 +228,9 @@ def check_kind(model: Model, max_k: int = 20, time_limit: float | None = None,
     except SolverUnknown as exc:
         stopped = "time-limit" if exc.timed_out else "solver-unknown"
         reason = exc.reason
-    except KeyboardInterrupt:
+    except interrupts.SIGNAL_ERRORS as exc:
+        if not interrupts.signalled(exc):
+            raise
         stopped, reason = "interrupted", "interrupted"
     depth = max(bmc.depth, 0)
 

@@ -29,6 +29,7 @@ import time
 
 import z3
 
+from .. import interrupts
 from ..backends.python_codegen import CompiledSystem, compile_system
 from ..frontend.model import Model
 from ..frontend.types import BoolT, IntT, SymT
@@ -430,7 +431,9 @@ def check_pdr(model: Model, time_limit: float | None = None,
         until = None if deadline is None else t0 + PREPASS_SHARE * time_limit
         try:
             run_bmc(set(kinds), prepass_depth, until)
-        except KeyboardInterrupt:
+        except interrupts.SIGNAL_ERRORS as exc:
+            if not interrupts.signalled(exc):
+                raise
             stopped = "interrupted"
 
     # 2. Spacer
@@ -486,7 +489,9 @@ def check_pdr(model: Model, time_limit: float | None = None,
                     verdicts[name] = parametric.prove(enc, parts, name, ms, deadline=deadline)
                 else:
                     verdicts[name] = _prove(enc, parts, name, ms, use_qgen)
-            except KeyboardInterrupt:
+            except interrupts.SIGNAL_ERRORS as exc:
+                if not interrupts.signalled(exc):
+                    raise
                 verdicts[name] = _Verdict("unknown", reason="interrupted")
                 stopped = "interrupted"
                 break
@@ -497,7 +502,9 @@ def check_pdr(model: Model, time_limit: float | None = None,
     if bad and stopped != "interrupted":
         try:
             trace_reason = run_bmc(bad, MAX_TRACE_DEPTH, deadline)
-        except KeyboardInterrupt:
+        except interrupts.SIGNAL_ERRORS as exc:
+            if not interrupts.signalled(exc):
+                raise
             stopped, trace_reason = "interrupted", "interrupted"
 
     for_every = at_values = ""
