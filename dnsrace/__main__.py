@@ -12,10 +12,21 @@ def main() -> None:
     interrupts.install()
     try:
         from .cli import run
+    except Exception:
+        # Python may wrap the KeyboardInterrupt of a signal that lands while a module is
+        # being imported (a RuntimeError from a class body's __set_name__, for one): once a
+        # signal has arrived, whatever stopped the import is that signal.
+        if not interrupts.received():
+            raise
+        _stopped_while_starting(interrupts)
     except KeyboardInterrupt:
-        sys.stderr.write(f"dnsrace: {interrupts.signal_name()} while starting\n")
-        interrupts.exit_now(interrupts.exit_status())
+        _stopped_while_starting(interrupts)
     run()
+
+
+def _stopped_while_starting(interrupts) -> None:
+    sys.stderr.write(f"dnsrace: {interrupts.signal_name()} while starting\n")
+    interrupts.exit_now(interrupts.exit_status())
 
 
 if __name__ == "__main__":

@@ -587,11 +587,6 @@ def run() -> None:
     except (KeyboardInterrupt, click.Abort):
         echo_safely(f"dnsrace: {interrupts.signal_name()}; stopped")
         status = interrupts.exit_status()
-    except ctypes.ArgumentError as exc:   # a signal inside a C call's arguments (Z3)
-        if not interrupts.signalled(exc):
-            raise
-        echo_safely(f"dnsrace: {interrupts.signal_name()}; stopped")
-        status = interrupts.exit_status()
     except click.UsageError as exc:   # a bad option or argument: a diagnostic like the others
         command = exc.ctx.command_path if exc.ctx is not None else "dnsrace"
         try:
@@ -610,6 +605,14 @@ def run() -> None:
         status = fail_output(exc)
     except OSError as exc:   # click's own writes (--help, usage errors)
         status = fail_output(output_error(exc, "the output"))
+    except Exception:
+        # a signal that Python wrapped on its way (ctypes converting a Z3 call's arguments,
+        # a class body's __set_name__ while a module loads): once a signal has arrived,
+        # whatever stopped the run is that signal
+        if not interrupts.received():
+            raise
+        echo_safely(f"dnsrace: {interrupts.signal_name()}; stopped")
+        status = interrupts.exit_status()
     status = finish(status)
     if interrupts.received():
         interrupts.exit_now(status)

@@ -268,3 +268,25 @@ def test_a_signal_inside_a_z3_calls_arguments_is_an_interrupt_not_a_traceback(mo
     monkeypatch.setattr(encode.Encoding, "ranges", wrong_argument)
     with pytest.raises(ctypes.ArgumentError):
         check(ROOT / "specs" / "lease_handoff.yaml", engine="bmc", max_depth=5)
+
+
+WRAPPED_AT_START = """
+import signal, sys
+from dnsrace import interrupts
+interrupts.install()
+interrupts._received.append(signal.SIGTERM)      # a signal has arrived...
+interrupts.install = lambda: None
+sys.modules["dnsrace.cli"] = None                # ...and the import it cut fails otherwise
+from dnsrace.__main__ import main
+main()
+"""
+
+
+def test_a_signal_that_python_wraps_while_starting_ends_with_its_status():
+    """A SIGTERM 0.14 s into start-up landed in a dataclass's __set_name__, which Python
+    wraps in a RuntimeError: it printed a traceback (the fuzzer's interrupt family)."""
+    proc = subprocess.run([sys.executable, "-c", WRAPPED_AT_START], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          timeout=60)
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr == "dnsrace: SIGTERM while starting\n"
