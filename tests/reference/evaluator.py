@@ -362,6 +362,18 @@ class Evaluator:
             var = next(v for v in ctx.proc.locals if v.name == ref.name)
             current = ctx.st.loc[(ctx.proc.name, ref.name)][ctx.inst]
         indices = [self.ev(x, ctx) for x in s.indices]
+        new = self.updated(current, indices, s, ctx)
+        if not contains(var.type, new):
+            shown = json.dumps(self.to_json(var.type, new))
+            raise Fail("type", f"{s.target.id} = {shown} is outside its type {var.type}")
+        new = conform(var.type, new)
+        if ref.kind == "var":
+            ctx.st.g[ref.name] = new
+        else:
+            ctx.st.loc[(ctx.proc.name, ref.name)][ctx.inst] = new
+
+    def updated(self, current, indices: list, s: S.Assign, ctx: Ctx):
+        """`current` with the element at `indices` set by `s` (`=` or a compound `op=`)."""
         value = self.ev(s.value, ctx)
         if s.op != "=":
             old = current
@@ -371,15 +383,7 @@ class Evaluator:
                 value = {"-=": old - value, "|=": old | value, "&=": old & value}[s.op]
             else:
                 value = old + value if s.op == "+=" else old - value
-        new = self.replace(current, indices, value)
-        if not contains(var.type, new):
-            shown = json.dumps(self.to_json(var.type, new))
-            raise Fail("type", f"{s.target.id} = {shown} is outside its type {var.type}")
-        new = conform(var.type, new)
-        if ref.kind == "var":
-            ctx.st.g[ref.name] = new
-        else:
-            ctx.st.loc[(ctx.proc.name, ref.name)][ctx.inst] = new
+        return self.replace(current, indices, value)
 
     def assign_process(self, s: S.Assign, ctx: Ctx):
         """`P.pc[i] = step` / `P.x[i] = v` in an action: instance i's pc or local."""
@@ -395,16 +399,7 @@ class Evaluator:
         var = next(v for v in proc.locals if v.name == ref.name)
         current = ctx.st.loc[(proc.name, ref.name)][inst]
         indices = [self.ev(x, ctx) for x in s.indices[1:]]
-        value = self.ev(s.value, ctx)
-        if s.op != "=":
-            old = current
-            for i in indices:
-                old = old[self.position(old, i)]
-            if isinstance(old, frozenset):
-                value = {"-=": old - value, "|=": old | value, "&=": old & value}[s.op]
-            else:
-                value = old + value if s.op == "+=" else old - value
-        new = self.replace(current, indices, value)
+        new = self.updated(current, indices, s, ctx)
         if not contains(var.type, new):
             raise Fail("type", f"{s.shown}[{inst}] is outside its type {var.type}")
         ctx.st.loc[(proc.name, ref.name)][inst] = conform(var.type, new)
