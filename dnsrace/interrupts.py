@@ -75,10 +75,12 @@ def _handle(signum, frame) -> None:
 def _unraisable_hook(previous):
     """The interrupt raised where Python can only print an exception and drop it (a weakref
     callback while a module loads, a finalizer): delivered again from outside, never printed
-    as a traceback."""
+    as a traceback.  Once a signal has arrived, any other such exception is its echo (a Z3
+    context whose __init__ the signal cut short fails in its __del__) and is dropped too."""
     def hook(unraisable) -> None:
-        if isinstance(unraisable.exc_value, KeyboardInterrupt) and _received:
-            _redeliver(_received[0])
+        if _received:
+            if isinstance(unraisable.exc_value, KeyboardInterrupt):
+                _redeliver(_received[0])
             return
         previous(unraisable)
     return hook

@@ -290,3 +290,23 @@ def test_a_signal_that_python_wraps_while_starting_ends_with_its_status():
                           timeout=60)
     assert proc.returncode == 143, proc.stderr
     assert proc.stderr == "dnsrace: SIGTERM while starting\n"
+
+
+def test_a_finalizers_error_after_a_signal_is_its_echo_and_not_printed(monkeypatch):
+    # The fuzzer's interrupt family: a SIGINT cut z3.Context.__init__ short, and the half-built
+    # context's __del__ then raised AttributeError ('Context' object has no attribute 'owner'),
+    # which Python printed as "Exception ignored in ..." with a traceback.
+    import signal
+    from types import SimpleNamespace
+
+    from dnsrace import interrupts
+
+    printed = []
+    hook = interrupts._unraisable_hook(printed.append)
+    error = SimpleNamespace(exc_value=AttributeError("'Context' object has no attribute 'owner'"))
+    hook(error)
+    assert printed == [error]                   # without a signal: Python's usual report
+    monkeypatch.setattr(interrupts, "_received", [signal.SIGINT])
+    printed.clear()
+    hook(error)
+    assert printed == []                        # after one: dropped
