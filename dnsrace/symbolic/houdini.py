@@ -65,14 +65,17 @@ def candidates(enc) -> list:
     return out[:MAX_CANDIDATES]
 
 
-def lemmas(enc, init, steps: list, deadline: float | None) -> list | None:
-    """The candidates that hold initially and are preserved by every step in `steps`
-    (formulas over X, Y and free reads); None when time runs out first."""
-    cands = candidates(enc)
+def lemmas(enc, init, steps: list, deadline: float | None,
+           cands: list | None = None) -> list | None:
+    """The largest subset of the candidates (default: `candidates(enc)`) that holds
+    initially and is preserved by every step in `steps` (formulas over X, Y and free
+    reads); None when time runs out first."""
+    if cands is None:
+        cands = candidates(enc)
     if not cands:
         return []
     prime = [(x, y) for x, y in zip(enc.X, enc.Y)]
-    left = lambda: None if deadline is None else max(1, int((deadline - time.monotonic()) * 1000))  # noqa: E731
+    left = lambda: None if deadline is None else max(1, int((deadline - time.monotonic()) * 1000))
     s = z3.Solver()
     s.add(init)
     alive = _filter(s, cands, cands, left)
@@ -102,15 +105,20 @@ def prune(lemmas: list) -> list:
     bound or disequality on s redundant."""
     fixed = set()
     for lem in lemmas:
+        if not z3.is_implies(lem):
+            continue
         at, atom = lem.arg(0), lem.arg(1)
         if z3.is_eq(atom) and z3.is_int_value(atom.arg(1)):
             fixed.add((at.get_id(), atom.arg(0).get_id()))
     out, seen = [], set()
     for lem in lemmas:
-        at, atom = lem.arg(0), lem.arg(1)
         if lem.get_id() in seen:
             continue
         seen.add(lem.get_id())
+        if not z3.is_implies(lem):
+            out.append(lem)
+            continue
+        at, atom = lem.arg(0), lem.arg(1)
         lhs = atom.arg(0).arg(0) if z3.is_not(atom) else atom.arg(0)
         single = z3.is_eq(atom) and z3.is_int_value(atom.arg(1))
         if not single and (at.get_id(), lhs.get_id()) in fixed and \

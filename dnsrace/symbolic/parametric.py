@@ -31,19 +31,16 @@ LO..HI)`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import z3
 
 from ..ir import terms as T
 from ..ir.parametric import ParametricSystem
 from ..ir.terms import Term
+from . import chc, houdini, learn
 from .encode import Intervals, Translator
-from . import houdini
-from .pdr import _interp, first_failing
 
 UNBOUNDED = 1 << 62
-FIRST_TRY_MS = 5000   # Spacer alone first, this long at most
 
 
 class Unsupported(Exception):
@@ -65,7 +62,7 @@ class _Clause(Translator):
     """Terms of one clause: the state's slots, the params, the cells, and the reads of array
     slots at other indices (each a fresh Bool with a premise Inv(x, t, w))."""
 
-    def __init__(self, enc: "ParamEncoding", cur: list, post: list | None, cells: dict,
+    def __init__(self, enc: ParamEncoding, cur: list, post: list | None, cells: dict,
                  positive: bool):
         super().__init__("int", enc.iv, cur, post)
         self.enc = enc
@@ -151,8 +148,9 @@ class ParamEncoding:
                         UNBOUNDED if s.hi is None else s.hi) for s in ts.slots]
         for j in ps.bounds:
             self.bounds[j] = (-UNBOUNDED, UNBOUNDED)
-        self.lemmas: list | None = None   # found once per system (houdini)
-        self.lemmas_helped = False         # Spacer alone failed where they decided
+        self.lemmas: chc.Lemmas | None = None   # found once per system
+        self.sample: learn.Sample | None = None  # reachable states of the spec at its values
+        self.learned: learn.Learned | None = None
 
     def args(self, S: list, cells: dict) -> list:
         out = [S[j] for j in self.scalar] + list(self.P.values())
@@ -194,12 +192,7 @@ class ParamEncoding:
         return out
 
 
-@dataclass
-class Verdict:
-    status: str            # proved | reachable | unknown
-    invariant: object = None
-    reason: str | None = None
-    seconds: float = 0.0
+Verdict = chc.Verdict
 
 
 def _transition(enc: ParamEncoding, c: _Clause, t, drop: list) -> object:
@@ -286,121 +279,101 @@ def bad_terms(ps: ParametricSystem, part) -> list[tuple[Term, object, bool]]:
 
 
 def prove(enc: ParamEncoding, parts: list, name: str, timeout_ms: int | None,
-          options: dict | None = None, deadline: float | None = None) -> Verdict:
-    """PDR for one target.  `timeout_ms` bounds this call's Spacer runs; the lemmas, found
-    once for the whole system, may take until `deadline` (the whole check's)."""
+          options: dict | None = None, deadline: float | None = None,
+          given: list | None = None) -> Verdict:
+    """PDR for one target (see `chc.solve`).  `timeout_ms` bounds this call's Spacer runs;
+    the lemmas, found once for the whole system, may take until `deadline` (the whole
+    check's).  `given`: the user's lemmas, as formulas over the state (proved together with
+    the target: `parts` includes them)."""
     t0 = time.monotonic()
     try:
         bads = [b for p in parts for b in bad_terms(enc.ps, p)]
     except Unsupported as exc:
         return Verdict("unknown", reason=str(exc))
     if not bads:
-        return Verdict("proved", z3.BoolVal(True))
+        return Verdict("proved", z3.BoolVal(True), how="trivial")
+    try:
+        cl, init, steps = clauses(enc, bads, name)
+    except Unsupported as exc:
+        return Verdict("unknown", reason=str(exc), seconds=time.monotonic() - t0)
+    if enc.lemmas is None:
+        enc.lemmas = chc.Lemmas(lambda: _find_lemmas(enc, init, steps, deadline))
+    opts = {"spacer.q3.use_qgen": True, **(options or {})}
+    v = chc.solve(cl, timeout_ms, enc.lemmas, opts, cheap_lemmas=enc.sample is not None,
+                  given=given)
+    v.seconds = time.monotonic() - t0
+    return v
+
+
+def clauses(enc: ParamEncoding, bads: list, name: str):
+    """The target's clauses, with the initial condition and each transition's step (for
+    Houdini) beside them."""
     ps = enc.ps
     sorts = [a.sort() for a in enc.args(enc.X, enc.cx)]
     inv = z3.Function(f"Inv_{name}", *sorts, z3.BoolSort())
     rules = []
     dropped: list[str] = []
-    try:
-        # init
-        c = enc.clause()
-        init = z3.Or(*[z3.And(*[enc.X[j] == c.as_int(st[j]) for j in enc.scalar],
-                              *[enc.cx[k][1] == c.formula(st[k]) for k in ps.arrays])
-                       for st in ps.initial])
-        rules.append((z3.And(c.formula(ps.assume), *enc.ranges(c, enc.X), init),
-                      inv(*enc.args(enc.X, enc.cx))))
-        # steps: one clause for the transitions that read no set at another index, one per
-        # transition that does
-        plain = []
-        steps = []   # each transition on its own, for the lemmas (houdini)
-        for t in ps.ts.transitions:
-            c = enc.clause(post=True)
-            tr = _transition(enc, c, t, dropped)
-            steps.append(z3.And(*enc.ranges(c, enc.X), tr, *_ranges_y(enc, c)))
-            if c.reads:
-                body = [inv(*enc.args(enc.X, enc.cx)),
-                        *enc.reads_premises(inv, c, enc.X, enc.cx), *enc.ranges(c, enc.X), tr]
-                rules.append((z3.And(*body, *_ranges_y(enc, c)), inv(*enc.args(enc.Y, enc.cy))))
-            else:
-                plain.append((c, tr))
-        if plain:
-            c0 = plain[0][0]
-            body = [inv(*enc.args(enc.X, enc.cx)), *enc.ranges(c0, enc.X),
-                    z3.Or(*[tr for _, tr in plain])]
-            rules.append((z3.And(*body, *_ranges_y(enc, c0)), inv(*enc.args(enc.Y, enc.cy))))
-        # queries
-        queries = []
-        for term, pc, on_step in bads:
-            if on_step:
-                queries += _step_queries(enc, inv, term, dropped)
-                continue
-            c = enc.clause(positive=True)
-            f = c.formula(term)
-            body = [inv(*enc.args(enc.X, enc.cx)), *enc.ranges(c, enc.X), f]
-            if pc is not None:
-                body.append(enc.X[pc[0]] == pc[1])
-            body += enc.reads_premises(inv, c, enc.X, enc.cx)
-            queries.append(z3.And(*body))
-    except Unsupported as exc:
-        return Verdict("unknown", reason=str(exc), seconds=time.monotonic() - t0)
+    # init
+    c = enc.clause()
+    init = z3.Or(*[z3.And(*[enc.X[j] == c.as_int(st[j]) for j in enc.scalar],
+                          *[enc.cx[k][1] == c.formula(st[k]) for k in ps.arrays])
+                   for st in ps.initial])
+    rules.append((z3.And(c.formula(ps.assume), *enc.ranges(c, enc.X), init),
+                  inv(*enc.args(enc.X, enc.cx))))
+    # steps: one clause for the transitions that read no set at another index, one per
+    # transition that does
+    plain = []
+    steps = []   # each transition on its own, for the lemmas (houdini)
+    for t in ps.ts.transitions:
+        c = enc.clause(post=True)
+        tr = _transition(enc, c, t, dropped)
+        steps.append(z3.And(*enc.ranges(c, enc.X), tr, *_ranges_y(enc, c)))
+        if c.reads:
+            body = [inv(*enc.args(enc.X, enc.cx)),
+                    *enc.reads_premises(inv, c, enc.X, enc.cx), *enc.ranges(c, enc.X), tr]
+            rules.append((z3.And(*body, *_ranges_y(enc, c)), inv(*enc.args(enc.Y, enc.cy))))
+        else:
+            plain.append((c, tr))
+    if plain:
+        c0 = plain[0][0]
+        body = [inv(*enc.args(enc.X, enc.cx)), *enc.ranges(c0, enc.X),
+                z3.Or(*[tr for _, tr in plain])]
+        rules.append((z3.And(*body, *_ranges_y(enc, c0)), inv(*enc.args(enc.Y, enc.cy))))
+    # queries
+    queries = []
+    for term, pc, on_step in bads:
+        if on_step:
+            queries += _step_queries(enc, inv, term, dropped)
+            continue
+        c = enc.clause(positive=True)
+        f = c.formula(term)
+        body = [inv(*enc.args(enc.X, enc.cx)), *enc.ranges(c, enc.X), f]
+        if pc is not None:
+            body.append(enc.X[pc[0]] == pc[1])
+        body += enc.reads_premises(inv, c, enc.X, enc.cx)
+        queries.append(z3.And(*body))
     allv = list(dict.fromkeys([*enc.X, *enc.Y, *enc.P.values(),
                                *[v for k in ps.arrays for v in (*enc.cx[k], enc.cy[k][1])],
                                *enc.fresh]))
+    return (chc.Clauses(inv, enc.args(enc.X, enc.cx), rules, queries, allv),
+            rules[0][0], steps)
 
-    def spacer(lemmas: list, ms: int | None):
-        """Spacer on the clauses, with the lemmas assumed in every body but the initial."""
-        s = z3.SolverFor("HORN")
-        s.set("engine", "spacer")
-        s.set("spacer.q3.use_qgen", True)
-        for k, v in (options or {}).items():
-            s.set(k, v)
-        if ms is not None:
-            s.set("timeout", max(1, ms))
-        helped = z3.And(*lemmas)
-        for n, (body, head) in enumerate(rules):
-            s.add(z3.ForAll(allv, z3.Implies(body if n == 0 else z3.And(body, helped), head)))
-        for q in queries:
-            s.add(z3.ForAll(allv, z3.Implies(z3.And(q, helped), z3.BoolVal(False))))
-        return s, s.check()
 
-    def left() -> int | None:
-        return None if timeout_ms is None else \
-            max(1, int(timeout_ms - (time.monotonic() - t0) * 1000))
-
-    # First Spacer alone, briefly; then, if it did not decide, with the lemmas Houdini finds
-    # (see `houdini`), for the time left.
-    first = FIRST_TRY_MS if timeout_ms is None else min(FIRST_TRY_MS, timeout_ms // 4)
-    lemmas: list = []
-    if enc.lemmas_helped:   # an earlier property needed them: no time on Spacer alone
-        s, r = None, z3.unknown
-    else:
-        s, r = spacer(lemmas, first)
-    rest = left()
-    if r == z3.unknown and (rest is None or rest > 1):
-        if enc.lemmas is None:   # found once per system; a time-out leaves it to retry
-            enc.lemmas = houdini.lemmas(enc, rules[0][0], steps, deadline)
-        lemmas = enc.lemmas or []
-        if enc.lemmas is not None:
-            s, r = spacer(lemmas, left())
-            enc.lemmas_helped = enc.lemmas_helped or r != z3.unknown
-    if s is None:
-        return Verdict("unknown", reason="timeout", seconds=time.monotonic() - t0)
-    dt = time.monotonic() - t0
-    if r == z3.unsat:
-        return Verdict("reachable", seconds=dt)
-    if r == z3.sat:
-        # Spacer's invariant may assume the lemmas: with those it needs, it is inductive for
-        # the clauses without them, which is what the plain solver checks
-        part = _interp(s.model(), inv, enc.args(enc.X, enc.cx))
-        needed = _needed(enc, inv, part, lemmas, rules, queries, timeout_ms)
-        body = z3.And(*needed, part)
-        problem = _confirm(enc, inv, body, rules, queries, timeout_ms)
-        if problem is not None:
-            return Verdict("unknown", reason=f"Spacer's invariant does not check: {problem}",
-                           seconds=time.monotonic() - t0)
-        return Verdict("proved", body, seconds=time.monotonic() - t0)
-    return Verdict("unknown", reason=str(s.reason_unknown()).splitlines()[0][:120],
-                   seconds=dt)
+def _find_lemmas(enc: ParamEncoding, init, steps: list, deadline: float | None):
+    """The system's lemmas: candidates learned from the small instance when there is one
+    (`learn`), else Houdini's own grammar; the inductive subset (None on a time-out)."""
+    if enc.sample is not None:
+        symbolic = set(enc.ps.bounds)
+        cands = [c.formula(enc.X) for c in
+                 learn.candidates(enc.ts, enc.sample, enc.scalar, symbolic)]
+        t0 = time.monotonic()
+        got = houdini.lemmas(enc, init, steps, deadline, cands)
+        if got is not None:
+            enc.learned = learn.Learned(got, enc.sample.states.shape[0],
+                                        enc.sample.complete, len(cands),
+                                        enc.sample.seconds + time.monotonic() - t0)
+        return got
+    return houdini.lemmas(enc, init, steps, deadline)
 
 
 def _step_queries(enc: ParamEncoding, inv, term: Term, dropped: list) -> list:
@@ -419,60 +392,6 @@ def _step_queries(enc: ParamEncoding, inv, term: Term, dropped: list) -> list:
 
 def _ranges_y(enc: ParamEncoding, c: _Clause) -> list:
     return enc.ranges(c, enc.Y)
-
-
-def _apply(inv, args, body, e):
-    """e with each application Inv(a...) replaced by body[args := a]."""
-    apps = []
-
-    def collect(x):
-        if z3.is_app(x) and x.decl().eq(inv):
-            apps.append(x)
-            return
-        for ch in (x.children() if z3.is_app(x) else []):
-            collect(ch)
-    collect(e)
-    subs = [(app, z3.substitute(body, *zip(args, app.children()))) for app in
-            dict.fromkeys(apps)]
-    return z3.substitute(e, *subs) if subs else e
-
-
-def _confirm(enc, inv, body, rules, queries, timeout_ms) -> str | None:
-    """Every clause holds with Inv := the invariant, by a plain solver: no Spacer trust."""
-    args = enc.args(enc.X, enc.cx)
-    checks = [("a clause", z3.And(_apply(inv, args, body, b),
-                                  z3.Not(_apply(inv, args, body, h)))) for b, h in rules]
-    checks += [("a bad state", _apply(inv, args, body, q)) for q in queries]
-    return first_failing(checks, timeout_ms)
-
-
-def _needed(enc, inv, part, lemmas: list, rules, queries, timeout_ms) -> list:
-    """The lemmas Spacer's invariant `part` needs: grown from the unsat cores of its steps
-    and queries until the chosen lemmas carry themselves (all of them when a check fails)."""
-    if not lemmas:
-        return []
-    args = enc.args(enc.X, enc.cx)
-    track = [z3.Bool(f"lemma{i}") for i in range(len(lemmas))]
-    at_x = z3.And(part, *[z3.Implies(p, lem) for p, lem in zip(track, lemmas)])
-    index = {str(p): i for i, p in enumerate(track)}
-    need: set[int] = set()
-    while True:
-        head = z3.And(part, *[lemmas[i] for i in sorted(need)])
-        new: set[int] = set()
-        for b, h in [*rules[1:], *[(q, None) for q in queries]]:
-            sv = z3.Solver()
-            sv.set("core.minimize", True)
-            if timeout_ms is not None:
-                sv.set("timeout", max(1000, timeout_ms))
-            sv.add(_apply(inv, args, at_x, b))
-            if h is not None:
-                sv.add(z3.Not(_apply(inv, args, head, h)))
-            if sv.check(*track) != z3.unsat:
-                return lemmas
-            new |= {index[str(p)] for p in sv.unsat_core()}
-        if new <= need:
-            return [lemmas[i] for i in sorted(need)]
-        need |= new
 
 
 def invariant_text(enc: ParamEncoding, inv) -> str:

@@ -37,11 +37,11 @@ from ..ir.layout import ScalarRep, rep_slots
 from ..ir.lower import lower
 from ..ir.system import TransitionSystem
 from ..results import CheckResult, PropertyResult, Stats
+from . import chc, houdini, learn
 from .bmc import (
     DEFAULT_SOLVER,
     Bmc,
     SolverUnknown,
-    _short,
     explainer_for,
     properties,
     warnings_for,
@@ -55,6 +55,7 @@ MAX_TRACE_DEPTH = 10_000
 BMC_RESERVE = 0.25   # the share of the time left kept for counterexample traces
 PREPASS_DEPTH = 20   # the first BMC pass: traces of at most this many steps
 PREPASS_SHARE = 0.15  # ... within this share of the time limit
+LEARN_SHARE = 0.15    # the explicit search that invariants are learned from, at most
 
 
 # A property's result from PDR: the inductive invariant Spacer found when it proved the
@@ -62,113 +63,66 @@ PREPASS_SHARE = 0.15  # ... within this share of the time limit
 PdrResult = PropertyResult
 
 
-class _Verdict:
-    def __init__(self, status: str, invariant=None, reason: str | None = None,
-                 seconds: float = 0.0):
-        self.status = status        # proved | reachable | unknown
-        self.invariant = invariant  # z3 expression over the template slots, or None
-        self.reason = reason
-        self.seconds = seconds
+_Verdict = chc.Verdict
 
 
 def _prove(enc: Encoding, parts: list, name: str, timeout_ms: int | None,
-           use_qgen: bool = False) -> _Verdict:
-    """One CHC query for the target made of `parts`."""
+           use_qgen: bool = False, lemmas: chc.Lemmas | None = None,
+           given: list | None = None) -> chc.Verdict:
+    """One CHC query for the target made of `parts` (see `chc.solve`)."""
     t0 = time.monotonic()
+    cl, _, _ = clauses(enc, parts, name)
+    if cl is None:
+        return _Verdict("proved", z3.BoolVal(True), how="trivial")
+    v = chc.solve(cl, timeout_ms, lemmas, {"spacer.q3.use_qgen": True} if use_qgen else None,
+                  given=given)
+    v.seconds = time.monotonic() - t0
+    return v
+
+
+def clauses(enc: Encoding, parts: list, name: str):
+    """The target's clauses over the slots (None when it has no bad event), the initial
+    condition and the step relation (for Houdini)."""
     X, Y, A = enc.X, enc.Y, enc.A
     state_bad = [template(enc, p) for p in parts if not is_step_part(p)]
     step_bad = [template(enc, p) for p in parts if is_step_part(p)]
     sb = z3.simplify(z3.Or(*state_bad)) if state_bad else z3.BoolVal(False)
     tb = z3.simplify(z3.Or(*step_bad)) if step_bad else z3.BoolVal(False)
+    init = z3.And(enc.range_x, enc.initial(StateVars(list(X), [])))
+    rng_y = z3.substitute(enc.range_x, *zip(X, Y)) if X else z3.BoolVal(True)
+    step = z3.And(enc.range_x, rng_y, enc.relation)
     if z3.is_false(sb) and z3.is_false(tb):
-        return _Verdict("proved", z3.BoolVal(True), seconds=time.monotonic() - t0)
+        return None, init, [step]
     sorts = [x.sort() for x in X]
     inv = z3.Function(f"Inv_{name}", *sorts, z3.BoolSort())
-    s = z3.SolverFor("HORN")
-    s.set("engine", "spacer")
-    if use_qgen:
-        s.set("spacer.q3.use_qgen", True)
-    if timeout_ms is not None:
-        s.set("timeout", max(1, timeout_ms))
-    init = enc.initial(StateVars(list(X), []))
-    rng_x = enc.range_x
-    rng_y = z3.substitute(enc.range_x, *zip(X, Y)) if X else z3.BoolVal(True)
-    xy = list(X) + list(Y) + list(A)
-
-    def rule(body, head):
-        # every constant of the rule is a variable of the clause (unused ones are harmless)
-        f = z3.Implies(body, head)
-        return z3.ForAll(xy, f) if xy else f
-
-    s.add(rule(z3.And(rng_x, init), inv(*X)))
-    s.add(rule(z3.And(inv(*X), rng_y, enc.relation), inv(*Y)))
-    bad = []
+    rules = [(init, inv(*X)), (z3.And(inv(*X), step), inv(*Y))]
+    queries = []
     if not z3.is_false(sb):
-        bad.append(z3.And(inv(*X), sb))
+        queries.append(z3.And(inv(*X), enc.range_x, sb))
     if not z3.is_false(tb):
-        bad.append(z3.And(inv(*X), rng_y, enc.relation, tb))
-    for b in bad:
-        s.add(rule(b, z3.BoolVal(False)))
-    r = s.check()
-    dt = time.monotonic() - t0
-    if r == z3.unsat:
-        # the clauses are unsatisfiable: a derivation of false, i.e. a reachable bad state
-        return _Verdict("reachable", seconds=dt)
-    if r == z3.sat:
-        # the clauses are satisfiable: Inv's interpretation is an inductive invariant
-        m = s.model()
-        body = _interp(m, inv, X)
-        problem = _confirm(body, rng_x, init, rng_y, enc, sb, tb, timeout_ms)
-        if problem is not None:
-            return _Verdict("unknown", reason=f"Spacer's invariant does not check: {problem}",
-                            seconds=time.monotonic() - t0)
-        return _Verdict("proved", body, seconds=time.monotonic() - t0)
-    return _Verdict("unknown", reason=_short(s.reason_unknown()), seconds=dt)
+        queries.append(z3.And(inv(*X), step, tb))
+    return chc.Clauses(inv, list(X), rules, queries, list(X) + list(Y) + list(A)), init, [step]
 
 
-def _confirm(inv, rng_x, init, rng_y, enc: Encoding, sb, tb, timeout_ms) -> str | None:
-    """Check Spacer's invariant independently, on quantifier-free queries: it contains the
-    initial states, is closed under the transition relation, and excludes every bad state
-    and step.  None when it does; else what fails."""
-    X, Y = enc.X, enc.Y
-    inv_y = z3.substitute(inv, *zip(X, Y)) if X else inv
-    checks = [("initial states", z3.And(rng_x, init, z3.Not(inv))),
-              ("induction", z3.And(rng_x, inv, rng_y, enc.relation, z3.Not(inv_y))),
-              ("bad states", z3.And(rng_x, inv, sb)),
-              ("bad steps", z3.And(rng_x, inv, rng_y, enc.relation, tb))]
-    return first_failing(checks, timeout_ms)
+def concrete_lemmas(enc: Encoding, ts: TransitionSystem, smp: learn.Sample | None,
+                    deadline: float | None) -> chc.Lemmas | None:
+    """The learned lemmas of a concrete system (Int encoding only), found on first use."""
+    if smp is None or enc.mode != "int":
+        return None
+    holder: dict = {}
 
-
-def first_failing(checks: list, timeout_ms: int | None) -> str | None:
-    """The first (what, formula) a plain solver does not refute: "what: a counterexample"
-    (or Z3's reason); None when every formula is unsatisfiable."""
-    for what, f in checks:
-        if z3.is_false(z3.simplify(f)):
-            continue
-        s = z3.Solver()
-        if timeout_ms is not None:
-            s.set("timeout", max(1000, timeout_ms))
-        s.add(f)
-        r = s.check()
-        if r == z3.sat:
-            return f"{what}: a counterexample"
-        if r != z3.unsat:
-            return f"{what}: {_short(s.reason_unknown())}"
-    return None
-
-
-def _interp(m, inv, X):
-    """Inv's interpretation in the model, over the template slots X."""
-    fi = m[inv]
-    if fi is None:
-        return z3.BoolVal(True)
-    if isinstance(fi, z3.FuncInterp):
-        e = fi.else_value()
-        # the else value is over Var(0..n-1)
-        return z3.substitute_vars(e, *X) if e is not None else z3.BoolVal(True)
-    if z3.is_quantifier(fi) and fi.is_lambda():
-        return z3.substitute_vars(fi.body(), *reversed(list(X)))
-    return fi
+    def find():
+        _, init, steps = clauses(enc, [], "lemmas")
+        cands = [c.formula(enc.X) for c in learn.candidates(ts, smp, list(range(len(enc.X))))]
+        t0 = time.monotonic()
+        got = houdini.lemmas(enc, init, steps, deadline, cands)
+        if got is not None:
+            holder["learned"] = learn.Learned(got, smp.states.shape[0], smp.complete,
+                                              len(cands), smp.seconds + time.monotonic() - t0)
+        return got
+    lem = chc.Lemmas(find)
+    lem.holder = holder
+    return lem
 
 
 # ----------------------------------------------------------------------------- text
@@ -367,6 +321,18 @@ def invariant_text(ts: TransitionSystem, enc: Encoding, inv) -> str:
 
 
 # ----------------------------------------------------------------------------- check
+def proved_how(v: chc.Verdict) -> str:
+    """How a proof was found, for the property's message."""
+    if v.how == "learned":
+        return (f"proved from {v.lemmas_used} invariant{'s' if v.lemmas_used != 1 else ''} "
+                "learned from the reachable states at the constants' values")
+    if v.how == "stored":
+        return "proved by the stored inductive invariant, checked again"
+    if v.lemmas_used:
+        return f"proved by PDR (Spacer, with {v.lemmas_used} learned invariants)"
+    return "proved by PDR (Spacer)"
+
+
 def temporal_reason(ts: TransitionSystem, name: str) -> str:
     """Why PDR leaves a temporal property `unknown`."""
     prop = next(p for p in ts.temporal if p.name == name)
@@ -382,7 +348,8 @@ def check_pdr(model: Model, time_limit: float | None = None,
               ts: TransitionSystem | None = None, cs: CompiledSystem | None = None,
               mode: str = DEFAULT_PDR_MODE, relation: str = DEFAULT_PDR_RELATION,
               use_qgen: bool = False, prepass_depth: int = PREPASS_DEPTH,
-              symbolic: bool = True, progress=None) -> CheckResult:
+              symbolic: bool = True, progress=None,
+              learn_share: float = LEARN_SHARE) -> CheckResult:
     """IC3/PDR (Z3's Spacer) for every safety property: invariants, `reachable` properties
     (proved unreachable), transition properties and the built-ins `assertion`, `type`,
     `error` (and `deadlock` when the model checks it).
@@ -436,12 +403,26 @@ def check_pdr(model: Model, time_limit: float | None = None,
                 raise
             stopped = "interrupted"
 
-    # 2. Spacer
+    # 2. Spacer, after learning from the spec at its values
+    smp = None
+    if stopped != "interrupted" and learn_share > 0:
+        if progress is not None:
+            progress("learning invariants from the reachable states at the constants' values")
+        until = None if deadline is None else time.monotonic() + learn_share * time_limit
+        try:
+            smp = learn.sample(ts, cs, until)
+        except interrupts.SIGNAL_ERRORS as exc:
+            if not interrupts.signalled(exc):
+                raise
+            stopped = "interrupted"
     if ps is not None:
         from . import parametric
         enc = parametric.ParamEncoding(ps)
+        enc.sample = smp
+        lemmas = None
     else:
         enc = Encoding(ts, mode, relation)
+        lemmas = concrete_lemmas(enc, ts, smp, deadline)
     verdicts: dict[str, _Verdict] = {}
     todo = []
     for name, kind, _ in ts.property_order:
@@ -488,7 +469,7 @@ def check_pdr(model: Model, time_limit: float | None = None,
                 if ps is not None:
                     verdicts[name] = parametric.prove(enc, parts, name, ms, deadline=deadline)
                 else:
-                    verdicts[name] = _prove(enc, parts, name, ms, use_qgen)
+                    verdicts[name] = _prove(enc, parts, name, ms, use_qgen, lemmas)
             except interrupts.SIGNAL_ERRORS as exc:
                 if not interrupts.signalled(exc):
                     raise
@@ -520,7 +501,7 @@ def check_pdr(model: Model, time_limit: float | None = None,
             return "unknown", v.reason
         if v.status == "proved":
             return ("unreachable" if kind == "reachable" else "holds"), \
-                f"proved by PDR (Spacer) in {v.seconds:.2f}s" + for_every
+                f"{proved_how(v)} in {v.seconds:.2f}s" + for_every
         if v.status == "reachable" and ps is not None:
             return "unknown", ("PDR found a counterexample for some value of the symbolic "
                                f"constants, but BMC found none at {at_values} "
