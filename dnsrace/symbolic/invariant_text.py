@@ -1,22 +1,80 @@
 """Inductive invariants (Z3 formulas over the encoding's slots) in the spec's expression
 syntax: `invariant_text` for a concrete encoding (`encode.Encoding`), `param_invariant_text`
-for the parametric one (`parametric.ParamEncoding`)."""
+for the parametric one (`parametric.ParamEncoding`).
+
+The invariant is read as a conjunction of clauses, each a disjunction of literals, and
+printed so that it reads like the lemmas a person would write, and parses as an expression
+of the spec:
+
+  * a linear comparison reads `a >= b`, `a > b`, `a == b + 2`: the terms with a positive
+    coefficient on the left, the others and the constant on the right (`(a - b) > -1` is
+    `a >= b`); a comparison of one slot with a number reads as the values it allows
+    (`pc in {pick, check}`, `not empty[0]`, `ep != 2`);
+  * a clause `not A or B`, where A tests a program counter (or another symbol slot, or a
+    sequence's length) or is an equality, reads `A => B`;
+  * each literal and each clause once, in one order (a natural sort: `x[2]` before `x[10]`);
+  * a clause that holds for every instance of a process (the same clause up to the
+    instance's number) is printed once, quantified: `all(... for i in 0..N-1)`, or
+    `all(... for i in S)` when the instances are the identities of a scalarset S.  For a
+    scalarset every clause that names instances is quantified: its identities are
+    interchangeable, so a clause true of some identities is true of all (the conjunction
+    of every renaming of an inductive invariant is one too), and an identity cannot be
+    written as a number in the spec anyway.  Two instances of one process in a clause are
+    two variables, `for i in D for j in D if i != j`.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import z3
 
-from ..frontend.types import BoolT, IntT, SymT
-from ..ir.layout import ScalarRep, rep_slots
+from ..frontend.types import ArrayT, BoolT, IntT, ScalarsetT, SymT
+from ..ir.layout import ScalarRep, SeqRep, rep_slots
 from ..ir.system import TransitionSystem
 from ..ir.terms import Term
 from .encode import Encoding
 
 if TYPE_CHECKING:
     from .parametric import ParamEncoding
+
+# An instance's number inside a slot's name: \x01KIND\x02NUMBER\x03, KIND being "S:<name>"
+# (an identity of scalarset <name>) or "P:<process>" (an instance of a `count: N` process).
+_MARK = re.compile("\x01([^\x02]*)\x02([0-9]+)\x03")
+_VARS = ("i", "j", "k", "l", "m", "n")
+_MAX_PER_KIND = 4     # at most this many instances of one kind in a clause are quantified
+
+_CMP = {z3.Z3_OP_EQ: "==", z3.Z3_OP_LE: "<=", z3.Z3_OP_GE: ">=", z3.Z3_OP_LT: "<",
+        z3.Z3_OP_GT: ">", z3.Z3_OP_SLEQ: "<=", z3.Z3_OP_SGEQ: ">=",
+        z3.Z3_OP_SLT: "<", z3.Z3_OP_SGT: ">", z3.Z3_OP_DISTINCT: "!="}
+_NEGATED = {"==": "!=", "!=": "==", "<=": ">", ">": "<=", ">=": "<", "<": ">="}
+_MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
+
+
+class Literal(NamedTuple):
+    """One disjunct of a clause (its text with instance marks), and how it may read as
+    the premise of an implication: `negation` is the text of `not literal` when it is a
+    test of a symbol slot or an equality."""
+
+    text: str
+    kind: str = "other"            # "test" (a slot's values) | "neq" (x != y) | "other"
+    negation: str | None = None
+
+
+def _natural(text: str) -> list:
+    """A sort key that orders `x[2]` before `x[10]`."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
+
+
+def _unmarked(text: str) -> str:
+    return _MARK.sub(lambda m: m.group(2), text)
+
+
+def _order_key(text: str) -> tuple:
+    """Literals in an order that does not depend on which instance they name."""
+    return _natural(_MARK.sub(lambda m: "#", text)), _natural(_unmarked(text))
 
 
 class _Printer:
@@ -26,10 +84,13 @@ class _Printer:
         self.ts, self.enc = ts, enc
         self.by_name = {x.decl().name(): j for j, x in enumerate(enc.X)}
         self.types: dict[int, object] = {}
+        self.len_slots: set[int] = set()
         for f in ts.layout.fields:
             for rep in f.reps:
                 self._types(rep)
         self.symbols = ts.layout.symbols.names
+        self.kinds: dict[str, tuple[str, int, bool]] = {}   # kind -> (domain, size, symmetric)
+        self.names = self._marked_names()
 
     def _types(self, rep) -> None:
         if isinstance(rep, ScalarRep):
@@ -37,30 +98,73 @@ class _Printer:
         elif hasattr(rep, "elems"):
             for r in rep.elems:
                 self._types(r)
-            if hasattr(rep, "len_slot"):
+            if isinstance(rep, SeqRep):
                 self.types.setdefault(rep.len_slot, None)
+                self.len_slots.add(rep.len_slot)
         else:
             for s in rep_slots(rep):
                 self.types.setdefault(s, None)
 
-    def slot_name(self, j: int) -> str:
-        name = self.ts.slots[j].name
+    # ------------------------------------------------------------------ slot names
+    def _marked_names(self) -> dict[int, str]:
+        """Each slot's name in the spec's syntax, an instance's number marked where it
+        names a process instance or an identity of a scalarset."""
+        identity = {}
+        for s in self.ts.scalarsets:
+            for i, block in enumerate(s.blocks):
+                for slot in block:
+                    identity[slot] = (s.name, i)
+        names = {j: self._spec_name(s.name, None) for j, s in enumerate(self.ts.slots)}
+        for f in self.ts.layout.fields:
+            if f.per_instance:
+                proc = f.key.split(".")[0]
+                for i, rep in enumerate(f.reps):
+                    slots = rep_slots(rep)
+                    ident = identity.get(slots[0]) if slots else None
+                    if ident is not None and ident[1] == i:
+                        kind = "S:" + ident[0]
+                        self.kinds[kind] = (ident[0], len(f.reps), True)
+                    else:
+                        kind = "P:" + proc
+                        self.kinds[kind] = (f"0..{len(f.reps) - 1}", len(f.reps), False)
+                    for j in slots:
+                        names[j] = self._spec_name(self.ts.slots[j].name, f"\x01{kind}\x02{i}\x03")
+            elif isinstance(f.type, ArrayT) and isinstance(f.type.key, ScalarsetT):
+                kind = "S:" + f.type.key.name
+                self.kinds[kind] = (f.type.key.name, len(f.type.keys), True)
+                for i, rep in enumerate(f.reps[0].elems):
+                    prefix = f"{f.key}[{i}]"
+                    for j in rep_slots(rep):
+                        name = self.ts.slots[j].name
+                        if name.startswith(prefix):
+                            names[j] = f"{f.key}[\x01{kind}\x02{i}\x03]" + name[len(prefix):]
+        return names
+
+    @staticmethod
+    def _spec_name(name: str, mark: str | None) -> str:
         # "Enactor[1].pc" -> "Enactor.pc[1]" (the spec's way to name a process's field)
+        if name.startswith("len(") and name.endswith(")"):
+            return f"len({_Printer._spec_name(name[4:-1], mark)})"
         if "." in name and name.split(".", 1)[0].endswith("]"):
             head, tail = name.split(".", 1)
             proc, _, idx = head.partition("[")
+            idx = idx[:-1]
             rest = ""
             if "[" in tail:
                 tail, _, rest = tail.partition("[")
                 rest = "[" + rest
-            return f"{proc}.{tail}[{idx}{rest}"
+            return f"{proc}.{tail}[{mark or idx}]{rest}"
         return name
+
+    def slot_name(self, j: int) -> str:
+        return self.names[j]
 
     def _slot_of(self, e):
         if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
             return self.by_name.get(e.decl().name())
         return None
 
+    # ------------------------------------------------------------------ terms
     def _value(self, j: int | None, e) -> str:
         """A numeral, as the value of slot j's type when it compares with one."""
         if not (z3.is_int_value(e) or z3.is_bv_value(e)):
@@ -73,7 +177,8 @@ class _Printer:
             return "true" if v else "false"
         return str(v)
 
-    def text(self, e, top: bool = False) -> str:
+    def text(self, e) -> str:
+        """Any subformula or term (with instance marks)."""
         k = e.decl().kind() if z3.is_app(e) else None
         ch = e.children() if z3.is_app(e) else []
         if z3.is_true(e):
@@ -88,36 +193,18 @@ class _Printer:
         if z3.is_bv_value(e):
             return str(e.as_signed_long())
         if k == z3.Z3_OP_AND:
-            parts = _canonical(self.text(c) for c in ch)
+            parts = sorted({self.text(c) for c in ch}, key=_order_key)
             if "false" in parts:
                 return "false"
             parts = [p for p in parts if p != "true"] or ["true"]
-            return (" and\n" if top else " and ").join(
-                p if top else f"({p})" if " or " in p else p for p in parts)
+            return " and ".join(f"({p})" if " or " in p or "=>" in p else p for p in parts)
         if k == z3.Z3_OP_OR:
-            parts = _canonical(self.text(c) for c in ch)
-            if "true" in parts:
-                return "true"
-            parts = [p for p in parts if p != "false"] or ["false"]
-            return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
-        if k == z3.Z3_OP_NOT:
-            c = ch[0]
-            if z3.is_app(c) and c.decl().kind() == z3.Z3_OP_EQ:
-                return self._cmp(c.children()[0], "!=", c.children()[1])
-            if z3.is_app(c) and c.decl().kind() in (z3.Z3_OP_LE, z3.Z3_OP_SLEQ):
-                return self._cmp(c.children()[0], ">", c.children()[1])
-            if z3.is_app(c) and c.decl().kind() in (z3.Z3_OP_GE, z3.Z3_OP_SGEQ):
-                return self._cmp(c.children()[0], "<", c.children()[1])
-            return f"not ({self.text(c)})"
+            lits = self._disjuncts(e)
+            return "true" if lits is None else self._clause_text(lits, bare=False)
+        if k == z3.Z3_OP_NOT or (k in _CMP and len(ch) == 2):
+            return self.literal(e).text
         if k == z3.Z3_OP_IMPLIES:
             return f"({self.text(ch[0])} => {self.text(ch[1])})"
-        ops = {z3.Z3_OP_EQ: "==", z3.Z3_OP_LE: "<=", z3.Z3_OP_GE: ">=", z3.Z3_OP_LT: "<",
-               z3.Z3_OP_GT: ">", z3.Z3_OP_SLEQ: "<=", z3.Z3_OP_SGEQ: ">=",
-               z3.Z3_OP_SLT: "<", z3.Z3_OP_SGT: ">", z3.Z3_OP_DISTINCT: "!="}
-        if k in ops and len(ch) == 2:
-            if z3.is_bool(ch[0]) and k == z3.Z3_OP_EQ:
-                return f"({self.text(ch[0])}) == ({self.text(ch[1])})"
-            return self._cmp(ch[0], ops[k], ch[1])
         if k == z3.Z3_OP_ITE:
             return f"({self.text(ch[1])} if {self.text(ch[0])} else {self.text(ch[2])})"
         arith = {z3.Z3_OP_ADD: " + ", z3.Z3_OP_SUB: " - ", z3.Z3_OP_MUL: " * ",
@@ -126,7 +213,7 @@ class _Printer:
         if k in arith:
             terms = [self._term(c) for c in ch]
             if k in (z3.Z3_OP_ADD, z3.Z3_OP_BADD):    # summands in one order, whatever Z3's
-                terms = sorted(terms, key=lambda t: (t.startswith("-"), _natural(t)))
+                terms = sorted(terms, key=lambda t: (t.startswith("-"), _order_key(t)))
             return "(" + arith[k].join(terms).replace("+ -", "- ") + ")"
         if k == z3.Z3_OP_UMINUS:
             return f"-{self._term(ch[0])}"
@@ -139,6 +226,137 @@ class _Printer:
             return f"-{self._term(e.children()[1])}"
         return self.text(e)
 
+    # ------------------------------------------------------------------ literals
+    def literal(self, e) -> Literal:
+        """One literal of a clause: a comparison, a negation, or any other formula."""
+        k = e.decl().kind() if z3.is_app(e) else None
+        ch = e.children() if z3.is_app(e) else []
+        if k == z3.Z3_OP_NOT:
+            c = ch[0]
+            ck = c.decl().kind() if z3.is_app(c) else None
+            if ck in _CMP and len(c.children()) == 2 and ck != z3.Z3_OP_DISTINCT:
+                a, b = c.children()
+                if not (z3.is_bool(a) and ck == z3.Z3_OP_EQ):
+                    return self._compare(a, _NEGATED[_CMP[ck]], b)
+            if z3.is_app(c) and ck == z3.Z3_OP_NOT:
+                return self.literal(c.children()[0])
+            inner = self.literal(c)
+            return Literal(f"not {inner.text}" if self._slot_of(c) is not None
+                           else f"not ({inner.text})")
+        if k in _CMP and len(ch) == 2:
+            if z3.is_bool(ch[0]) and k == z3.Z3_OP_EQ:
+                return Literal(f"({self.text(ch[0])}) == ({self.text(ch[1])})")
+            return self._compare(ch[0], _CMP[k], ch[1])
+        return Literal(self.text(e))
+
+    def _compare(self, a, op: str, b) -> Literal:
+        if a.sort() == z3.IntSort():
+            got = self._linear_compare(a, op, b)
+            if got is not None:
+                return got
+        ja, jb = self._slot_of(a), self._slot_of(b)
+        if ja is None and jb is not None:
+            a, b, ja, jb = b, a, jb, ja
+            op = _MIRROR[op]
+        if ja is not None and z3.is_int_value(b):
+            got = self._test(ja, op, b.as_long())
+            if got is not None:
+                return got
+        lhs = self.text(a) if ja is None else self.slot_name(ja)
+        return self._plain(lhs, op, self._value(ja, b))
+
+    @staticmethod
+    def _plain(lhs: str, op: str, rhs: str) -> Literal:
+        if op == "!=":
+            return Literal(f"{lhs} != {rhs}", "neq", f"{lhs} == {rhs}")
+        return Literal(f"{lhs} {op} {rhs}")
+
+    # -- linear arithmetic
+    def _linear(self, e, scale: int, acc: dict) -> int:
+        """Adds scale * e to acc (atom text -> [coefficient, expression]); returns the
+        constant part."""
+        if z3.is_int_value(e):
+            return scale * e.as_long()
+        k = e.decl().kind() if z3.is_app(e) else None
+        ch = e.children() if z3.is_app(e) else []
+        if k == z3.Z3_OP_ADD:
+            return sum(self._linear(c, scale, acc) for c in ch)
+        if k == z3.Z3_OP_SUB:
+            return self._linear(ch[0], scale, acc) + \
+                sum(self._linear(c, -scale, acc) for c in ch[1:])
+        if k == z3.Z3_OP_UMINUS:
+            return self._linear(ch[0], -scale, acc)
+        if k == z3.Z3_OP_MUL:
+            nums = [c for c in ch if z3.is_int_value(c)]
+            rest = [c for c in ch if not z3.is_int_value(c)]
+            factor = 1
+            for c in nums:
+                factor *= c.as_long()
+            if not rest:
+                return scale * factor
+            if len(rest) == 1:
+                return self._linear(rest[0], scale * factor, acc)
+        key = self.text(e)
+        acc.setdefault(key, [0, e])[0] += scale
+        return 0
+
+    def _atom_key(self, item) -> tuple:
+        text, (_, e) = item
+        return (self._slot_of(e) is None, _order_key(text))
+
+    def _linear_compare(self, a, op: str, b) -> Literal | None:
+        """a op b as `left op right + constant`: the sum of the terms with a positive
+        coefficient on the left (slots before others), the rest on the right."""
+        acc: dict = {}
+        const = self._linear(a, 1, acc) + self._linear(b, -1, acc)
+        atoms = sorted(((t, ce) for t, ce in acc.items() if ce[0] != 0), key=self._atom_key)
+        if not atoms:
+            holds = {"==": 0 == -const, "!=": 0 != -const, "<=": 0 <= -const,
+                     ">=": 0 >= -const, "<": 0 < -const, ">": 0 > -const}[op]
+            return Literal("true" if holds else "false")
+        # sum(c * atom) op bound
+        bound = -const
+        if op == "<":
+            op, bound = "<=", bound - 1
+        elif op == ">":
+            op, bound = ">=", bound + 1
+        if op == "<=" or (op in ("==", "!=") and atoms[0][1][0] < 0):
+            atoms = [(t, [-c, e]) for t, (c, e) in atoms]
+            bound = -bound
+            op = ">=" if op == "<=" else op
+        if len(atoms) == 1 and abs(atoms[0][1][0]) == 1:
+            c, e = atoms[0][1]
+            j = self._slot_of(e)
+            if j is not None:
+                test_op = op if c == 1 else _MIRROR[op]
+                got = self._test(j, test_op, bound * c)
+                if got is not None:
+                    return got
+        left = [(t, c) for t, (c, _) in atoms if c > 0]
+        right = [(t, -c) for t, (c, _) in atoms if c < 0]
+        left_slots = any(self._slot_of(acc[t][1]) is not None for t, _ in left)
+        right_slots = any(self._slot_of(acc[t][1]) is not None for t, _ in right)
+        if op == ">=" and (not left or (right_slots and not left_slots)):
+            # `N <= P - bound` reads better than `P >= N + bound` here
+            left, right, bound, op = right, left, -bound, "<="
+        return self._sum_literal(left, op, right, bound)
+
+    def _sum_literal(self, left, op, right, bound) -> Literal:
+        if right and op == ">=" and bound == 1:
+            op, bound = ">", 0
+        elif right and op == "<=" and bound == -1:
+            op, bound = "<", 0
+        lhs = _sum(left) if left else "0"
+        rhs = _sum(right)
+        if not right:
+            rhs = str(bound)
+        elif bound > 0:
+            rhs = f"{rhs} + {bound}"
+        elif bound < 0:
+            rhs = f"{rhs} - {-bound}"
+        return self._plain(lhs, op, rhs)
+
+    # -- one slot against a value
     def _domain(self, j: int) -> list[int] | None:
         """The values slot j can hold in a well-typed state, when few."""
         ty = self.types.get(j)
@@ -151,19 +369,7 @@ class _Printer:
             lo, hi = max(lo, ty.lo), min(hi, ty.hi)
         return list(range(lo, hi + 1)) if hi - lo < 64 else None
 
-    def _cmp(self, a, op: str, b) -> str:
-        ja, jb = self._slot_of(a), self._slot_of(b)
-        if ja is None and jb is not None:
-            a, b, ja, jb = b, a, jb, ja
-            op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
-        if ja is not None and z3.is_int_value(b):
-            got = self._against_value(ja, op, b.as_long())
-            if got is not None:
-                return got
-        lhs = self.text(a) if ja is None else self.slot_name(ja)
-        return f"{lhs} {op} {self._value(ja, b)}"
-
-    def _against_value(self, j: int, op: str, v: int) -> str | None:
+    def _test(self, j: int, op: str, v: int) -> Literal | None:
         """slot j `op` v, as the values it allows: true, false, a bool slot or its
         negation, an equality, or membership in a few symbols."""
         dom = self._domain(j)
@@ -172,6 +378,23 @@ class _Printer:
         test = {"==": lambda x: x == v, "!=": lambda x: x != v, "<": lambda x: x < v,
                 "<=": lambda x: x <= v, ">": lambda x: x > v, ">=": lambda x: x >= v}[op]
         ok = [x for x in dom if test(x)]
+        text = self._allows(j, ok, dom)
+        if text is None:
+            return None
+        ty = self.types.get(j)
+        if isinstance(ty, SymT) or j in self.len_slots:
+            neg = self._allows(j, [x for x in dom if x not in ok], dom)
+            if neg is not None:
+                return Literal(text, "test", neg)
+        if not isinstance(ty, BoolT) and len(ok) == len(dom) - 1:    # `x != v`
+            return Literal(text, "neq", self._allows(j, [x for x in dom if x not in ok], dom))
+        return Literal(text)
+
+    def _show(self, j: int, x: int) -> str:
+        return self.symbols[x] if isinstance(self.types.get(j), SymT) else str(x)
+
+    def _allows(self, j: int, ok: list[int], dom: list[int]) -> str | None:
+        """`slot j is one of ok`, out of the values dom, in the fewest words."""
         name = self.slot_name(j)
         if len(ok) == len(dom):
             return "true"
@@ -180,7 +403,7 @@ class _Printer:
         ty = self.types.get(j)
         if isinstance(ty, BoolT):
             return name if ok == [1] else f"not {name}"
-        show = (lambda x: self.symbols[x]) if isinstance(ty, SymT) else str
+        show = (lambda x: self._show(j, x))
         if len(ok) == 1:
             return f"{name} == {show(ok[0])}"
         if len(ok) == len(dom) - 1:
@@ -194,55 +417,237 @@ class _Printer:
                 return f"{name} >= {ok[0]}"
         return None
 
+    # ------------------------------------------------------------------ clauses
+    def _disjuncts(self, e) -> list[Literal] | None:
+        """The clause's literals, each once; None when one of them is `true`."""
+        ch = e.children() if z3.is_app(e) and e.decl().kind() == z3.Z3_OP_OR else [e]
+        seen: dict[str, Literal] = {}
+        for c in ch:
+            lit = self.literal(c)
+            if lit.text == "true":
+                return None
+            if lit.text != "false":
+                seen.setdefault(lit.text, lit)
+        return list(seen.values())
 
-def _natural(text: str) -> list:
-    """A sort key that orders `x[2]` before `x[10]`."""
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
+    def _clause_text(self, lits: list[Literal], bare: bool = True) -> str:
+        """A clause: `A => B` when some literals read as premises, else `a or b`;
+        parenthesised unless bare."""
+        if not lits:
+            return "false"
+        lits = sorted(lits, key=lambda x: _order_key(x.text))
+        tests = [x for x in lits if x.kind == "test"]
+        neqs = [x for x in lits if x.kind == "neq"]
+        others = [x for x in lits if x.kind == "other"]
+        premises, conclusion = (tests + neqs, others) if others else (tests, neqs)
+        if premises and conclusion:
+            premises = sorted(premises, key=lambda x: (x.kind != "test",
+                                                       _order_key(x.negation)))
+            text = " and ".join(x.negation for x in premises) + " => " + \
+                " or ".join(_or_part(x.text) for x in conclusion)
+        elif len(lits) == 1:
+            return lits[0].text
+        else:
+            text = " or ".join(_or_part(x.text) for x in lits)
+        return text if bare else f"({text})"
+
+    # ------------------------------------------------------------------ the invariant
+    def clauses(self, inv) -> list[tuple[str, object]] | None:
+        """The clauses of the invariant (text with marks, and the clause); None when one
+        of them is `false`."""
+        conj = inv.children() if z3.is_app(inv) and inv.decl().kind() == z3.Z3_OP_AND \
+            else [inv]
+        out = []
+        for c in conj:
+            lits = self._disjuncts(c)
+            if lits is None:
+                continue
+            if not lits:
+                return None
+            out.append((lits, c))
+        return out
+
+    def wrap(self, text: str, clause) -> str:
+        """Hook: a clause's text, quantified as the encoding needs (the parametric cell)."""
+        return text
+
+    def render(self, inv) -> str:
+        clauses = self.clauses(inv)
+        if clauses is None:
+            return "false"
+        out = self._quantified(clauses)
+        if not out:
+            return "true"
+        if len(out) == 1:
+            return out[0]
+        return " and\n".join(f"({t})" if _loose(t) else t for t in out)
+
+    # -- symmetric clauses, once for every instance
+    def _quantified(self, clauses: list) -> list[str]:
+        groups: dict[tuple, set] = {}
+        members: dict[tuple, set] = {}
+        out: set[str] = set()
+        for lits, c in clauses:
+            text = self.wrap(self._clause_text(lits), c)
+            got = self._template(lits, c)
+            if got is None:
+                out.add(_unmarked(text))
+                continue
+            key, tuples = got
+            groups.setdefault(key, set()).update(tuples)
+            members.setdefault(key, set()).add(_unmarked(text))
+        for key, tuples in groups.items():
+            template, var_kinds = key
+            if self._complete(var_kinds, tuples):
+                out.add(self._all(template, var_kinds))
+            else:
+                out |= members[key]
+        return sorted(out, key=_natural)
+
+    def _template(self, lits: list[Literal], clause):
+        """(template, the kind of each variable) and the instance tuples the clause is,
+        the variables named in one canonical way; None when it names no instance."""
+        marks = []
+        for lit in lits:
+            for m in _MARK.finditer(lit.text + (lit.negation or "")):
+                if (m.group(1), int(m.group(2))) not in marks:
+                    marks.append((m.group(1), int(m.group(2))))
+        if not marks:
+            return None
+        by_kind: dict[str, list[int]] = {}
+        for kind, i in marks:
+            by_kind.setdefault(kind, []).append(i)
+        if any(len(v) > _MAX_PER_KIND for v in by_kind.values()):
+            return None
+        kinds = sorted(by_kind)
+        var_kinds = tuple(kind for kind in kinds for _ in by_kind[kind])
+        names = self._var_names(len(var_kinds))
+        best, tuples = None, set()
+        for perm in itertools.product(*(itertools.permutations(by_kind[k]) for k in kinds)):
+            values = [i for p in perm for i in p]
+            assign = {(kind, i): names[n] for n, (kind, i) in enumerate(zip(var_kinds, values))}
+            got = self.wrap(self._clause_text([self._retext(x, assign) for x in lits]),
+                            clause)
+            if best is None or got < best:
+                best, tuples = got, {tuple(values)}
+            elif got == best:
+                tuples.add(tuple(values))
+        return (best, var_kinds), tuples
+
+    @staticmethod
+    def _retext(lit: Literal, assign: dict) -> Literal:
+        """The literal with instance numbers replaced by variables."""
+        def sub(text):
+            return None if text is None else \
+                _MARK.sub(lambda m: assign[(m.group(1), int(m.group(2)))], text)
+        return Literal(sub(lit.text), lit.kind, sub(lit.negation))
+
+    def _var_names(self, n: int) -> list[str]:
+        taken = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*",
+                               " ".join(s.name for s in self.ts.slots)))
+        taken |= set(self.symbols) | set(self.kinds_domains())
+        out = []
+        for base in itertools.chain(_VARS, (f"i{k}" for k in itertools.count(1))):
+            if base not in taken:
+                out.append(base)
+                if len(out) == n:
+                    return out
+        raise AssertionError("unreachable")
+
+    def kinds_domains(self) -> list[str]:
+        return [d for d, _, _ in self.kinds.values()]
+
+    def _complete(self, var_kinds: tuple, tuples: set) -> bool:
+        if all(self.kinds[k][2] for k in var_kinds):
+            return True
+        need = 1
+        for kind in set(var_kinds):
+            n, size = var_kinds.count(kind), self.kinds[kind][1]
+            for r in range(n):
+                need *= max(size - r, 0)
+        return len(tuples) >= need
+
+    def _all(self, template: str, var_kinds: tuple) -> str:
+        names = self._var_names(len(var_kinds))
+        fors = []
+        for n, kind in enumerate(var_kinds):
+            clause = f"for {names[n]} in {self.kinds[kind][0]}"
+            same = [names[m] for m in range(n) if var_kinds[m] == kind]
+            if same:
+                clause += " if " + " and ".join(f"{v} != {names[n]}" for v in same)
+            fors.append(clause)
+        return f"all({template} {' '.join(fors)})"
 
 
-def _canonical(parts) -> list[str]:
-    """Conjuncts or disjuncts once each, in one order: the text of an invariant does not
-    depend on the order Z3 happened to build it in."""
-    return sorted(set(parts), key=_natural)
+def _sum(terms: list[tuple[str, int]]) -> str:
+    return " + ".join(t if c == 1 else f"{c} * {t}" for t, c in terms)
+
+
+def _or_part(text: str) -> str:
+    return f"({text})" if " => " in text or " if " in text and not text.startswith("(") \
+        else text
+
+
+def _loose(text: str) -> bool:
+    """Does the clause bind looser than `and` (a disjunction or an implication)?"""
+    depth = 0
+    for k, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and (text.startswith(" or ", k) or text.startswith(" => ", k)):
+            return True
+    return False
 
 
 def invariant_text(ts: TransitionSystem, enc: Encoding, inv) -> str:
     """The invariant in the spec's expression syntax over slot names (best effort: sets are
     shown as their bitmasks, symbols by name where they are compared with a slot)."""
     inv = z3.simplify(inv, som=False)
-    return _Printer(ts, enc).text(inv, top=True)
+    return _Printer(ts, enc).render(inv)
 
 
 def param_invariant_text(enc: ParamEncoding, inv) -> str:
     """The invariant in the spec's syntax; a cell's index reads as `g`, quantified over the
-    set's declared range."""
+    set's declared range in each clause that reads the cell."""
     ps = enc.ps
-    names = {}
-    for k, arr in ps.arrays.items():
-        names[enc.cx[k][0].decl().name()] = ("index", k)
-        names[enc.cx[k][1].decl().name()] = ("value", k)
+    cells = {}
+    for k in ps.arrays:
+        cells[enc.cx[k][0].decl().name()] = ("index", k)
+        cells[enc.cx[k][1].decl().name()] = ("value", k)
 
-    class Printer(_Printer):
-        def text(self, e, top=False):
-            if z3.is_const(e) and e.decl().name() in names:
-                what, k = names[e.decl().name()]
-                var = _var(k)
-                return var if what == "index" else f"{var} in {self.slot_name(k)}"
-            return super().text(e, top)
-
-    def _var(k):
+    def var(k):
         return "g" if len(ps.arrays) == 1 else f"g{k}"
 
-    pr = Printer(ps.ts, enc)
-    text = pr.text(z3.simplify(inv, som=False), top=True)
-    used = [k for k in ps.arrays if any(z3.is_const(x) and x.decl().name() in
-                                         (enc.cx[k][0].decl().name(), enc.cx[k][1].decl().name())
-                                         for x in _consts(inv))]
-    for k in used:
-        arr = ps.arrays[k]
-        lo, hi = _show(arr.lo), _show(arr.hi)
-        text = f"all({text} for {_var(k)} in {lo}..{hi})"
-    return text
+    class Printer(_Printer):
+        def text(self, e):
+            if z3.is_const(e) and e.decl().name() in cells:
+                what, k = cells[e.decl().name()]
+                return var(k) if what == "index" else f"{var(k)} in {self.slot_name(k)}"
+            if z3.is_app(e) and e.decl().kind() == z3.Z3_OP_NOT \
+                    and z3.is_const(e.children()[0]) \
+                    and e.children()[0].decl().name() in cells:
+                _, k = cells[e.children()[0].decl().name()]
+                return f"{var(k)} not in {self.slot_name(k)}"
+            return super().text(e)
+
+        def literal(self, e):
+            if z3.is_app(e) and e.decl().kind() == z3.Z3_OP_NOT \
+                    and z3.is_const(e.children()[0]) \
+                    and e.children()[0].decl().name() in cells:
+                return Literal(self.text(e))
+            return super().literal(e)
+
+        def wrap(self, text, clause):
+            names = {x.decl().name() for x in _consts(clause)}
+            for k in ps.arrays:
+                if {enc.cx[k][0].decl().name(), enc.cx[k][1].decl().name()} & names:
+                    arr = ps.arrays[k]
+                    text = f"all({text} for {var(k)} in {_show(arr.lo)}..{_show(arr.hi)})"
+            return text
+
+    return Printer(ps.ts, enc).render(z3.simplify(inv, som=False))
 
 
 def _consts(e):
