@@ -301,44 +301,36 @@ class _Printer:
         return 0
 
     def _atom_key(self, item) -> tuple:
+        """Slots first, a global before a process's field, then by name."""
         text, (_, e) = item
-        return (self._slot_of(e) is None, _order_key(text))
+        j = self._slot_of(e)
+        return (j is None, j is not None and _MARK.search(text) is not None, _order_key(text))
 
     def _linear_compare(self, a, op: str, b) -> Literal | None:
-        """a op b as `left op right + constant`: the sum of the terms with a positive
-        coefficient on the left (slots before others), the rest on the right."""
+        """a op b as `left op right + constant`: the first term (in `_atom_key`'s order)
+        and those with its sign on the left, the others and the constant on the right."""
         acc: dict = {}
         const = self._linear(a, 1, acc) + self._linear(b, -1, acc)
         atoms = sorted(((t, ce) for t, ce in acc.items() if ce[0] != 0), key=self._atom_key)
+        bound = -const           # sum(c * atom) op bound
         if not atoms:
-            holds = {"==": 0 == -const, "!=": 0 != -const, "<=": 0 <= -const,
-                     ">=": 0 >= -const, "<": 0 < -const, ">": 0 > -const}[op]
+            holds = {"==": 0 == bound, "!=": 0 != bound, "<=": 0 <= bound,
+                     ">=": 0 >= bound, "<": 0 < bound, ">": 0 > bound}[op]
             return Literal("true" if holds else "false")
-        # sum(c * atom) op bound
-        bound = -const
         if op == "<":
             op, bound = "<=", bound - 1
         elif op == ">":
             op, bound = ">=", bound + 1
-        if op == "<=" or (op in ("==", "!=") and atoms[0][1][0] < 0):
+        if atoms[0][1][0] < 0:
             atoms = [(t, [-c, e]) for t, (c, e) in atoms]
-            bound = -bound
-            op = ">=" if op == "<=" else op
-        if len(atoms) == 1 and abs(atoms[0][1][0]) == 1:
-            c, e = atoms[0][1]
-            j = self._slot_of(e)
-            if j is not None:
-                test_op = op if c == 1 else _MIRROR[op]
-                got = self._test(j, test_op, bound * c)
-                if got is not None:
-                    return got
+            bound, op = -bound, _MIRROR[op]
+        if len(atoms) == 1 and atoms[0][1][0] == 1:
+            j = self._slot_of(atoms[0][1][1])
+            got = None if j is None else self._test(j, op, bound)
+            if got is not None:
+                return got
         left = [(t, c) for t, (c, _) in atoms if c > 0]
         right = [(t, -c) for t, (c, _) in atoms if c < 0]
-        left_slots = any(self._slot_of(acc[t][1]) is not None for t, _ in left)
-        right_slots = any(self._slot_of(acc[t][1]) is not None for t, _ in right)
-        if op == ">=" and (not left or (right_slots and not left_slots)):
-            # `N <= P - bound` reads better than `P >= N + bound` here
-            left, right, bound, op = right, left, -bound, "<="
         return self._sum_literal(left, op, right, bound)
 
     def _sum_literal(self, left, op, right, bound) -> Literal:
@@ -440,6 +432,8 @@ class _Printer:
         neqs = [x for x in lits if x.kind == "neq"]
         others = [x for x in lits if x.kind == "other"]
         premises, conclusion = (tests + neqs, others) if others else (tests, neqs)
+        if not conclusion and len(tests) > 1:
+            premises, conclusion = tests[:-1], tests[-1:]     # `pc[i] == cs => pc[j] != cs`
         if premises and conclusion:
             premises = sorted(premises, key=lambda x: (x.kind != "test",
                                                        _order_key(x.negation)))
