@@ -61,6 +61,9 @@ class Literal(NamedTuple):
     text: str
     kind: str = "other"            # "test" (a slot's values) | "neq" (x != y) | "other"
     negation: str | None = None
+    slot: int | None = None        # a test's slot, and the values it allows
+    allows: tuple = ()
+    reads: tuple = ()              # (length slot, position) of each sequence element read
 
 
 def _natural(text: str) -> list:
@@ -85,6 +88,7 @@ class _Printer:
         self.by_name = {x.decl().name(): j for j, x in enumerate(enc.X)}
         self.types: dict[int, object] = {}
         self.len_slots: set[int] = set()
+        self.elements: dict[int, tuple[int, int]] = {}   # slot -> (length slot, position)
         for f in ts.layout.fields:
             for rep in f.reps:
                 self._types(rep)
@@ -101,6 +105,9 @@ class _Printer:
             if isinstance(rep, SeqRep):
                 self.types.setdefault(rep.len_slot, None)
                 self.len_slots.add(rep.len_slot)
+                for k, r in enumerate(rep.elems):
+                    for s in rep_slots(r):
+                        self.elements[s] = (rep.len_slot, k)
         else:
             for s in rep_slots(rep):
                 self.types.setdefault(s, None)
@@ -200,7 +207,8 @@ class _Printer:
             return " and ".join(f"({p})" if " or " in p or "=>" in p else p for p in parts)
         if k == z3.Z3_OP_OR:
             lits = self._disjuncts(e)
-            return "true" if lits is None else self._clause_text(lits, bare=False)
+            text = None if lits is None else self._clause_text(lits, bare=False)
+            return "true" if text is None else text
         if k == z3.Z3_OP_NOT or (k in _CMP and len(ch) == 2):
             return self.literal(e).text
         if k == z3.Z3_OP_IMPLIES:
@@ -377,7 +385,7 @@ class _Printer:
         if isinstance(ty, SymT) or j in self.len_slots:
             neg = self._allows(j, [x for x in dom if x not in ok], dom)
             if neg is not None:
-                return Literal(text, "test", neg)
+                return Literal(text, "test", neg, j, tuple(ok))
         if not isinstance(ty, BoolT) and len(ok) == len(dom) - 1:    # `x != v`
             return Literal(text, "neq", self._allows(j, [x for x in dom if x not in ok], dom))
         return Literal(text)
@@ -419,15 +427,51 @@ class _Printer:
             if lit.text == "true":
                 return None
             if lit.text != "false":
-                seen.setdefault(lit.text, lit)
+                reads = {self.elements[j] for x in _consts(c)
+                         if (j := self._slot_of(x)) in self.elements}
+                seen.setdefault(lit.text, lit._replace(reads=tuple(sorted(reads))))
         return list(seen.values())
+
+    def _guards(self, lits: list[Literal]):
+        """The clause read only where the sequence elements it reads exist (`s[2]` is an
+        error when `len(s) <= 2`; the encoding reads 0 there): a premise on each length,
+        merged with the clause's own tests of it.  Returns (premises, the other literals),
+        or None when no state with those elements is left (the clause says nothing)."""
+        need: dict[int, int] = {}
+        for lit in lits:
+            for length, k in lit.reads:
+                need[length] = max(need.get(length, 0), k + 1)
+        premises = []
+        for length, n in sorted(need.items()):
+            dom = self._domain(length) or list(range(n, self.enc.bounds[length][1] + 1))
+            allowed = {v for v in dom if v >= n}
+            for lit in lits:
+                if lit.kind == "test" and lit.slot == length:
+                    allowed -= set(lit.allows)
+            if not allowed:
+                return None
+            text = self._allows(length, sorted(allowed), dom)
+            if text is None:
+                text = f"{self.slot_name(length)} >= {n}"
+            premises.append(text)
+            lits = [x for x in lits if not (x.kind == "test" and x.slot == length)]
+        return premises, lits
 
     def _clause_text(self, lits: list[Literal], bare: bool = True) -> str:
         """A clause: `A => B` when some literals read as premises, else `a or b`;
         parenthesised unless bare."""
         if not lits:
             return "false"
+        guarded = self._guards(lits)
+        if guarded is None:
+            return None
+        guards, lits = guarded
         lits = sorted(lits, key=lambda x: _order_key(x.text))
+        if guards:
+            body = self._clause_text([x._replace(reads=()) for x in lits]) if lits \
+                else "false"
+            text = " and ".join(guards) + (" and " if " => " in body else " => ") + body
+            return text if bare else f"({text})"
         tests = [x for x in lits if x.kind == "test"]
         neqs = [x for x in lits if x.kind == "neq"]
         others = [x for x in lits if x.kind == "other"]
@@ -482,7 +526,10 @@ class _Printer:
         members: dict[tuple, set] = {}
         out: set[str] = set()
         for lits, c in clauses:
-            text = self.wrap(self._clause_text(lits), c)
+            text = self._clause_text(lits)
+            if text is None:
+                continue
+            text = self.wrap(text, c)
             got = self._template(lits, c)
             if got is None:
                 out.add(_unmarked(text))
@@ -534,7 +581,7 @@ class _Printer:
         def sub(text):
             return None if text is None else \
                 _MARK.sub(lambda m: assign[(m.group(1), int(m.group(2)))], text)
-        return Literal(sub(lit.text), lit.kind, sub(lit.negation))
+        return lit._replace(text=sub(lit.text), negation=sub(lit.negation))
 
     def _var_names(self, n: int) -> list[str]:
         taken = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*",
