@@ -47,6 +47,7 @@ def learned_spec(path: Path, tmp_path: Path, invariants: dict[str, str]) -> Path
     ("specs/dns_fix_cleanup_in_use.yaml", True),
     ("tests/contract/lease_handoff.yaml", False),
     ("specs/dns_fix_cas.yaml", False),
+    ("tests/scalarsets/locals.yaml", False),     # sets and sequences of identities
 ])
 def test_every_printed_invariant_is_a_spec_expression_that_holds(spec, symbolic, tmp_path):
     path = ROOT / spec
@@ -127,3 +128,9 @@ def test_a_clause_for_every_instance_is_quantified(peterson):
         "all(P.pc[i] == cs => P.pc[j] != cs for i in 0..1 for j in 0..1 if i != j)"
     # one instance only: no quantifier
     assert show(peterson, x["P[1].pc"] != pc["done"]) == "P.pc[1] != done"
+
+
+def test_a_bool_in_arithmetic_reads_as_one_or_zero(peterson):
+    _, _, x, _ = peterson
+    assert show(peterson, x["flag[0]"] + x["turn"] >= 1) == "(1 if flag[0] else 0) + turn >= 1"
+    assert show(peterson, z3.Not(x["flag[0]"] == x["flag[1]"])) == "flag[0] != flag[1]"

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import z3
 
-from ..frontend.types import ArrayT, BoolT, IntT, ScalarsetT, SymT
-from ..ir.layout import ScalarRep, SeqRep, rep_slots
+from ..frontend.types import ArrayT, BoolT, IntT, ScalarsetT, SetT, SymT
+from ..ir.layout import ScalarRep, SeqRep, rep_slots, set_universe
 from ..ir.system import TransitionSystem
 from ..ir.terms import Term
 from .encode import Encoding
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 _MARK = re.compile("\x01([^\x02]*)\x02([0-9]+)\x03")
 _VARS = ("i", "j", "k", "l", "m", "n")
 _MAX_PER_KIND = 4     # at most this many instances of one kind in a clause are quantified
+_FEW = 3              # a set slot's values, as at most this many (in)equalities
 
 _CMP = {z3.Z3_OP_EQ: "==", z3.Z3_OP_LE: "<=", z3.Z3_OP_GE: ">=", z3.Z3_OP_LT: "<",
         z3.Z3_OP_GT: ">", z3.Z3_OP_SLEQ: "<=", z3.Z3_OP_SGEQ: ">=",
@@ -122,6 +123,8 @@ class _Printer:
                 for slot in block:
                     identity[slot] = (s.name, i)
         names = {j: self._spec_name(s.name, None) for j, s in enumerate(self.ts.slots)}
+        for s in self.ts.scalarsets:
+            self.kinds["S:" + s.name] = (s.name, s.size, True)
         for f in self.ts.layout.fields:
             if f.per_instance:
                 proc = f.key.split(".")[0]
@@ -177,12 +180,7 @@ class _Printer:
         if not (z3.is_int_value(e) or z3.is_bv_value(e)):
             return self.text(e)
         v = e.as_long() if z3.is_int_value(e) else e.as_signed_long()
-        ty = self.types.get(j) if j is not None else None
-        if isinstance(ty, SymT) and 0 <= v < len(self.symbols):
-            return self.symbols[v]
-        if isinstance(ty, BoolT) and v in (0, 1):
-            return "true" if v else "false"
-        return str(v)
+        return self._show(j, v)
 
     def text(self, e) -> str:
         """Any subformula or term (with instance marks)."""
@@ -199,6 +197,9 @@ class _Printer:
             return str(e.as_long())
         if z3.is_bv_value(e):
             return str(e.as_signed_long())
+        bit = self._bit(e)
+        if bit is not None:
+            return f"(1 if {bit} else 0)" if bit else "0"
         if k == z3.Z3_OP_AND:
             parts = sorted({self.text(c) for c in ch}, key=_order_key)
             if "false" in parts:
@@ -228,6 +229,10 @@ class _Printer:
         return str(e).replace("\n", " ")
 
     def _term(self, e) -> str:
+        """e as an operand of arithmetic: a bool slot as 1 or 0."""
+        j = self._slot_of(e)
+        if j is not None and isinstance(self.types.get(j), BoolT):
+            return f"(1 if {self.slot_name(j)} else 0)"
         # a product with -1 reads better as a negation
         if z3.is_app(e) and e.decl().kind() == z3.Z3_OP_MUL and len(e.children()) == 2 \
                 and z3.is_int_value(e.children()[0]) and e.children()[0].as_long() == -1:
@@ -244,8 +249,9 @@ class _Printer:
             ck = c.decl().kind() if z3.is_app(c) else None
             if ck in _CMP and len(c.children()) == 2 and ck != z3.Z3_OP_DISTINCT:
                 a, b = c.children()
-                if not (z3.is_bool(a) and ck == z3.Z3_OP_EQ):
-                    return self._compare(a, _NEGATED[_CMP[ck]], b)
+                if z3.is_bool(a) and ck == z3.Z3_OP_EQ:
+                    return Literal(f"({self.text(a)}) != ({self.text(b)})")
+                return self._compare(a, _NEGATED[_CMP[ck]], b)
             if z3.is_app(c) and ck == z3.Z3_OP_NOT:
                 return self.literal(c.children()[0])
             inner = self.literal(c)
@@ -257,7 +263,42 @@ class _Printer:
             return self._compare(ch[0], _CMP[k], ch[1])
         return Literal(self.text(e))
 
+    def _bit(self, e) -> str | None:
+        """`v in S` when e is the encoding's test of set slot S's bit for v:
+        `(S // 2^b) % 2`, or `S % 2`."""
+        if not (z3.is_app(e) and e.decl().kind() == z3.Z3_OP_MOD):
+            return None
+        x, m = e.children()
+        if not (z3.is_int_value(m) and m.as_long() == 2):
+            return None
+        b = 0
+        if z3.is_app(x) and x.decl().kind() == z3.Z3_OP_IDIV:
+            x, d = x.children()
+            if not z3.is_int_value(d) or d.as_long() <= 0 or d.as_long() & (d.as_long() - 1):
+                return None
+            b = d.as_long().bit_length() - 1
+        j = self._slot_of(x)
+        ty = self.types.get(j) if j is not None else None
+        if not isinstance(ty, SetT):
+            return None
+        kind, base, width = set_universe(ty.elem, self.ts.layout.symbols)
+        if b >= width:
+            return ""       # a bit past the set's universe: 0 in every well-typed state
+        v = b + (base if kind == "int" else 0)
+        return f"{self._shown(ty.elem, v)} in {self.slot_name(j)}"
+
     def _compare(self, a, op: str, b) -> Literal:
+        if self._bit(b) is not None and z3.is_int_value(a):
+            a, b, op = b, a, _MIRROR[op]
+        bit = self._bit(a)
+        if bit is not None and z3.is_int_value(b):
+            v = b.as_long()
+            ok = [x for x in ((0, 1) if bit else (0,))
+                  if {"==": x == v, "!=": x != v, "<": x < v, "<=": x <= v,
+                      ">": x > v, ">=": x >= v}[op]]
+            if not bit or len(ok) != 1:
+                return Literal("true" if ok and (not bit or len(ok) == 2) else "false")
+            return Literal(bit if ok == [1] else bit.replace(" in ", " not in ", 1))
         if a.sort() == z3.IntSort():
             got = self._linear_compare(a, op, b)
             if got is not None:
@@ -304,7 +345,7 @@ class _Printer:
                 return scale * factor
             if len(rest) == 1:
                 return self._linear(rest[0], scale * factor, acc)
-        key = self.text(e)
+        key = self._term(e)
         acc.setdefault(key, [0, e])[0] += scale
         return 0
 
@@ -337,6 +378,11 @@ class _Printer:
             got = None if j is None else self._test(j, op, bound)
             if got is not None:
                 return got
+        bools = [self.slot_name(j) for _, (_, e) in atoms
+                 if (j := self._slot_of(e)) is not None and isinstance(self.types.get(j), BoolT)]
+        if op in ("==", "!=") and len(bools) == 2 == len(atoms) and bound == 0 \
+                and atoms[0][1][0] == -atoms[1][1][0]:
+            return self._plain(bools[0], op, bools[1])     # `a == b` of two bools
         left = [(t, c) for t, (c, _) in atoms if c > 0]
         right = [(t, -c) for t, (c, _) in atoms if c < 0]
         return self._sum_literal(left, op, right, bound)
@@ -390,8 +436,23 @@ class _Printer:
             return Literal(text, "neq", self._allows(j, [x for x in dom if x not in ok], dom))
         return Literal(text)
 
-    def _show(self, j: int, x: int) -> str:
-        return self.symbols[x] if isinstance(self.types.get(j), SymT) else str(x)
+    def _show(self, j: int | None, x: int) -> str:
+        """Value x of slot j's type: a symbol, a bool, an identity (marked: it is a
+        quantified variable or nothing), a set literal, or the integer."""
+        return self._shown(self.types.get(j) if j is not None else None, x)
+
+    def _shown(self, ty, x: int) -> str:
+        if isinstance(ty, SymT) and 0 <= x < len(self.symbols):
+            return self.symbols[x]
+        if isinstance(ty, BoolT) and x in (0, 1):
+            return "true" if x else "false"
+        if isinstance(ty, ScalarsetT) and 0 <= x < ty.size:
+            return f"\x01S:{ty.name}\x02{x}\x03"
+        if isinstance(ty, SetT) and x >= 0:
+            kind, base, width = set_universe(ty.elem, self.ts.layout.symbols)
+            elems = [b + (base if kind == "int" else 0) for b in range(width) if x >> b & 1]
+            return "{" + ", ".join(self._shown(ty.elem, v) for v in elems) + "}"
+        return str(x)
 
     def _allows(self, j: int, ok: list[int], dom: list[int]) -> str | None:
         """`slot j is one of ok`, out of the values dom, in the fewest words."""
@@ -408,8 +469,14 @@ class _Printer:
             return f"{name} == {show(ok[0])}"
         if len(ok) == len(dom) - 1:
             return f"{name} != {show(next(x for x in dom if x not in ok))}"
-        if isinstance(ty, SymT):
+        if isinstance(ty, (SymT, ScalarsetT)):
             return f"{name} in {{{', '.join(show(x) for x in ok)}}}"
+        if isinstance(ty, SetT):       # no order: a few equalities
+            if len(ok) <= _FEW:
+                return " or ".join(f"{name} == {show(x)}" for x in ok)
+            if len(dom) - len(ok) <= _FEW:
+                return " and ".join(f"{name} != {show(x)}" for x in dom if x not in ok)
+            return None
         if ok == list(range(ok[0], ok[-1] + 1)):
             if ok[0] == dom[0]:
                 return f"{name} <= {ok[-1]}"
@@ -549,10 +616,9 @@ class _Printer:
         """(template, the kind of each variable) and the instance tuples the clause is,
         the variables named in one canonical way; None when it names no instance."""
         marks = []
-        for lit in lits:
-            for m in _MARK.finditer(lit.text + (lit.negation or "")):
-                if (m.group(1), int(m.group(2))) not in marks:
-                    marks.append((m.group(1), int(m.group(2))))
+        for m in _MARK.finditer(self._clause_text(lits)):
+            if (m.group(1), int(m.group(2))) not in marks:
+                marks.append((m.group(1), int(m.group(2))))
         if not marks:
             return None
         by_kind: dict[str, list[int]] = {}
@@ -567,8 +633,8 @@ class _Printer:
         for perm in itertools.product(*(itertools.permutations(by_kind[k]) for k in kinds)):
             values = [i for p in perm for i in p]
             assign = {(kind, i): names[n] for n, (kind, i) in enumerate(zip(var_kinds, values))}
-            got = self.wrap(self._clause_text([self._retext(x, assign) for x in lits]),
-                            clause)
+            got = self._clause_text([self._retext(x, assign) for x in lits])
+            got = self.wrap(self._retext(Literal(got), assign).text, clause)
             if best is None or got < best:
                 best, tuples = got, {tuple(values)}
             elif got == best:
