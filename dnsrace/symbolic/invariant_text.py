@@ -13,6 +13,11 @@ of the spec:
   * a clause `not A or B`, where A tests a program counter (or another symbol slot, or a
     sequence's length) or is an equality, reads `A => B`;
   * each literal and each clause once, in one order (a natural sort: `x[2]` before `x[10]`);
+  * what the Int encoding makes numbers reads as the spec's values: a set slot's bit test
+    `(S // 4) % 2 == 1` is `v in S`, a set's value a set literal, a bool in arithmetic
+    `(1 if b else 0)`; a clause that reads element k of a sequence (0 in the encoding past
+    its length, an error in the spec) is printed under the premise `len(s) > k`, merged with
+    the clause's own tests of that length;
   * a clause that holds for every instance of a process (the same clause up to the
     instance's number) is printed once, quantified: `all(... for i in 0..N-1)`, or
     `all(... for i in S)` when the instances are the identities of a scalarset S.  For a
@@ -72,6 +77,10 @@ def _natural(text: str) -> list:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
 
 
+def _mark(kind: str, i: int) -> str:
+    return f"\x01{kind}\x02{i}\x03"
+
+
 def _unmarked(text: str) -> str:
     return _MARK.sub(lambda m: m.group(2), text)
 
@@ -96,6 +105,7 @@ class _Printer:
         self.symbols = ts.layout.symbols.names
         self.kinds: dict[str, tuple[str, int, bool]] = {}   # kind -> (domain, size, symmetric)
         self.names = self._marked_names()
+        self._free: list[str] = []      # names for quantified variables (`_var_names`)
 
     def _types(self, rep) -> None:
         if isinstance(rep, ScalarRep):
@@ -117,38 +127,41 @@ class _Printer:
     def _marked_names(self) -> dict[int, str]:
         """Each slot's name in the spec's syntax, an instance's number marked where it
         names a process instance or an identity of a scalarset."""
-        identity = {}
-        for s in self.ts.scalarsets:
-            for i, block in enumerate(s.blocks):
-                for slot in block:
-                    identity[slot] = (s.name, i)
         names = {j: self._spec_name(s.name, None) for j, s in enumerate(self.ts.slots)}
         for s in self.ts.scalarsets:
             self.kinds["S:" + s.name] = (s.name, s.size, True)
         for f in self.ts.layout.fields:
             if f.per_instance:
-                proc = f.key.split(".")[0]
-                for i, rep in enumerate(f.reps):
-                    slots = rep_slots(rep)
-                    ident = identity.get(slots[0]) if slots else None
-                    if ident is not None and ident[1] == i:
-                        kind = "S:" + ident[0]
-                        self.kinds[kind] = (ident[0], len(f.reps), True)
-                    else:
-                        kind = "P:" + proc
-                        self.kinds[kind] = (f"0..{len(f.reps) - 1}", len(f.reps), False)
-                    for j in slots:
-                        names[j] = self._spec_name(self.ts.slots[j].name, f"\x01{kind}\x02{i}\x03")
+                self._instance_names(f, names)
             elif isinstance(f.type, ArrayT) and isinstance(f.type.key, ScalarsetT):
-                kind = "S:" + f.type.key.name
-                self.kinds[kind] = (f.type.key.name, len(f.type.keys), True)
-                for i, rep in enumerate(f.reps[0].elems):
-                    prefix = f"{f.key}[{i}]"
-                    for j in rep_slots(rep):
-                        name = self.ts.slots[j].name
-                        if name.startswith(prefix):
-                            names[j] = f"{f.key}[\x01{kind}\x02{i}\x03]" + name[len(prefix):]
+                self._identity_array_names(f, names)
         return names
+
+    def _instance_names(self, f, names: dict) -> None:
+        """`P.x[i]`: i an identity where P's instances are a scalarset's (`count: S`)."""
+        identity = {slot: (s.name, i) for s in self.ts.scalarsets
+                    for i, block in enumerate(s.blocks) for slot in block}
+        proc = f.key.split(".")[0]
+        for i, rep in enumerate(f.reps):
+            slots = rep_slots(rep)
+            ident = identity.get(slots[0]) if slots else None
+            if ident is not None and ident[1] == i:
+                kind = "S:" + ident[0]
+            else:
+                kind = "P:" + proc
+                self.kinds[kind] = (f"0..{len(f.reps) - 1}", len(f.reps), False)
+            for j in slots:
+                names[j] = self._spec_name(self.ts.slots[j].name, _mark(kind, i))
+
+    def _identity_array_names(self, f, names: dict) -> None:
+        """`a[i]` of an array indexed by a scalarset: i an identity."""
+        kind = "S:" + f.type.key.name
+        for i, rep in enumerate(f.reps[0].elems):
+            prefix = f"{f.key}[{i}]"
+            for j in rep_slots(rep):
+                name = self.ts.slots[j].name
+                if name.startswith(prefix):
+                    names[j] = f"{f.key}[{_mark(kind, i)}]" + name[len(prefix):]
 
     @staticmethod
     def _spec_name(name: str, mark: str | None) -> str:
@@ -447,7 +460,7 @@ class _Printer:
         if isinstance(ty, BoolT) and x in (0, 1):
             return "true" if x else "false"
         if isinstance(ty, ScalarsetT) and 0 <= x < ty.size:
-            return f"\x01S:{ty.name}\x02{x}\x03"
+            return _mark("S:" + ty.name, x)
         if isinstance(ty, SetT) and x >= 0:
             kind, base, width = set_universe(ty.elem, self.ts.layout.symbols)
             elems = [b + (base if kind == "int" else 0) for b in range(width) if x >> b & 1]
@@ -524,9 +537,9 @@ class _Printer:
             lits = [x for x in lits if not (x.kind == "test" and x.slot == length)]
         return premises, lits
 
-    def _clause_text(self, lits: list[Literal], bare: bool = True) -> str:
+    def _clause_text(self, lits: list[Literal], bare: bool = True) -> str | None:
         """A clause: `A => B` when some literals read as premises, else `a or b`;
-        parenthesised unless bare."""
+        parenthesised unless bare; None when it says nothing (`_guards`)."""
         if not lits:
             return "false"
         guarded = self._guards(lits)
@@ -650,19 +663,20 @@ class _Printer:
         return lit._replace(text=sub(lit.text), negation=sub(lit.negation))
 
     def _var_names(self, n: int) -> list[str]:
+        """n names for quantified variables, none a name of the spec's."""
+        if n <= len(self._free):
+            return self._free[:n]
         taken = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*",
                                " ".join(s.name for s in self.ts.slots)))
-        taken |= set(self.symbols) | set(self.kinds_domains())
+        taken |= set(self.symbols) | {d for d, _, _ in self.kinds.values()} | {"g"}
         out = []
         for base in itertools.chain(_VARS, (f"i{k}" for k in itertools.count(1))):
             if base not in taken:
                 out.append(base)
                 if len(out) == n:
+                    self._free = out
                     return out
         raise AssertionError("unreachable")
-
-    def kinds_domains(self) -> list[str]:
-        return [d for d, _, _ in self.kinds.values()]
 
     def _complete(self, var_kinds: tuple, tuples: set) -> bool:
         if all(self.kinds[k][2] for k in var_kinds):
