@@ -134,3 +134,24 @@ def test_a_bool_in_arithmetic_reads_as_one_or_zero(peterson):
     _, _, x, _ = peterson
     assert show(peterson, x["flag[0]"] + x["turn"] >= 1) == "(1 if flag[0] else 0) + turn >= 1"
     assert show(peterson, z3.Not(x["flag[0]"] == x["flag[1]"])) == "flag[0] != flag[1]"
+
+
+@pytest.fixture(scope="module")
+def nodes():
+    ts = lower(load_model(ROOT / "tests" / "scalarsets" / "locals.yaml", {}))
+    enc = Encoding(ts, "int", "disjunctive")
+    return ts, enc, {s.name: enc.X[s.index] for s in ts.slots}, {}
+
+
+def test_identities_are_quantified_over_their_scalarset(nodes):
+    # identities are interchangeable: a clause about node 1 holds of every node, and a
+    # spec cannot write an identity as a number anyway
+    _, _, x, _ = nodes
+    assert show(nodes, (x["Node[1].heard"] / 2) % 2 != 1) == \
+        "all(i not in Node.heard[i] for i in Node)"
+    assert show(nodes, x["Node[0].heard"] == 6) == \
+        "all(Node.heard[i] == {j, k} for i in Node for j in Node if i != j " \
+        "for k in Node if i != k and j != k)"
+    # an element of a sequence is read only where it exists
+    assert show(nodes, x["Node[2].inbox[0]"] != 2) == \
+        "all(len(Node.inbox[i]) == 1 => Node.inbox[i][0] != i for i in Node)"
