@@ -67,7 +67,8 @@ def check(spec: str | Path, constants: dict[str, int] | None = None, *,
           progress: Callable[[Progress], None] | None = None, device: str = "cpu",
           max_states: int | None = None, max_depth: int | None = None,
           time_limit: float | None = None, stop_on_first: bool = False,
-          symmetry: bool = True) -> CheckResult:
+          symmetry: bool = True, lemmas: bool = False,
+          proof_dir: str | Path | None = None) -> CheckResult:
     """Check every property of the spec at `spec` with `engine` (see
     `engines.registry.ENGINES`: auto, bfs, array, bmc, kind, pdr, all).
 
@@ -76,7 +77,8 @@ def check(spec: str | Path, constants: dict[str, int] | None = None, *,
     too.  With `symmetry` (the default) the explicit engines store one state per orbit of
     the spec's scalarsets.
     `progress` is called now and then with a `Progress`.  `device` "gpu" runs the array
-    engine on CuPy.  Raises `SpecError` when the spec (or the request) is invalid, and
+    engine on CuPy.  For the proof engines, `lemmas` makes every invariant a lemma (not
+    only those marked `lemma: true`) and `proof_dir` keeps proved invariants between runs.  Raises `SpecError` when the spec (or the request) is invalid, and
     `CompileTimeout` when the time limit runs out before the search starts."""
     if limits is None:
         limits = Limits(max_states, max_depth, time_limit, stop_on_first, symmetry)
@@ -85,17 +87,20 @@ def check(spec: str | Path, constants: dict[str, int] | None = None, *,
     model, ts, cs = compile_spec(spec, constants, deadline)
     if limits.time_limit is not None:   # the search has what compiling left of the limit
         limits = replace(limits, time_limit=deadline.left())
-    return run_engine(chosen, model, ts, cs, limits, progress, xp)
+    from .engines.registry import ProofOptions
+    proof = ProofOptions(lemmas, None if proof_dir is None else str(proof_dir))
+    return run_engine(chosen, model, ts, cs, limits, progress, xp, proof)
 
 
 def run_engine(engine: "Engine", model: Model, ts: TransitionSystem, cs: CompiledSystem,
-               limits: Limits, progress=None, xp=None) -> CheckResult:
+               limits: Limits, progress=None, xp=None, proof=None) -> CheckResult:
     """Run `engine` on a compiled spec; the result carries what reports need (how each
     variable is shown, where each property and transition is declared)."""
     from .engines.registry import Job
     from .report.spec_map import field_kinds, spec_map
 
-    result = engine.run(Job(model, ts, cs, limits, progress, xp))
+    from .engines.registry import ProofOptions
+    result = engine.run(Job(model, ts, cs, limits, progress, xp, proof or ProofOptions()))
     result.field_kinds = field_kinds(ts)
     result.spec_map = spec_map(model, ts)
     if engine.name not in ("bmc", "kind", "pdr") and limits.symmetry and ts.temporal \
@@ -134,7 +139,7 @@ def engine_and_device(engine: str, device: str):
 
 def prove_what_held(model: Model, ts: TransitionSystem, cs: CompiledSystem,
                     explored: CheckResult, time_limit: float | None = None,
-                    progress=None) -> CheckResult:
+                    progress=None, proof=None) -> CheckResult:
     """`--engine all`: after a complete explicit search, try to prove by PDR every property
     that held (or was unreachable), for every value of the symbolic constants.  A property
     PDR proves is reported as decided by "pdr" (with its invariant); the others keep the
@@ -147,7 +152,10 @@ def prove_what_held(model: Model, ts: TransitionSystem, cs: CompiledSystem,
     held = {p.name for p in explicit.properties if p.outcome in ("holds", "unreachable")}
     if not held:
         return replace(explicit, engine="all")
-    proof = check_pdr(model, time_limit, ts=ts, cs=cs, progress=progress)
+    options = proof
+    proof = check_pdr(model, time_limit, ts=ts, cs=cs, progress=progress,
+                      lemmas=options.lemma_names(model) if options else None,
+                      proof_dir=options.proof_dir if options else None)
     by_name = {p.name: p for p in proof.properties}
     props, warnings = [], list(explicit.warnings)
     for p in explicit.properties:

@@ -236,9 +236,15 @@ def parse_outputs(items: tuple[str, ...]) -> list[tuple[str, str]]:
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Reuse the result of a spec whose text, constants, engine, limits and "
               "dnsrace version are unchanged (kept in DIR).")
+@click.option("--lemmas", is_flag=True, help="kind, pdr: treat every invariant as a lemma "
+              "(proved together with each property, and assumed while proving it), not only "
+              "those marked `lemma: true`.")
+@click.option("--proof-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="pdr, all: keep each proved property's inductive invariant in DIR; the "
+              "next run checks it again against the spec (a second) before searching.")
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, outputs,
           trace_dir, quiet, full, witnesses, no_timing, engine, device, show_coverage,
-          symmetry, cache_dir) -> None:
+          symmetry, cache_dir, lemmas, proof_dir) -> None:
     """Check every property of SPECS (files, or folders: every *.yaml and *.yml in them,
     recursively)."""
     from .report.formats import ReportOptions
@@ -253,8 +259,12 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
     limits = Limits(max_states, max_depth, time_limit, stop_on_first, symmetry == "on")
+    from .engines.registry import ProofOptions
+    proof = ProofOptions(lemmas, proof_dir)
     if trace_dir:
         prepare_trace_dir(trace_dir)
+    if proof_dir:
+        prepare_trace_dir(proof_dir, "--proof-dir")
     for _, path in writes:
         prepare_output(path)
     cache = open_cache(cache_dir) if cache_dir else None
@@ -262,7 +272,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                             witnesses=witnesses, coverage=show_coverage)
     outcomes, codes = [], []
     for path in paths:
-        outcome = check_one(path, overrides, chosen, xp, limits, quiet, cache)
+        outcome = check_one(path, overrides, chosen, xp, limits, quiet, cache, proof)
         if outcome is None:   # a signal while compiling: nothing of this spec was checked
             codes.append(interrupts.exit_status())
             break
@@ -285,7 +295,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
     sys.exit(worst(codes))
 
 
-def check_one(path, overrides, chosen, xp, limits, quiet, cache):
+def check_one(path, overrides, chosen, xp, limits, quiet, cache, proof=None):
     """Check one spec: its result, a SpecFailure, or None when a signal came while it was
     being compiled (a line on stderr says so)."""
     from .api import compile_spec, run_engine
@@ -293,7 +303,9 @@ def check_one(path, overrides, chosen, xp, limits, quiet, cache):
     phase = "compiling"
     deadline = Deadline(limits.time_limit)   # --time-limit covers loading and compiling too
     try:
-        key, spec_bytes = cache_key(cache, path, overrides, chosen.name, limits, xp)
+        key, spec_bytes = cache_key(cache, path, overrides, chosen.name
+                                    + ("+lemmas" if proof and proof.all_lemmas else ""),
+                                    limits, xp)
         if key is not None:
             hit = cache.get(key, path)
             if hit is not None:
@@ -304,7 +316,7 @@ def check_one(path, overrides, chosen, xp, limits, quiet, cache):
         if limits.time_limit is not None:   # the search has what compiling left of the limit
             searched = replace(limits, time_limit=deadline.left())
         with _ProgressLine(model.name, live=not quiet) as progress:
-            result = run_engine(chosen, model, ts, cs, searched, progress, xp)
+            result = run_engine(chosen, model, ts, cs, searched, progress, xp, proof)
     except CompileTimeout:
         return SpecFailure(path, [], "time-limit")
     except SpecError as exc:   # the spec, or what an engine cannot take

@@ -428,4 +428,4 @@ def test_z3_engines_report_progress():
     assert heard and heard[0].startswith("k-induction, k = 1")
     heard.clear()
     check_pdr(model, time_limit=20, progress=heard.append)
-    assert any(h.startswith("PDR (Spacer) on ") for h in heard)
+    assert any(h.startswith("PDR on ") for h in heard)

@@ -20,6 +20,19 @@ from .limits import Limits, Progress
 DEFAULT_BMC_DEPTH = 20
 
 
+@dataclass(frozen=True)
+class ProofOptions:
+    """What the proof engines (kind, pdr, all) take besides the limits."""
+
+    all_lemmas: bool = False       # --lemmas: every invariant is a lemma, not only `lemma: true`
+    proof_dir: str | None = None   # --proof-dir: stored invariants, checked again first
+
+    def lemma_names(self, model: Model) -> list[str]:
+        """The invariants proved together with each property and assumed while proving it."""
+        return [p.name for p in model.properties if p.kind == "invariant"
+                and p.expected == "holds" and (p.lemma or self.all_lemmas)]
+
+
 @dataclass
 class Job:
     model: Model
@@ -28,6 +41,7 @@ class Job:
     limits: Limits
     progress: Callable[[Progress], None] | None = None
     xp: object = None   # the array module for the array engine: None for numpy, or CuPy
+    proof: ProofOptions = ProofOptions()
 
     def say(self) -> Callable[[str], None] | None:
         """The progress callback as the Z3 engines call it: with a line of text."""
@@ -78,13 +92,14 @@ def _kind(job: Job) -> CheckResult:
     from ..symbolic import check_kind
     depth = DEFAULT_BMC_DEPTH if job.limits.max_depth is None else job.limits.max_depth
     return check_kind(job.model, depth, job.limits.time_limit, ts=job.ts, cs=job.cs,
-                      progress=job.say())
+                      progress=job.say(), lemmas=job.proof.lemma_names(job.model))
 
 
 def _pdr(job: Job) -> CheckResult:
     from ..symbolic import check_pdr
     return check_pdr(job.model, job.limits.time_limit, ts=job.ts, cs=job.cs,
-                     progress=job.say())
+                     progress=job.say(), lemmas=job.proof.lemma_names(job.model),
+                     proof_dir=job.proof.proof_dir)
 
 
 def _all(job: Job) -> CheckResult:
@@ -96,7 +111,7 @@ def _all(job: Job) -> CheckResult:
     left = job.limits.time_limit
     if left is not None:
         left = max(0.0, left - (time.monotonic() - started))
-    return prove_what_held(job.model, job.ts, job.cs, result, left, job.say())
+    return prove_what_held(job.model, job.ts, job.cs, result, left, job.say(), job.proof)
 
 
 ENGINES: dict[str, Engine] = {e.name: e for e in (

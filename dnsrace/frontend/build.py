@@ -1111,6 +1111,7 @@ class _Builder:
                 names[name] = key.pos
                 expected = "reachable" if kind == "reachable" else "holds"
                 about = None
+                lemma = False
                 if isinstance(val, YMap):
                     unknown = check_keys(val, schema.PROPERTY_KEYS, self.rep, f"property '{name}'")
                     enode = val.get("expr")
@@ -1137,6 +1138,7 @@ class _Builder:
                             expected = ex.value
                     ab = need_scalar(val.get("about"), self.rep, "`about`")
                     about = str(ab.value) if ab is not None else None
+                    lemma = self.read_lemma(val, kind, expected)
                 else:
                     enode = val
                 enode = need_scalar(enode, self.rep, f"property '{name}'")
@@ -1149,8 +1151,27 @@ class _Builder:
                     continue
                 scope = Scope({}, self.globals, primes=(kind == "transition"))
                 self.checker.expect(e, scope, "bool", f"property '{name}'")
-                out.append(Property(name, kind, e, expected, about, key.pos))
+                out.append(Property(name, kind, e, expected, about, key.pos, lemma))
         return out
+
+    def read_lemma(self, val: YMap, kind: str, expected: str) -> bool:
+        """`lemma: true`: an invariant expected to hold, which the proof engines assume."""
+        node = need_scalar(val.get("lemma"), self.rep, "`lemma`")
+        if node is None:
+            return False
+        if not isinstance(node.value, bool):
+            self.err("DR305", f"`lemma: {_show(node.value)}` is not true or false", node.pos,
+                     "write `lemma: true` to have the proof engines assume this invariant")
+            return False
+        if node.value and kind != "invariant":
+            self.err("DR305", f"`lemma:` is for invariants, not {kind} properties", node.pos,
+                     "move the condition under `invariants:`, or drop `lemma:`")
+            return False
+        if node.value and expected != "holds":
+            self.err("DR305", "a lemma must be expected to hold: the proof engines assume it",
+                     node.pos, "drop `lemma: true`, or `expect: violated`")
+            return False
+        return bool(node.value)
 
     def read_temporal(self, name: str, node: YScalar, expected: str, about, pos: Pos) -> None:
         """One temporal property: its form, then P (and Q) as boolean state expressions."""

@@ -146,6 +146,7 @@ class Property:
     expected: str  # holds | violated | reachable | unreachable
     about: str | None
     pos: Pos
+    lemma: bool = False  # an invariant the proof engines also assume (`lemma: true`)
 
 
 @dataclass

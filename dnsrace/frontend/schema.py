@@ -18,7 +18,7 @@ STEP_KEYS = ("name", "params", "guard", "effect", "next", "either")
 EITHER_STEP_KEYS = ("name", "either", "next")
 ALTERNATIVE_KEYS = ("name", "params", "guard", "effect", "next")
 ACTION_KEYS = ("name", "params", "guard", "effect")
-PROPERTY_KEYS = ("expr", "expect", "about")
+PROPERTY_KEYS = ("expr", "expect", "about", "lemma")
 FAIRNESS_KEYS = ("weak", "strong")
 REQUIRED_TOP = ("dnsrace", "name")
 

@@ -114,20 +114,29 @@ class Clauses:
         at_x = z3.And(part, *[z3.Implies(p, lem) for p, lem in zip(track, lemmas)])
         index = {str(p): i for i, p in enumerate(track)}
         need: set[int] = set()
+        cases = [(self.apply(at_x, b), h)
+                 for b, h in [*self.rules[1:], *[(q, None) for q in self.queries]]]
+        solvers = []
+        for body, _ in cases:
+            sv = z3.Solver()
+            sv.set("core.minimize", MINIMIZE)
+            if ms is not None:
+                sv.set("timeout", max(1000, ms))
+            sv.add(body)
+            solvers.append(sv)
         while True:
             head = z3.And(part, *[lemmas[i] for i in sorted(need)])
             new: set[int] = set()
-            for b, h in [*self.rules[1:], *[(q, None) for q in self.queries]]:
-                sv = z3.Solver()
-                sv.set("core.minimize", MINIMIZE)
-                if ms is not None:
-                    sv.set("timeout", max(1000, ms))
-                sv.add(self.apply(at_x, b))
+            for sv, (_, h) in zip(solvers, cases):
+                sv.push()
                 if h is not None:
                     sv.add(z3.Not(self.apply(head, h)))
-                if sv.check(*track) != z3.unsat:
+                r = sv.check(*track)
+                core = sv.unsat_core() if r == z3.unsat else None
+                sv.pop()
+                if core is None:
                     return lemmas
-                new |= {index[str(p)] for p in sv.unsat_core()}
+                new |= {index[str(p)] for p in core}
             if new <= need:
                 return [lemmas[i] for i in sorted(need)]
             need |= new

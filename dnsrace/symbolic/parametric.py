@@ -1,4 +1,4 @@
-"""PDR (Spacer) on the parametric IR: proofs for every value of the symbolic constants.
+"""PDR on the parametric IR: proofs for every value of the symbolic constants.
 
 The clauses are those of `pdr` (init, step, query) over an uninterpreted Inv, with three
 additions for what `ir.parametric` keeps symbolic:
@@ -357,6 +357,37 @@ def clauses(enc: ParamEncoding, bads: list, name: str):
                                *enc.fresh]))
     return (chc.Clauses(inv, enc.args(enc.X, enc.cx), rules, queries, allv),
             rules[0][0], steps)
+
+
+def state_formulas(enc: ParamEncoding, indices: list[int]) -> list:
+    """The state properties at `indices` as formulas over the state (their evaluation may
+    fail: that counts as holding here, the `error` check covers it); those that read a set
+    over a symbolic range at another index, or quantify over one, are left out."""
+    out = []
+    for k in indices:
+        p = enc.ps.ts.state_properties[k]
+        good = T.or_(*(f.cond for f in p.failures), p.term) if p.failures else p.term
+        c = enc.clause()
+        try:
+            f = c.formula(good)
+        except Unsupported:
+            continue
+        if not c.reads:
+            out.append(f)
+    return out
+
+
+def confirm(enc: ParamEncoding, parts: list, name: str, inv, ms: int | None) -> str | None:
+    """Whether `inv` (over the arguments of Inv) is an inductive invariant that excludes the
+    parts' bad events: None when it is, else what fails."""
+    try:
+        bads = [b for p in parts for b in bad_terms(enc.ps, p)]
+        if not bads:
+            return None
+        cl, _, _ = clauses(enc, bads, name)
+    except Unsupported as exc:
+        return str(exc)
+    return cl.confirm(inv, ms)
 
 
 def _find_lemmas(enc: ParamEncoding, init, steps: list, deadline: float | None):

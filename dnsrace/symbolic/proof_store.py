@@ -1,0 +1,141 @@
+"""Proofs kept between runs (`--proof-dir DIR`): each proved property's inductive invariant,
+with the spec's hash, so that the next run re-checks it with a plain solver instead of
+searching again.
+
+One JSON file per spec and constants (`<spec name>-<key>.json`, the key a hash of the spec's
+path, the constants' values and the encoding), written atomically:
+
+    {"dnsrace_proofs": 1, "spec": {"name", "path", "sha256"}, "constants": {...},
+     "symbolic": [...], "properties": {NAME: {"invariant": SMT-LIB, "text": "..."}}}
+
+An invariant is stored as SMT-LIB over the names of the state's parts (slot names such as
+`Enactor[1].pc`, the symbolic constants, `cell:<slot>` and `member:<slot>` for a set over a
+symbolic range), never over the encoding's internal numbering, so that it survives an edit
+that moves slots around.  Nothing stored is trusted: a stored invariant proves a property
+only after `chc.Clauses.confirm` checks every clause of the spec as it is now; one that no
+longer fits (a name the spec lost, a clause that fails) sends the property back to PDR, and
+the result says so.  A file that cannot be read is ignored the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import z3
+
+FORMAT = 1
+
+
+def _key(model, mode: str) -> str:
+    text = json.dumps([str(Path(model.path).resolve()) if model.path else model.name,
+                       model.constant_values(), mode], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _file(folder: str | Path, model, mode: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", model.name)[:60] or "spec"
+    return Path(folder) / f"{safe}-{_key(model, mode)}.json"
+
+
+class ProofStore:
+    """The stored proofs of one spec (at its constants) in `folder`."""
+
+    def __init__(self, folder: str | Path, model, mode: str):
+        self.path = _file(folder, model, mode)
+        self.model = model
+        self.mode = mode
+        self.entries: dict[str, dict] = {}
+        self.stale_spec = False      # stored for another version of the spec
+        self.read_error: str | None = None
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+            if doc.get("dnsrace_proofs") == FORMAT and isinstance(doc.get("properties"), dict):
+                self.entries = {k: v for k, v in doc["properties"].items()
+                                if isinstance(v, dict) and isinstance(v.get("invariant"), str)}
+                self.stale_spec = doc.get("spec", {}).get("sha256") != model.sha256
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, AttributeError) as exc:
+            self.read_error = f"{self.path}: {exc}"
+        self.new: dict[str, dict] = {}
+
+    def invariant(self, name: str, names: dict[str, object]):
+        """The stored invariant of property `name` as a formula over the encoding's
+        variables (`names`: stored name -> variable), or (None, why)."""
+        entry = self.entries.get(name)
+        if entry is None:
+            return None, None
+        try:
+            parsed = z3.parse_smt2_string(entry["invariant"])
+        except z3.Z3Exception as exc:
+            return None, f"the stored invariant does not read back ({_first_line(exc)})"
+        f = z3.And(*parsed) if len(parsed) != 1 else parsed[0]
+        subs = []
+        for c in _consts(f):
+            v = names.get(c.decl().name())
+            if v is None:
+                return None, (f"the stored invariant reads {c.decl().name()}, which the spec "
+                              "no longer has")
+            if v.sort() != c.sort():
+                return None, f"{c.decl().name()} is no longer a {c.sort()}"
+            subs.append((c, v))
+        return (z3.substitute(f, *subs) if subs else f), None
+
+    def keep(self, name: str, inv, names: dict[str, object], text: str | None) -> None:
+        """Record a proved property's invariant (over the encoding's variables)."""
+        back = [(v, z3.Const(n, v.sort())) for n, v in names.items()]
+        if z3.is_and(inv) and inv.num_args() == 0:
+            inv = z3.BoolVal(True)
+        s = z3.Solver()
+        s.add(z3.substitute(inv, *back))
+        self.new[name] = {"invariant": s.to_smt2(), "text": text}
+
+    def write(self) -> None:
+        """Write the proofs of this run (and the stored ones it did not replace) atomically:
+        a temporary file, fsync, rename."""
+        if not self.new:
+            return
+        doc = {"dnsrace_proofs": FORMAT,
+               "spec": {"name": self.model.name, "path": str(self.model.path),
+                        "sha256": self.model.sha256},
+               "constants": self.model.constant_values(),
+               "symbolic": [c.name for c in self.model.symbolic],
+               "encoding": self.mode,
+               "properties": {**({} if self.stale_spec else self.entries), **self.new}}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".proofs-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, indent=1, sort_keys=True)
+                fh.write("\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _consts(e) -> list:
+    seen, out, stack = set(), [], [e]
+    while stack:
+        x = stack.pop()
+        if x.get_id() in seen:
+            continue
+        seen.add(x.get_id())
+        if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            out.append(x)
+        stack.extend(x.children() if z3.is_app(x) else [])
+    return out
+
+
+def _first_line(exc) -> str:
+    text = exc.value if isinstance(getattr(exc, "value", None), (str, bytes)) else str(exc)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return text.strip().splitlines()[0][:120] if text.strip() else type(exc).__name__

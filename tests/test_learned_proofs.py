@@ -1,0 +1,231 @@
+"""Proofs users can trust: invariants learned from the spec's reachable states
+(`symbolic/learn.py`), the user's lemmas (`lemma: true`, `--lemmas`), and proofs stored
+between runs (`--proof-dir`), each never a reason to say `holds` wrongly."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+
+from dnsrace.api import check
+from dnsrace.frontend.build import load_model
+from dnsrace.symbolic import check_kind, check_pdr, learn
+from tests.helpers import outcomes, run_cli, write_spec
+from tests.reference.specgen import specs as generated_specs
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+
+def by_name(result):
+    return {p.name: p for p in result.properties}
+
+
+# ---------------------------------------------------------------- learned invariants
+def test_config_push_fix_is_proved_for_every_generation_count():
+    r = check_pdr(load_model(SPECS / "config_push_fix.yaml", {}), time_limit=60)
+    props = by_name(r)
+    for name in ("idle_pushers_delivered", "converged_when_idle", "never_ahead",
+                 "no_rollback", "assertion", "type", "error"):
+        assert props[name].outcome == "holds", (name, props[name].message)
+        assert "for every GENS" in props[name].message
+    assert props["fleet_updated"].outcome == "reachable"
+
+
+def test_the_race_it_fixes_is_never_proved():
+    r = check_pdr(load_model(SPECS / "config_push_race.yaml", {}), time_limit=60)
+    props = by_name(r)
+    assert props["idle_pushers_delivered"].outcome == "violated"
+    assert props["converged_when_idle"].outcome == "violated"
+    assert props["no_rollback"].outcome == "violated"
+    assert r.passed
+
+
+def test_lease_design_is_proved_from_learned_invariants():
+    # Spacer alone does not find the lease's mutual exclusion; learned from the 1,376
+    # reachable states of the spec at its values, it proves the design for every PLANS, KEEP
+    r = check_pdr(load_model(SPECS / "dns_fix_lease.yaml", {}), time_limit=60)
+    p = by_name(r)["no_empty_record"]
+    assert p.outcome == "holds", p.message
+    assert "learned from the reachable states" in p.message
+    assert "for every PLANS, KEEP" in p.message
+    assert "holder == 0" in p.invariant_text           # the mutual exclusion, readable
+    assert by_name(r)["repair_trap"].outcome == "unreachable"
+
+
+def test_candidates_are_the_sampled_states_facts():
+    from dnsrace.backends.python_codegen import compile_system
+    from dnsrace.ir.lower import lower
+
+    ts = lower(load_model(SPECS / "dns_fix_lease.yaml", {}))
+    cs = compile_system(ts)
+    smp = learn.sample(ts, cs, None)
+    assert smp.complete and smp.states.shape == (1376, len(ts.slots))
+    cands = learn.candidates(ts, smp, list(range(len(ts.slots))))
+    M = smp.states
+    for c in cands:                       # every candidate holds on every sampled state
+        rows = np.ones(len(M), dtype=bool)
+        for j, v in c.guard:
+            rows &= M[:, j] == v
+        rhs = M[:, c.b] if c.b is not None else c.c
+        atom = {"==": np.equal, "!=": np.not_equal, "<=": np.less_equal,
+                ">=": np.greater_equal, "<": np.less}[c.op](M[:, c.a], rhs)
+        assert atom[rows].all(), c
+    slot = {s.name: s.index for s in ts.slots}
+    check = ts.layout.symbols.id("check")
+    assert learn.Candidate(((slot["Enactor[1].pc"], check),), "==", slot["holder"], None, 1) \
+        in cands
+
+
+@settings(max_examples=10, deadline=None, database=None,
+          phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(generated_specs())
+def test_a_misleading_sample_never_makes_a_wrong_proof(text):
+    # learn from the initial states alone: most candidates are false, and only the checks
+    # that follow (Houdini's induction, the final invariant's confirmation) stand between
+    # them and a wrong `holds`
+    real = learn.sample
+
+    def initial_only(ts, cs, deadline, max_states=learn.MAX_STATES):
+        return real(ts, cs, deadline, max_states=1)
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "spec.yaml"
+        path.write_text(text)
+        learn.sample = initial_only
+        try:
+            r = check_pdr(load_model(path, {}), time_limit=6)
+        finally:
+            learn.sample = real
+        bfs = by_name(check(path))
+        for p in r.properties:
+            if p.outcome != "unknown":
+                assert p.outcome == bfs[p.name].outcome, (p.name, p.outcome, p.message, text)
+
+
+# ---------------------------------------------------------------- lemmas
+COUNTERS = """
+dnsrace: 1
+name: counters
+variables:
+  x: {type: int, init: 0}
+  y: {type: int, init: 0}
+actions:
+  - name: step
+    guard: x < 5
+    effect: |
+      x += 1
+      y += 1
+invariants:
+  bounded: "y <= 5"
+  same: {expr: "x == y", lemma: LEMMA}
+"""
+
+
+def test_a_lemma_makes_k_induction_prove_what_it_cannot_alone(tmp_path):
+    alone = check_kind(load_model(write_spec(tmp_path, COUNTERS.replace("LEMMA", "false"),
+                                             "alone.yaml"), {}), 5, 30)
+    assert outcomes(alone)["bounded"] == "unknown"   # y <= 5 is not k-inductive for any k
+    path = write_spec(tmp_path, COUNTERS.replace("LEMMA", "true"))
+    for engine in ("kind", "pdr"):
+        r = check(path, engine=engine, time_limit=30)
+        assert outcomes(r)["bounded"] == "holds", (engine, by_name(r)["bounded"].message)
+        assert outcomes(r)["same"] == "holds"
+    code, out, _ = run_cli("check", str(write_spec(tmp_path, COUNTERS.replace("LEMMA", "false"),
+                                                    "flag.yaml")),
+                           "--engine", "kind", "--lemmas", "--time-limit", "30")
+    assert code == 0, out                                # --lemmas: every invariant is one
+
+
+def test_a_false_lemma_is_reported_violated_and_assumes_nothing(tmp_path):
+    text = COUNTERS.replace('"x == y"', '"x == 0"').replace("LEMMA", "true")
+    path = write_spec(tmp_path, text)
+    for engine in ("kind", "pdr"):
+        r = check(path, engine=engine, time_limit=30)
+        o = outcomes(r)
+        assert o["same"] == "violated", engine
+        assert o["bounded"] != "violated"
+        assert by_name(r)["same"].trace.length == 1
+
+
+def test_lemma_is_for_invariants_expected_to_hold(tmp_path):
+    bad = {"on a reachable property": COUNTERS.replace(
+               "invariants:", "reachable:\n  r: {expr: \"x == 1\", lemma: true}\ninvariants:"),
+           "expected violated": COUNTERS.replace("lemma: LEMMA", "lemma: true, expect: violated"),
+           "not a bool": COUNTERS.replace("LEMMA", "yes")}
+    for what, text in bad.items():
+        code, _, err = run_cli("lint", str(write_spec(tmp_path, text, "bad.yaml")))
+        assert code == 2, what
+        assert "DR305" in err and "bad.yaml:" in err, (what, err)
+
+
+# ---------------------------------------------------------------- stored proofs
+def test_a_stored_proof_is_checked_again_and_a_broken_one_falls_back(tmp_path):
+    spec = tmp_path / "fix.yaml"
+    spec.write_text((SPECS / "config_push_fix.yaml").read_text())
+    store = tmp_path / "proofs"
+    args = ("check", str(spec), "--engine", "pdr", "--time-limit", "60", "--format", "json",
+            "--proof-dir", str(store))
+    code, out, _ = run_cli(*args)
+    assert code == 0, out
+    files = list(store.glob("*.json"))
+    assert len(files) == 1
+    kept = json.loads(files[0].read_text())
+    assert kept["spec"]["sha256"] == json.loads(out)["spec"]["sha256"]
+    assert "idle_pushers_delivered" in kept["properties"]
+
+    code, out, _ = run_cli(*args)
+    assert code == 0, out
+    props = {p["name"]: p for p in json.loads(out)["properties"]}
+    assert "stored inductive invariant, checked again" in props["idle_pushers_delivered"][
+        "message"]
+
+    # the fix undone: the stored invariant no longer fits, PDR runs and finds the race
+    spec.write_text(spec.read_text().replace(
+        "          if gen > host[h]:                  # the fix: an older generation is refused\n"
+        "              host[h] = gen\n", "          host[h] = gen\n"))
+    code, out, _ = run_cli(*args)
+    assert code == 1, out
+    props = {p["name"]: p for p in json.loads(out)["properties"]}
+    assert props["idle_pushers_delivered"]["outcome"] == "violated"
+    assert props["never_ahead"]["outcome"] == "holds"
+
+
+def test_a_stored_invariant_that_no_longer_holds_says_so(tmp_path):
+    spec = tmp_path / "c.yaml"
+    spec.write_text(COUNTERS.replace("LEMMA", "false"))
+    store = tmp_path / "proofs"
+    code, out, _ = run_cli("check", str(spec), "--engine", "pdr", "--time-limit", "30",
+                           "--proof-dir", str(store))
+    assert code == 0, out
+    # `bounded` still holds, but not for the stored reason (x == y): PDR proves it again
+    spec.write_text(COUNTERS.replace("LEMMA", "false").replace("guard: x < 5", "guard: x < 9 and y < 5")
+                    .replace("x += 1", "x += 2").replace('"x == y"', '"x >= y"'))
+    code, out, _ = run_cli("check", str(spec), "--engine", "pdr", "--time-limit", "30",
+                           "--proof-dir", str(store), "--format", "json")
+    assert code == 0, out
+    props = {p["name"]: p for p in json.loads(out)["properties"]}
+    assert props["bounded"]["outcome"] == "holds"
+    assert "the stored proof no longer holds" in props["bounded"]["message"]
+    assert "PDR searched again" in props["bounded"]["message"]
+
+
+def test_an_unreadable_proof_file_is_ignored_with_a_note(tmp_path):
+    spec = tmp_path / "c.yaml"
+    spec.write_text(COUNTERS.replace("LEMMA", "false"))
+    store = tmp_path / "proofs"
+    run_cli("check", str(spec), "--engine", "pdr", "--time-limit", "30", "--proof-dir",
+            str(store))
+    (f,) = store.glob("*.json")
+    f.write_text("{not json")
+    code, out, _ = run_cli("check", str(spec), "--engine", "pdr", "--time-limit", "30",
+                           "--proof-dir", str(store), "--format", "json")
+    assert code == 0, out
+    props = {p["name"]: p for p in json.loads(out)["properties"]}
+    assert "could not be read" in props["same"]["message"]
+    assert json.loads(f.read_text())["dnsrace_proofs"] == 1    # written again, whole
