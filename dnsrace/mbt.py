@@ -55,6 +55,10 @@ class TestReport:
     kinds: dict[str, int] = field(default_factory=dict)      # transition kind -> times taken
     never_enabled: list[str] = field(default_factory=list)   # kinds the search never enabled
     witnesses: dict[str, bool] = field(default_factory=dict)  # property -> a run reached it
+    found: dict[str, tuple[int, int]] = field(default_factory=dict)  # property -> (run, step)
+                                   # where the system first showed its event (1-based run)
+    broken: list[str] = field(default_factory=list)   # invariants expected to hold that the
+                                   # system broke (the spec breaks them too: see `check`)
     unreachable: list[str] = field(default_factory=list)     # events the search never reached
     search_complete: bool = True
     failure: Failure | None = None
@@ -62,7 +66,7 @@ class TestReport:
 
     @property
     def passed(self) -> bool:
-        return self.failure is None
+        return self.failure is None and not self.broken
 
 
 class Generator:
@@ -196,10 +200,14 @@ class Tester:
             rep.kinds[self.gen.kind_of[t]] += 1
         props = self.ts.state_properties
         active = (1 << len(props)) - 1
-        for s in states[:performed + 1]:
+        for step, s in enumerate(states[:performed + 1]):
             for k, code in self.cs.state_props(s, active):
-                if code == 0 and props[k].name in rep.witnesses:
-                    rep.witnesses[props[k].name] = True
+                name = props[k].name
+                if code == 0 and name in rep.witnesses and not rep.witnesses[name]:
+                    rep.witnesses[name] = True
+                    rep.found[name] = (len(rep.runs), step)
+                    if props[k].kind == "invariant" and props[k].expected == "holds":
+                        rep.broken.append(name)
 
     def shrink(self, run: Run, result: RunReport) -> Failure:
         """The shortest failing run found from `run`, which failed at `result`'s step."""

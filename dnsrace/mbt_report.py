@@ -27,14 +27,19 @@ def render_text(done: SystemTest, adapter: str, seed: int, trace_path: str | Non
                  + ", ".join(f"{k} {n}" for k, n in rep.kinds.items()))
     if rep.never_enabled:
         lines.append("  never enabled in the spec: " + ", ".join(rep.never_enabled))
-    reached = [p for p, ok in rep.witnesses.items() if ok]
-    lines.append(f"  property events reached: {len(reached)} of {len(rep.witnesses)}"
-                 + (": " + ", ".join(reached) if reached else ""))
+    lines.append(f"  property events reached on the system: {len(rep.found)} of "
+                 f"{len(rep.witnesses)}")
+    for name, (run, step) in rep.found.items():
+        lines.append(f"    {name}: {event_text(done, name)} in run {run} "
+                     f"({rep.runs[run - 1].why}) at step {step}")
     if rep.unreachable:
         lines.append("  events the spec never reaches: " + ", ".join(rep.unreachable))
     if not rep.search_complete:
         lines.append(f"  note: the directed runs come from the first {BFS_LIMIT:,} states "
                      "of the spec")
+    for name in rep.broken:
+        lines.append(f"FAILED: invariant {name} fails on the system, as it does in the spec "
+                     "(see `dnsrace check`)")
     if rep.passed:
         lines.append(f"PASSED: the system agrees with the spec on every step of "
                      f"{_plural(len(rep.runs), 'run')}")
@@ -55,6 +60,15 @@ def render_text(done: SystemTest, adapter: str, seed: int, trace_path: str | Non
     return "\n".join(lines) + "\n"
 
 
+def event_text(done: SystemTest, name: str) -> str:
+    kind, expected = done.kinds[name]
+    if kind == "invariant":
+        return "the invariant fails" + (" (as the spec expects)" if expected == "violated"
+                                        else "")
+    return "reached" + (" (the spec expects it unreachable)" if expected == "unreachable"
+                        else "")
+
+
 def to_json(done: SystemTest, adapter: str, seed: int, trace_path: str | None) -> dict:
     rep = done.report
     out = {"version": 1,
@@ -64,7 +78,9 @@ def to_json(done: SystemTest, adapter: str, seed: int, trace_path: str | None) -
            "runs": [{"why": r.why, "length": len(r.tids)} for r in rep.runs],
            "steps": rep.steps, "observed": rep.observed,
            "coverage": {"transitions": dict(rep.kinds), "never_enabled": rep.never_enabled,
-                        "events": dict(rep.witnesses), "unreachable": rep.unreachable,
+                        "events": dict(rep.witnesses),
+                        "found": {k: {"run": r, "step": st} for k, (r, st) in rep.found.items()},
+                        "broken": rep.broken, "unreachable": rep.unreachable,
                         "search_complete": rep.search_complete},
            "failure": None}
     if rep.failure is not None:

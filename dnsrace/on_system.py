@@ -66,6 +66,7 @@ class SystemTest:
     sha256: str
     constants: dict[str, int]
     trace: dict | None = None       # the shortest failing run as a trace file object
+    kinds: dict = None              # state property -> (kind, expected)
 
 
 def test_on_system(spec: str | Path, adapter, constants: dict[str, int] | None = None, *,
@@ -79,7 +80,8 @@ def test_on_system(spec: str | Path, adapter, constants: dict[str, int] | None =
         report = tester.test(seed, runs, max_steps)
     finally:
         conf.close()
-    done = SystemTest(report, str(spec), model.name, model.sha256, model.constant_values())
+    done = SystemTest(report, str(spec), model.name, model.sha256, model.constant_values(),
+                      kinds={p.name: (p.kind, p.expected) for p in ts.state_properties})
     if report.failure is not None:
         done.trace = trace_object(done, tester)
     return done
