@@ -480,21 +480,20 @@ def replay(trace, spec_path, consts, prop, schedule, adapter) -> None:
     the steps that ran (the spec refused a step, or ran them all); 1 a property fails, or the
     spec has no transition of a name the schedule uses; 2 as above.
 
-    With --adapter, a faithful trace is then performed on the system: 0 the system agrees
-    with the trace on every step; 1 it parts from it (the step, the variable, the trace's
-    value and the observed one are named); 2 the adapter cannot be loaded or raised."""
+    With --adapter, a faithful trace (or, with --schedule, the steps the spec ran) is then
+    performed on the system: 0 the system agrees with the trace (the spec) on every step and
+    no property fails; 1 it parts from it (the step, the variable, the expected value and
+    the observed one are named); 2 the adapter cannot be loaded or raised."""
     from .api import replay_trace
     from .system_cli import replay_with_adapter
 
-    if adapter and schedule:
-        raise click.UsageError("--adapter performs a trace's own steps: leave out --schedule")
     if adapter:
         try:
             overrides = parse_consts(consts) if consts else None
         except SpecError as exc:
             print_diagnostics(exc.diagnostics)
             sys.exit(2)
-        replay_with_adapter(trace, adapter, spec_path, overrides, prop)
+        replay_with_adapter(trace, adapter, spec_path, overrides, prop, schedule)
     from .replay import render, render_schedule
     from .trace_file import TraceError
 

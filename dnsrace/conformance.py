@@ -52,6 +52,7 @@ class RunStep:
     index: int
     action: str | None
     text: str                 # the spec's change (or the whole initial state)
+    notes: list[str] = field(default_factory=list)   # what the system said (`notes()`)
 
 
 @dataclass
@@ -87,10 +88,19 @@ class Conformance:
         for k, action in enumerate(actions, start=1):
             self.call(k, action.name, "step", action)
             report.steps.append(RunStep(k, action.name,
-                                        changes(states[k - 1], states[k], self.kinds)))
+                                        changes(states[k - 1], states[k], self.kinds),
+                                        self.notes(k, action.name)))
             if not self.compare(report, k, action.name, states[k]):
                 break
         return report
+
+    def notes(self, k: int, name: str) -> list[str]:
+        """The adapter's notes on the step just taken (its optional `notes()`)."""
+        if not callable(getattr(self.adapter, "notes", None)):
+            return []
+        got = self.call(k, name, "notes")
+        return ["system: " + " ".join(str(n).split()) for n in got] \
+            if isinstance(got, list) else []
 
     def close(self) -> None:
         close = getattr(self.adapter, "close", None)
@@ -165,6 +175,8 @@ def render(report: RunReport, header: str, whose: str = "the spec") -> str:
     width = max([len(s.action or "initial state") for s in report.steps] + [13])
     for s in report.steps:
         lines.append(f"  {s.index:>4}  {(s.action or 'initial state'):<{width}}  {s.text}")
+        for note in s.notes:
+            lines.append(f"  {'':>4}  ^ {note}")
     if report.observed:
         lines.append("observed: " + ", ".join(report.observed))
     m = report.mismatch

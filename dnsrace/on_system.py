@@ -9,6 +9,7 @@ from pathlib import Path
 from .adapters import AdapterError
 from .api import Replay, compile_spec, replay_trace
 from .conformance import Conformance, RunReport, action_of
+from .ir.layout import state_json
 from .mbt import TestReport, Tester
 from .report.spec_map import field_kinds
 
@@ -34,13 +35,17 @@ def conformance_for(adapter, model, ts) -> Conformance:
 
 def replay_on_system(trace: str | Path, adapter, spec: str | Path | None = None,
                      constants: dict[str, int] | None = None, *,
-                     prop: str | None = None) -> SystemReplay:
+                     prop: str | None = None, schedule: bool = False) -> SystemReplay:
     """Replay the trace on its spec (as `replay_trace`); if it is faithful, perform its
     transitions on the system through `adapter` and compare the observed state with the
-    trace's after every step.  Raises TraceError, SpecError or AdapterError."""
+    trace's after every step.  With `schedule`, run the trace's schedule on `spec` (as
+    `replay --schedule`) and perform the steps the spec ran, comparing with the spec's
+    states.  Raises TraceError, SpecError or AdapterError."""
     from .trace_file import read_trace
 
-    done = replay_trace(trace, spec, constants, prop=prop)
+    done = replay_trace(trace, spec, constants, prop=prop, schedule=schedule)
+    if schedule:
+        return schedule_on_system(done, adapter)
     if not done.ok:
         return SystemReplay(done, None)
     model, ts, _ = compile_spec(done.spec_path, done.constants)
@@ -56,6 +61,35 @@ def replay_on_system(trace: str | Path, adapter, spec: str | Path | None = None,
     finally:
         conf.close()
     return SystemReplay(done, report, dropped)
+
+
+def schedule_on_system(done: Replay, adapter) -> SystemReplay:
+    """The transitions the spec ran of a schedule (`done.report`, a ScheduleReport),
+    performed on the system and compared with the spec's states."""
+    from .mbt import Generator, Run
+
+    model, ts, cs = compile_spec(done.spec_path, done.constants)
+    ran = [s for s in done.report.steps[1:] if not s.text.startswith("FAILS")]
+    by_name = {t.name: t.index for t in ts.transitions}
+    gen = Generator(ts, cs)
+    start = done.report.steps[0].text
+    first = next(p for p in gen.initial if _full(ts, cs, p) == start)
+    tids = [by_name[s.action] for s in ran]
+    states = gen.states(Run("schedule", first, tids))
+    conf = conformance_for(adapter, model, ts)
+    try:
+        report = conf.run([action_of(ts.transitions[t]) for t in tids],
+                          [state_json(ts.layout, cs.packing.unpack(s)) for s in states])
+    finally:
+        conf.close()
+    for mine, theirs in zip(report.steps[1:], ran):
+        mine.notes[:0] = [n for n in theirs.notes if n.startswith("the trace's ")]
+    return SystemReplay(done, report)
+
+
+def _full(ts, cs, packed: int) -> str:
+    from .report.text import full
+    return full(state_json(ts.layout, cs.packing.unpack(packed)))
 
 
 @dataclass

@@ -8,6 +8,7 @@ adapter that raised (DR8xx, one line, never a traceback)."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from . import conformance
@@ -30,21 +31,29 @@ def _adapter(text: str):
         _fail(exc)
 
 
-def replay_with_adapter(trace: str, adapter_text: str, spec_path, consts, prop) -> None:
+def replay_with_adapter(trace: str, adapter_text: str, spec_path, consts, prop,
+                        schedule: bool = False) -> None:
     from .cli import fail_trace
     from .on_system import replay_on_system
-    from .replay import render
+    from .replay import render, render_schedule
     from .trace_file import TraceError
 
     adapter = _adapter(adapter_text)
     try:
-        done = replay_on_system(trace, adapter, spec_path, consts, prop=prop)
+        done = replay_on_system(trace, adapter, spec_path, consts, prop=prop,
+                                schedule=schedule)
     except TraceError as exc:
         fail_trace(trace, None, exc)
     except (SpecError, AdapterError) as exc:
         _fail(exc)
     consts_text = ", ".join(f"{k}={v}" for k, v in done.model.constants.items())
     where = f"{done.model.spec_path}" + (f" ({consts_text})" if consts_text else "")
+    if schedule:
+        header = f"schedule of {trace} on {where} through {adapter_text}"
+        echo(conformance.render(done.system, header), nl=False)
+        verdict = render_schedule(replace(done.model.report, steps=[]), "")
+        echo(verdict.lstrip("\n"), nl=False)
+        sys.exit(0 if done.model.ok and done.system.agrees else 1)
     if not done.model.ok:
         echo(render(done.model.report, f"replay of {trace} on {where}"), nl=False)
         echo("the trace is not a run of its spec: it was not performed on the system")

@@ -46,6 +46,14 @@ class RacyDnsAdapter(Adapter):
         else:
             raise ValueError(f"no operation for {action.name}")
 
+    def notes(self) -> list[str]:
+        """The refusals since the last step (the runner shows them under the step)."""
+        out = []
+        for i, en in enumerate(self.enactors):
+            out += [f"Enactor[{i}]: {r}" for r in en.refusals]
+            en.refusals.clear()
+        return out
+
     def observe(self) -> dict:
         zone, produced = self.zone, self.planner.produced
         return {

@@ -87,7 +87,7 @@ class Enactor:
     plan: int = 1
     ep: int = 0
     seen: list = field(default_factory=list)    # fixed: each record's generation at the check
-    refusals: list = field(default_factory=list)   # (endpoint, rcode) the server refused
+    refusals: list = field(default_factory=list)   # the UPDATEs the server refused, why
 
     def pick(self) -> None:
         self.plan = self.store.newest()
@@ -115,7 +115,7 @@ class Enactor:
         if rcode == dns.rcode.NOERROR:
             self.advance()
         else:                                 # the record is empty: retry, for ever
-            self.refusals.append((self.ep, dns.rcode.to_text(rcode)))
+            self.refused(rcode, "it has no address left to replace")
 
     def write_checked(self) -> None:
         """A compare-and-swap: write only if the record holds the generation last seen."""
@@ -136,10 +136,14 @@ class Enactor:
             if rcode == dns.rcode.NOERROR:
                 self.advance()
                 return
-            self.refusals.append((self.ep, dns.rcode.to_text(rcode)))
+            self.refused(rcode, f"it no longer holds plan {expected}")
             expected = self.zone.generation(self.ep)   # stale: read it again
         raise DnsError(f"endpoint {self.ep}: the compare-and-swap did not settle in "
                        f"{CAS_TRIES} tries")
+
+    def refused(self, rcode: int, why: str) -> None:
+        self.refusals.append(f"the server refused the UPDATE writing plan {self.plan} to "
+                             f"{self.zone.name(self.ep)} ({dns.rcode.to_text(rcode)}: {why})")
 
     def advance(self) -> None:
         self.ep += 1
