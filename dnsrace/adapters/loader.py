@@ -65,10 +65,9 @@ def load_adapter(text: str):
     module = import_module(module_name)
     cls = getattr(module, class_name, None)
     if cls is None:
-        names = [n for n, v in vars(module).items() if isinstance(v, type)
-                 and not n.startswith("_")]
+        names = [n for n, v in vars(module).items() if _is_adapter_class(v)]
         raise AdapterError("DR803", f"module {module_name!r} has no class {class_name!r}",
-                           did_you_mean(class_name, names, "its classes"))
+                           did_you_mean(class_name, names, "its adapters"))
     missing = [m for m in REQUIRED if not callable(getattr(cls, m, None))]
     if not isinstance(cls, type) or missing:
         why = "it is not a class" if not isinstance(cls, type) else \
@@ -81,6 +80,13 @@ def load_adapter(text: str):
     except Exception as exc:
         raise AdapterError("DR804", f"{text}() raised {describe(exc)}",
                            "an adapter is made with no arguments") from None
+
+
+def _is_adapter_class(v) -> bool:
+    from . import Adapter
+
+    return isinstance(v, type) and v is not Adapter and \
+        all(callable(getattr(v, m, None)) for m in REQUIRED)
 
 
 def describe(exc: BaseException) -> str:
