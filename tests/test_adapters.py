@@ -133,3 +133,18 @@ def test_replay_with_a_bad_adapter_exits_2_before_reading_the_system(traces):
                              "--adapter", "no_such_module:X")
     assert code == 2 and out == ""
     assert "DR802" in err
+
+
+def test_the_json_report_and_the_trace_dir_carry_the_failing_run(tmp_path):
+    code, out, _ = run_cli("test", str(LEASE), "--adapter", BUGGY, "--format", "json",
+                           "--trace-dir", str(tmp_path / "traces"))
+    assert code == 1
+    report = json.loads(out)
+    written = tmp_path / "traces" / "lease-handoff.conformance.json"
+    assert report["passed"] is False
+    assert report["failure"]["mismatch"] == {"step": 3, "action": "crash(w=1)",
+                                             "variable": "lease", "spec": -1, "observed": 1}
+    assert report["failure"]["trace_file"] == str(written)
+    assert report["coverage"]["transitions"] == {"Worker.read": 8, "Worker.take": 7,
+                                                 "Worker.work": 3, "crash": 11}
+    assert json.loads(written.read_text())["steps"] == report["failure"]["trace"]["steps"]

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import json
 
-import dns.message
-import dns.query
-import dns.rcode
 import pytest
 
-from examples.dns_automation.adapter import FixedDnsAdapter
-from examples.dns_automation.dns_zone import endpoint_name
-from examples.dns_automation.knot_server import ZONE
-from tests.helpers import ROOT, run_cli
-from tests.knot_server import knot, knot_env  # noqa: F401  (fixtures)
+pytest.importorskip("dns", reason="dnspython is not installed: pip install 'dnsrace[test]'")
+
+import dns.message  # noqa: E402
+import dns.query  # noqa: E402
+import dns.rcode  # noqa: E402
+
+from examples.dns_automation import knot_server  # noqa: E402
+from examples.dns_automation.adapter import FixedDnsAdapter  # noqa: E402
+from examples.dns_automation.dns_zone import endpoint_name  # noqa: E402
+from examples.dns_automation.knot_server import ZONE, KnotError, KnotServer  # noqa: E402
+from tests.helpers import ROOT, run_cli  # noqa: E402
+from tests.knot_server import knot, knot_env  # noqa: E402, F401  (fixtures)
 
 RACE = ROOT / "specs" / "dynamodb_dns_race.yaml"
 FIX = ROOT / "specs" / "dns_fix_cas.yaml"
@@ -134,3 +138,31 @@ def test_an_adapter_with_no_server_configured_exits_2_saying_what_to_set(monkeyp
     assert code == 2 and out == ""
     assert err.startswith("<command line>: error[DR805 adapter-raised]: the adapter raised "
                           "DnsError: no DNS server configured")
+
+
+def test_the_schedule_on_the_fixed_spec_is_performed_until_the_spec_blocks_it(knot_env,
+                                                                             race_trace):
+    code, out, _ = run_cli("replay", str(race_trace), "--schedule", "--spec", str(FIX),
+                           "--adapter", FIXED)
+    assert code == 0
+    lines = out.splitlines()
+    assert "^ the trace's Enactor[1].write runs here as Enactor[1].write.apply" in out
+    assert "the system agrees with the spec on all 8 steps" in lines
+    assert lines[-2].startswith("BLOCKED at step 9 of 11: no alternative of Enactor[0].write "
+                                "makes the change the trace recorded")
+
+
+def test_a_knotd_that_cannot_start_is_one_line_naming_its_log(tmp_path, monkeypatch):
+    if knot_server.knotd_path() is None:
+        pytest.skip(f"knotd is not installed: {knot_server.INSTALL}")
+    monkeypatch.setattr(knot_server, "config_text", lambda *args: "server: [not a map\n")
+    with pytest.raises(KnotError, match=r"^knotd exited with status \d+: .*"):
+        KnotServer.start(tmp_path)
+
+
+def test_without_knotd_the_error_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(knot_server, "knotd_path", lambda: None)
+    with pytest.raises(KnotError) as info:
+        KnotServer.start(tmp_path)
+    assert str(info.value) == ("knotd is not installed; install Knot DNS: apt-get install "
+                               "knot knot-dnsutils")
