@@ -10,7 +10,7 @@ from .adapters import AdapterError
 from .api import Replay, compile_spec, replay_trace
 from .conformance import Conformance, RunReport, action_of
 from .ir.layout import state_json
-from .mbt import TestReport, Tester
+from .mbt import Tester, TestReport
 from .report.spec_map import field_kinds
 
 

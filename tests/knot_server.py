@@ -11,7 +11,12 @@ import os
 
 import pytest
 
-from examples.dns_automation.knot_server import INSTALL, KnotError, KnotServer, knotd_path
+from examples.dns_automation.knot_server import (
+    INSTALL,
+    KnotError,
+    KnotServer,
+    knotd_path,
+)
 
 
 @pytest.fixture(scope="module")

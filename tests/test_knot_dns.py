@@ -10,16 +10,15 @@ import pytest
 
 pytest.importorskip("dns", reason="dnspython is not installed: pip install 'dnsrace[test]'")
 
-import dns.message  # noqa: E402
-import dns.query  # noqa: E402
-import dns.rcode  # noqa: E402
+import dns.message
+import dns.query
+import dns.rcode
 
-from examples.dns_automation import knot_server  # noqa: E402
-from examples.dns_automation.adapter import FixedDnsAdapter  # noqa: E402
-from examples.dns_automation.dns_zone import endpoint_name  # noqa: E402
-from examples.dns_automation.knot_server import ZONE, KnotError, KnotServer  # noqa: E402
-from tests.helpers import ROOT, run_cli  # noqa: E402
-from tests.knot_server import knot, knot_env  # noqa: E402, F401  (fixtures)
+from examples.dns_automation import knot_server
+from examples.dns_automation.adapter import FixedDnsAdapter
+from examples.dns_automation.dns_zone import endpoint_name
+from examples.dns_automation.knot_server import ZONE, KnotError, KnotServer
+from tests.helpers import ROOT, run_cli
 
 RACE = ROOT / "specs" / "dynamodb_dns_race.yaml"
 FIX = ROOT / "specs" / "dns_fix_cas.yaml"

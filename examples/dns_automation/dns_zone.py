@@ -48,7 +48,7 @@ class DnsConfig:
     secret: str
 
     @classmethod
-    def from_environment(cls) -> "DnsConfig":
+    def from_environment(cls) -> DnsConfig:
         server = os.environ.get("DNSRACE_DNS_SERVER", "")
         tsig = os.environ.get("DNSRACE_DNS_TSIG", "")
         host, _, port = server.rpartition(":")

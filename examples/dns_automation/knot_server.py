@@ -95,7 +95,7 @@ class KnotServer:
     process: subprocess.Popen
 
     @classmethod
-    def start(cls, folder: str | Path) -> "KnotServer":
+    def start(cls, folder: str | Path) -> KnotServer:
         """knotd on a free port with a fresh zone in `folder`; KnotError if it cannot."""
         knotd = knotd_path()
         if knotd is None:
@@ -163,7 +163,7 @@ class KnotServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
 
-    def __enter__(self) -> "KnotServer":
+    def __enter__(self) -> KnotServer:
         return self
 
     def __exit__(self, *exc) -> None:
