@@ -45,7 +45,7 @@ def replay_on_system(trace: str | Path, adapter, spec: str | Path | None = None,
 
     done = replay_trace(trace, spec, constants, prop=prop, schedule=schedule)
     if schedule:
-        return schedule_on_system(done, adapter)
+        return schedule_on_system(done, read_trace(str(trace), prop).steps, adapter)
     if not done.ok:
         return SystemReplay(done, None)
     model, ts, _ = compile_spec(done.spec_path, done.constants)
@@ -63,17 +63,18 @@ def replay_on_system(trace: str | Path, adapter, spec: str | Path | None = None,
     return SystemReplay(done, report, dropped)
 
 
-def schedule_on_system(done: Replay, adapter) -> SystemReplay:
-    """The transitions the spec ran of a schedule (`done.report`, a ScheduleReport),
-    performed on the system and compared with the spec's states."""
+def schedule_on_system(done: Replay, steps: list[dict], adapter) -> SystemReplay:
+    """The transitions the spec ran of a schedule (`done.report`, a ScheduleReport, of the
+    trace's `steps`), performed on the system and compared with the spec's states."""
     from .mbt import Generator, Run
+    from .replay import ScheduleRunner
 
     model, ts, cs = compile_spec(done.spec_path, done.constants)
+    recorded = steps[0]["state"] if isinstance(steps[0].get("state"), dict) else {}
+    first, _ = ScheduleRunner(model, ts, cs, field_kinds(ts)).start_state(recorded)
     ran = [s for s in done.report.steps[1:] if not s.text.startswith("FAILS")]
     by_name = {t.name: t.index for t in ts.transitions}
     gen = Generator(ts, cs)
-    start = done.report.steps[0].text
-    first = next(p for p in gen.initial if _full(ts, cs, p) == start)
     tids = [by_name[s.action] for s in ran]
     states = gen.states(Run("schedule", first, tids))
     conf = conformance_for(adapter, model, ts)
@@ -85,11 +86,6 @@ def schedule_on_system(done: Replay, adapter) -> SystemReplay:
     for mine, theirs in zip(report.steps[1:], ran):
         mine.notes[:0] = [n for n in theirs.notes if n.startswith("the trace's ")]
     return SystemReplay(done, report)
-
-
-def _full(ts, cs, packed: int) -> str:
-    from .report.text import full
-    return full(state_json(ts.layout, cs.packing.unpack(packed)))
 
 
 @dataclass
