@@ -485,9 +485,10 @@ def replay(trace, spec_path, consts, prop, schedule, adapter) -> None:
     no property fails; 1 it parts from it (the step, the variable, the expected value and
     the observed one are named); 2 the adapter cannot be loaded or raised."""
     from .api import replay_trace
-    from .system_cli import replay_with_adapter
 
     if adapter:
+        from .system_cli import replay_with_adapter
+
         try:
             overrides = parse_consts(consts) if consts else None
         except SpecError as exc:

@@ -96,7 +96,7 @@ class SystemTest:
     sha256: str
     constants: dict[str, int]
     trace: dict | None = None       # the shortest failing run as a trace file object
-    kinds: dict = None              # state property -> (kind, expected)
+    kinds: dict | None = None       # state property -> (kind, expected)
 
 
 def test_on_system(spec: str | Path, adapter, constants: dict[str, int] | None = None, *,

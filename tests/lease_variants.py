@@ -3,6 +3,7 @@ adapters (each bad in one way)."""
 
 from __future__ import annotations
 
+from dnsrace.adapters import Adapter
 from examples.lease_service.adapter import LeaseAdapter
 from examples.lease_service.service import Worker
 
@@ -21,6 +22,11 @@ class CrashKeepsLease(LeaseAdapter):
 
 
 class NotAnAdapter:
+    def observe(self):
+        return {}
+
+
+class Unfinished(Adapter):
     def observe(self):
         return {}
 

@@ -105,6 +105,9 @@ def test_the_same_seed_gives_the_same_runs_and_another_seed_others():
     ("tests.lease_variants:NotAnAdapter",
      "error[DR804 not-an-adapter]: tests.lease_variants:NotAnAdapter is not an adapter: it "
      "has no method reset, step"),
+    ("tests.lease_variants:Unfinished",
+     "error[DR804 not-an-adapter]: tests.lease_variants:Unfinished is not an adapter: it "
+     "has no method reset, step"),
     ("tests.lease_variants:not_a_class",
      "error[DR804 not-an-adapter]: tests.lease_variants:not_a_class is not an adapter: it "
      "is not a class"),

@@ -68,7 +68,8 @@ def load_adapter(text: str):
         names = [n for n, v in vars(module).items() if _is_adapter_class(v)]
         raise AdapterError("DR803", f"module {module_name!r} has no class {class_name!r}",
                            did_you_mean(class_name, names, "its adapters"))
-    missing = [m for m in REQUIRED if not callable(getattr(cls, m, None))]
+    missing = [m for m in REQUIRED if not callable(getattr(cls, m, None))
+               or _inherited_stub(cls, m)]
     if not isinstance(cls, type) or missing:
         why = "it is not a class" if not isinstance(cls, type) else \
             "it has no method " + ", ".join(missing)
@@ -82,11 +83,18 @@ def load_adapter(text: str):
                            "an adapter is made with no arguments") from None
 
 
+def _inherited_stub(cls, method: str) -> bool:
+    """The base class's `method` (which only raises NotImplementedError), not overridden."""
+    from . import Adapter
+
+    return isinstance(cls, type) and getattr(cls, method, None) is getattr(Adapter, method)
+
+
 def _is_adapter_class(v) -> bool:
     from . import Adapter
 
     return isinstance(v, type) and v is not Adapter and \
-        all(callable(getattr(v, m, None)) for m in REQUIRED)
+        all(callable(getattr(v, m, None)) and not _inherited_stub(v, m) for m in REQUIRED)
 
 
 def describe(exc: BaseException) -> str:
