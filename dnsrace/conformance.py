@@ -117,7 +117,7 @@ class Conformance:
             where = "closing" if k is None else "resetting the system" if method == "reset" \
                 else f"observing step {k}" + (f" ({name})" if name else " (the initial state)") \
                 if method == "observe" else f"at step {k} ({name})"
-            raise AdapterError("DR805", f"the adapter raised {describe(exc)} {where}",
+            raise AdapterError("DR805", f"{where}: the adapter raised {describe(exc)}",
                                "an adapter raises only when it cannot drive the system; "
                                "a refusal the system makes shows in the state it observes"
                                ) from None

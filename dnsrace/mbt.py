@@ -22,6 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .backends.python_codegen import CompiledSystem
+from .adapters import AdapterError
 from .conformance import Conformance, RunReport, action_of
 from .ir.layout import state_json
 from .ir.system import TransitionSystem
@@ -184,7 +185,11 @@ class Tester:
             self.gen.random_walks(seed, runs, max_steps)
         for run in planned:
             states = self.gen.states(run)
-            result = self.perform(run, states)
+            try:
+                result = self.perform(run, states)
+            except AdapterError as exc:
+                exc.message = f"run {len(rep.runs) + 1} ({run.why}), {exc.message}"
+                raise
             rep.runs.append(run)
             rep.observed = rep.observed or result.observed
             self.count(run, states, len(result.steps) - 1)

@@ -114,14 +114,14 @@ def test_the_same_seed_gives_the_same_runs_and_another_seed_others():
     ("tests.lease_variants:NeedsArguments",
      "error[DR804 not-an-adapter]: tests.lease_variants:NeedsArguments() raised TypeError"),
     ("tests.lease_variants:RaisesOnReset",
-     "error[DR805 adapter-raised]: the adapter raised ConnectionRefusedError: [Errno 111] "
-     "Connection refused resetting the system"),
+     "error[DR805 adapter-raised]: run 1 (takes Worker.read), resetting the system: the "
+     "adapter raised ConnectionRefusedError: [Errno 111] Connection refused"),
     ("tests.lease_variants:RaisesOnStep",
-     "error[DR805 adapter-raised]: the adapter raised TimeoutError: the service did not "
-     "answer in 2 s at step "),
+     "error[DR805 adapter-raised]: run 2 (takes crash), at step 1 (crash(w=0)): the "
+     "adapter raised TimeoutError: the service did not answer in 2 s"),
     ("tests.lease_variants:ObservesTooMuch",
-     "error[DR806 adapter-observation]: the adapter observes 'leases', which is not a "
-     "variable of the spec"),
+     "error[DR806 adapter-observation]: run 1 (takes Worker.read), the adapter observes "
+     "'leases', which is not a variable of the spec\n  hint: did you mean 'lease'?"),
 ])
 def test_a_bad_adapter_exits_2_with_one_line_and_no_traceback(adapter, message):
     for args in (("test", str(LEASE)), ):

@@ -135,8 +135,8 @@ def test_an_adapter_with_no_server_configured_exits_2_saying_what_to_set(monkeyp
         monkeypatch.delenv(name, raising=False)
     code, out, err = run_cli("replay", str(race_trace), "--adapter", RACY)
     assert code == 2 and out == ""
-    assert err.startswith("<command line>: error[DR805 adapter-raised]: the adapter raised "
-                          "DnsError: no DNS server configured")
+    assert err.startswith("<command line>: error[DR805 adapter-raised]: resetting the system: "
+                          "the adapter raised DnsError: no DNS server configured")
 
 
 def test_the_schedule_on_the_fixed_spec_is_performed_until_the_spec_blocks_it(knot_env,
@@ -165,3 +165,13 @@ def test_without_knotd_the_error_says_how_to_install_it(tmp_path, monkeypatch):
         KnotServer.start(tmp_path)
     assert str(info.value) == ("knotd is not installed; install Knot DNS: apt-get install "
                                "knot knot-dnsutils")
+
+
+def test_a_server_that_does_not_answer_is_one_line_and_exit_2(monkeypatch, race_trace):
+    monkeypatch.setenv("DNSRACE_DNS_SERVER", f"127.0.0.1:{knot_server.free_port()}")
+    monkeypatch.setenv("DNSRACE_DNS_TSIG", "hmac-sha256:dnsrace-key:c2VjcmV0")
+    code, out, err = run_cli("replay", str(race_trace), "--adapter", RACY)
+    assert code == 2 and out == ""
+    assert err.startswith("<command line>: error[DR805 adapter-raised]: resetting the system: "
+                          "the adapter raised DnsError: UPDATE to 127.0.0.1:")
+    assert "Connection refused" in err and "Traceback" not in err
