@@ -47,7 +47,7 @@ class Action:
     step: str | None = None
     alternative: str | None = None
     action: str | None = None
-    params: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict, hash=False)
 
     @property
     def kind(self) -> str:
