@@ -1,7 +1,8 @@
 """`load_adapter("module:Class")`: the adapter a user names on the command line.
 
-The module is imported like `python -m` would (the current folder first on the import
-path), the class looked up in it and made with no arguments.  Every problem is an
+The module is imported from the import path, then from the current folder (added last, so
+that a file there never shadows an installed module), the class looked up in it and made
+with no arguments.  Every problem is an
 AdapterError with a DR8xx code and a message that says what to do.
 """
 
@@ -42,7 +43,8 @@ def split_spec(text: str) -> tuple[str, str]:
 def import_module(module: str):
     cwd = os.getcwd()
     if cwd not in sys.path and "" not in sys.path:
-        sys.path.insert(0, cwd)   # as `python -m` does: modules of the current folder
+        sys.path.append(cwd)   # the user's modules, where they run dnsrace (last: a file
+                               # there never shadows an installed module)
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
