@@ -21,8 +21,8 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
-from .backends.python_codegen import CompiledSystem
 from .adapters import AdapterError
+from .backends.python_codegen import CompiledSystem
 from .conformance import Conformance, RunReport, action_of
 from .ir.layout import state_json
 from .ir.system import TransitionSystem
