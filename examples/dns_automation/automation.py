@@ -118,20 +118,19 @@ class Enactor:
             self.refused(rcode, "it has no address left to replace")
 
     def write_checked(self) -> None:
-        """A compare-and-swap: write only if the record holds the generation last seen."""
+        """A compare-and-swap: the UPDATE holds only if the record still holds the generation
+        last seen (for the plan it already holds, the prerequisite alone: nothing to change);
+        refused, the Enactor reads the record again and decides again."""
         expected = self.seen[self.ep]
         for _ in range(CAS_TRIES):
             if expected is not None and self.plan < expected:
                 self.at = "pick"              # abandon: a newer plan is there already
                 return
-            if expected == self.plan:
-                self.advance()                # the record holds this plan: nothing to do
-                return
             update = self.zone.new_update()
-            name = self.zone.name(self.ep)
-            update.present(name, dns.rdtypes.ANY.TXT.TXT(
+            update.present(self.zone.name(self.ep), dns.rdtypes.ANY.TXT.TXT(
                 dns.rdataclass.IN, dns.rdatatype.TXT, [f"plan={expected}".encode()]))
-            write_plan(self.zone, update, self.ep, self.plan)
+            if expected != self.plan:
+                write_plan(self.zone, update, self.ep, self.plan)
             rcode = self.zone.send(update)
             if rcode == dns.rcode.NOERROR:
                 self.advance()
