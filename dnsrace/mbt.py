@@ -50,7 +50,7 @@ class Failure:
 
 
 @dataclass
-class TestReport:
+class SystemTestReport:
     runs: list[Run] = field(default_factory=list)      # the runs performed, in order
     steps: int = 0                                     # steps performed on the system
     kinds: dict[str, int] = field(default_factory=dict)      # transition kind -> times taken
@@ -154,14 +154,14 @@ class Generator:
         return out
 
 
-class Tester:
+class SystemTester:
     """Performs a spec's runs on a system and collects coverage (see the module)."""
 
     def __init__(self, ts: TransitionSystem, cs: CompiledSystem, conformance: Conformance):
         self.ts, self.cs, self.conf = ts, cs, conformance
         self.gen = Generator(ts, cs)
         self.actions = [action_of(t) for t in ts.transitions]
-        self.report = TestReport()
+        self.report = SystemTestReport()
 
     def json_of(self, packed: int) -> dict:
         return state_json(self.ts.layout, self.cs.packing.unpack(packed))
@@ -170,7 +170,7 @@ class Tester:
         return self.conf.run([self.actions[t] for t in run.tids],
                              [self.json_of(s) for s in states])
 
-    def test(self, seed: int, runs: int, max_steps: int) -> TestReport:
+    def test(self, seed: int, runs: int, max_steps: int) -> SystemTestReport:
         rep = self.report
         first_kind, first_event = self.gen.search()
         rep.search_complete = self.gen.complete

@@ -1,5 +1,5 @@
 """Library entry points for running a spec on a real system through an adapter:
-`replay_on_system` (a trace, step by step) and `test_on_system` (model-based testing)."""
+`replay_on_system` (a trace, step by step) and `run_system_test` (model-based testing)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .adapters import AdapterError
 from .api import Replay, compile_spec, replay_trace
 from .conformance import Conformance, RunReport, action_of
 from .ir.layout import state_json
-from .mbt import Tester, TestReport
+from .mbt import SystemTester, SystemTestReport
 from .report.spec_map import field_kinds
 
 
@@ -90,7 +90,7 @@ def schedule_on_system(done: Replay, steps: list[dict], adapter) -> SystemReplay
 
 @dataclass
 class SystemTest:
-    report: TestReport
+    report: SystemTestReport
     spec_path: str
     spec_name: str
     sha256: str
@@ -99,13 +99,13 @@ class SystemTest:
     kinds: dict | None = None       # state property -> (kind, expected)
 
 
-def test_on_system(spec: str | Path, adapter, constants: dict[str, int] | None = None, *,
+def run_system_test(spec: str | Path, adapter, constants: dict[str, int] | None = None, *,
                    seed: int = 0, runs: int = 20, max_steps: int = 30) -> SystemTest:
     """Model-based testing (`mbt`): the spec's runs performed on the system through
     `adapter`.  Raises SpecError or AdapterError."""
     model, ts, cs = compile_spec(spec, constants)
     conf = conformance_for(adapter, model, ts)
-    tester = Tester(ts, cs, conf)
+    tester = SystemTester(ts, cs, conf)
     try:
         report = tester.test(seed, runs, max_steps)
     finally:
@@ -117,7 +117,7 @@ def test_on_system(spec: str | Path, adapter, constants: dict[str, int] | None =
     return done
 
 
-def trace_object(done: SystemTest, tester: Tester) -> dict:
+def trace_object(done: SystemTest, tester: SystemTester) -> dict:
     """The shortest failing run as the trace file `dnsrace replay` reads (its spec path is
     made relative to the file's folder when it is written)."""
     f = done.report.failure
@@ -134,4 +134,4 @@ def trace_object(done: SystemTest, tester: Tester) -> dict:
 
 
 __all__ = ["AdapterError", "SystemReplay", "SystemTest", "replay_on_system",
-           "test_on_system"]
+           "run_system_test"]

@@ -69,7 +69,7 @@ def run_test(spec: str, adapter_text: str, overrides: dict, seed: int, runs: int
              max_steps: int, output: str | None, trace_dir: str | None, fmt: str) -> None:
     from .cli import prepare_output, prepare_trace_dir, spec_path_from
     from .mbt_report import render_text, to_json
-    from .on_system import test_on_system
+    from .on_system import run_system_test
     from .report.text import dumps
 
     if output:
@@ -78,7 +78,7 @@ def run_test(spec: str, adapter_text: str, overrides: dict, seed: int, runs: int
         prepare_trace_dir(trace_dir)
     adapter = _adapter(adapter_text)
     try:
-        done = test_on_system(spec, adapter, overrides, seed=seed, runs=runs,
+        done = run_system_test(spec, adapter, overrides, seed=seed, runs=runs,
                               max_steps=max_steps)
     except (SpecError, AdapterError) as exc:
         _fail(exc)
