@@ -20,8 +20,6 @@ from .dns_zone import endpoint_name
 from .knot_server import ZONE, KnotError, KnotServer
 
 ADAPTERS = {"racy": "RacyDnsAdapter", "fixed": "FixedDnsAdapter"}
-
-
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = "specs/dynamodb_dns_race.yaml"
 
@@ -30,8 +28,11 @@ def show(words: list[str], env: dict, cwd: Path) -> None:
     """Print `$ words` and what it prints (a `dnsrace` command runs this checkout's)."""
     print("$ " + " ".join(words))
     args = [sys.executable, "-m", "dnsrace", *words[1:]] if words[0] == "dnsrace" else words
+    if shutil.which(args[0]) is None:
+        print(f"({args[0]} is not installed: apt-get install knot-dnsutils)")
+        return
     done = subprocess.run(args, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=120)
+                          stderr=subprocess.STDOUT, text=True, timeout=120, check=False)
     print(done.stdout, end="")
 
 
