@@ -37,13 +37,14 @@ def render_text(done: SystemTest, adapter: str, seed: int, trace_path: str | Non
     if not rep.search_complete:
         lines.append(f"  note: the directed runs come from the first {BFS_LIMIT:,} states "
                      "of the spec")
-    for name in rep.broken:
-        lines.append(f"FAILED: invariant {name} fails on the system, as it does in the spec "
-                     "(see `dnsrace check`)")
-    if rep.passed:
-        lines.append(f"PASSED: the system agrees with the spec on every step of "
-                     f"{_plural(len(rep.runs), 'run')}")
+    broken = [f"FAILED: invariant {name} fails on the system, as it does in the spec (see "
+              "`dnsrace check`)" for name in rep.broken]
+    if rep.failure is None:
+        agree = (f"the system agrees with the spec on every step of "
+                 f"{_plural(len(rep.runs), 'run')}")
+        lines += [agree] + broken if broken else ["PASSED: " + agree]
         return "\n".join(lines) + "\n"
+    lines += broken
     f = rep.failure
     k = len(rep.runs)
     lines.append(f"FAILED: run {k} ({f.run.why}) parts from the spec at step "

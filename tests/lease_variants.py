@@ -54,3 +54,16 @@ class NeedsArguments(LeaseAdapter):
 
 
 not_a_class = LeaseAdapter()
+
+
+class CounterAdapter:
+    """A counter, for the smallest specs (tests.helpers.COUNTER): no base class needed."""
+
+    def reset(self, constants):
+        self.x = 0
+
+    def step(self, action):
+        self.x += 1
+
+    def observe(self):
+        return {"x": self.x}

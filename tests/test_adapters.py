@@ -151,3 +151,16 @@ def test_the_json_report_and_the_trace_dir_carry_the_failing_run(tmp_path):
     assert report["coverage"]["transitions"] == {"Worker.read": 8, "Worker.take": 7,
                                                  "Worker.work": 3, "crash": 11}
     assert json.loads(written.read_text())["steps"] == report["failure"]["trace"]["steps"]
+
+
+def test_an_invariant_that_should_hold_but_fails_on_the_system_fails_the_test(tmp_path):
+    from tests.helpers import COUNTER, write_spec
+
+    spec = write_spec(tmp_path, COUNTER.replace('small: "x <= N"', 'small: "x < 2"'))
+    code, out, _ = run_cli("test", str(spec), "--adapter", "tests.lease_variants:CounterAdapter",
+                           "--runs", "1")
+    assert code == 1
+    assert out.splitlines()[-2:] == [
+        "the system agrees with the spec on every step of 4 runs",
+        "FAILED: invariant small fails on the system, as it does in the spec (see `dnsrace "
+        "check`)"]
