@@ -473,7 +473,10 @@ def spec_path_from(trace_dir: Path, spec_path: str) -> str:
 @click.option("--schedule", is_flag=True,
               help="Run only the trace's sequence of transitions on the spec (usually another "
                    "design, given with --spec), from the spec's own initial state.")
-def replay(trace, spec_path, consts, prop, schedule) -> None:
+@click.option("--adapter", metavar="MODULE:CLASS", help="Also perform the trace on a real "
+              "system through this adapter, comparing its state after every step "
+              "(docs/ADAPTERS.md).")
+def replay(trace, spec_path, consts, prop, schedule, adapter) -> None:
     """Re-execute TRACE on its spec, step by step, and check that it is faithful.
 
     TRACE is a trace file (`check --trace-dir`), or the output of `check --format json`
@@ -487,8 +490,23 @@ def replay(trace, spec_path, consts, prop, schedule) -> None:
     Exit status: 0 the trace replays faithfully; 1 it diverges (the first step that does
     is named); 2 the trace or spec cannot be read.  With --schedule: 0 no property fails on
     the steps that ran (the spec refused a step, or ran them all); 1 a property fails, or the
-    spec has no transition of a name the schedule uses; 2 as above."""
+    spec has no transition of a name the schedule uses; 2 as above.
+
+    With --adapter, a faithful trace (or, with --schedule, the steps the spec ran) is then
+    performed on the system: 0 the system agrees with the trace (the spec) on every step and
+    no property fails; 1 it parts from it (the step, the variable, the expected value and
+    the observed one are named); 2 the adapter cannot be loaded or raised."""
     from .api import replay_trace
+
+    if adapter:
+        from .system_cli import replay_with_adapter
+
+        try:
+            overrides = parse_consts(consts) if consts else None
+        except SpecError as exc:
+            print_diagnostics(exc.diagnostics)
+            sys.exit(2)
+        replay_with_adapter(trace, adapter, spec_path, overrides, prop, schedule)
     from .replay import render, render_schedule
     from .trace_file import TraceError
 
@@ -510,6 +528,45 @@ def replay(trace, spec_path, consts, prop, schedule) -> None:
     show = render_schedule if schedule else render
     echo(show(done.report, header), nl=False)
     sys.exit(0 if done.ok else 1)
+
+
+@main.command(name="test")
+@click.argument("spec")
+@click.option("--adapter", required=True, metavar="MODULE:CLASS",
+              help="The adapter that drives the system (docs/ADAPTERS.md).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The random walks' seed: the same seed, the same runs.")
+@click.option("--runs", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Random walks, after the directed runs.")
+@click.option("--max-steps", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Steps of a random walk, at most.")
+@click.option("--const", "consts", multiple=True, metavar="NAME=VALUE",
+              help="Override a constant (repeatable).")
+@click.option("--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the shortest failing run here as a trace file.")
+@click.option("--trace-dir", type=click.Path(file_okay=False),
+              help="Write the shortest failing run in this folder as SPEC.conformance.json.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def test_cmd(spec, adapter, seed, runs, max_steps, consts, output, trace_dir, fmt) -> None:
+    """Model-based testing: run SPEC's transitions on a real system through an adapter and
+    compare its state with the spec's after every step.
+
+    The runs: one per kind of transition and per reachable property event (the shortest
+    the spec has), then --runs random walks.  The first failing run is shrunk and printed,
+    and written as a trace file with --output or --trace-dir (`dnsrace replay FILE
+    --adapter ...` performs it again).
+
+    Exit status: 0 the system agrees with the spec on every step; 1 a conformance failure;
+    2 a bad spec, command line or adapter, or an adapter that raised."""
+    from .system_cli import run_test
+
+    try:
+        overrides = parse_consts(consts)
+    except SpecError as exc:
+        print_diagnostics(exc.diagnostics)
+        sys.exit(2)
+    run_test(spec, adapter, overrides, seed, runs, max_steps, output, trace_dir, fmt)
 
 
 def fail_trace(path: str, trace, exc) -> None:

@@ -12,6 +12,8 @@ the registry below, grouped by the stage that finds it:
     DR6xx  trace files (what `dnsrace replay` reads)
     DR7xx  lint warnings (`dnsrace lint`): vacuous and dead parts of a legal spec, each a
            warning with a position (see dnsrace/lint.py)
+    DR8xx  adapters and model-based testing (`replay --adapter`, `dnsrace test`: loading
+           the adapter, and an adapter that raises or observes what the spec has not)
 
 Sizes past dnsrace's resource bounds (dnsrace/bounds.py: nesting, literals, counts, domains,
 what lowering builds) have codes of their own in the stage that finds them: DR110-DR111,
@@ -96,6 +98,13 @@ CODES: dict[str, str] = {
     "DR705": "define-unused",
     "DR706": "invariant-reads-no-state",
     "DR707": "step-never-next",
+    # adapters and model-based testing
+    "DR801": "adapter-name",
+    "DR802": "adapter-module",
+    "DR803": "adapter-class",
+    "DR804": "not-an-adapter",
+    "DR805": "adapter-raised",
+    "DR806": "adapter-observation",
     "DR503": "lowering-too-large",
     "DR504": "nested-too-deep-when-lowered",
 }

@@ -39,7 +39,7 @@ def _doc_id(doc: Path) -> str:
 @pytest.mark.parametrize("doc", DOCS, ids=_doc_id)
 def test_every_block_of_the_doc_is_what_it_says(doc: Path, tmp_path: Path, monkeypatch):
     """Specs load (and check), fragments parse, commands print what the doc shows."""
-    for shared in ("specs", "tests", "benchmarks"):
+    for shared in ("specs", "tests", "benchmarks", "examples"):
         (tmp_path / shared).symlink_to(ROOT / shared, target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     run = DocRun(tmp_path)
