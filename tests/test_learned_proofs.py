@@ -229,3 +229,21 @@ def test_an_unreadable_proof_file_is_ignored_with_a_note(tmp_path):
     props = {p["name"]: p for p in json.loads(out)["properties"]}
     assert "could not be read" in props["same"]["message"]
     assert json.loads(f.read_text())["dnsrace_proofs"] == 1    # written again, whole
+
+
+def test_the_committed_proofs_of_the_fixed_designs_check_again(tmp_path):
+    # specs/proofs holds the fixed designs' proofs, as CI would keep them: each is checked
+    # again against its spec (no search), for every value of the symbolic constants
+    import shutil
+
+    store = tmp_path / "proofs"
+    shutil.copytree(SPECS / "proofs", store)
+    for name in ("dns_fix_cas", "dns_fix_cleanup_in_use", "dns_fix_lease", "config_push_fix"):
+        r = check_pdr(load_model(SPECS / f"{name}.yaml", {}), time_limit=60,
+                      proof_dir=str(store))
+        for p in r.properties:
+            if p.kind in ("invariant", "transition", "assertion", "type", "error") or \
+                    p.outcome == "unreachable":
+                assert p.outcome in ("holds", "unreachable"), (name, p.name, p.message)
+                assert "stored inductive invariant, checked again" in p.message, \
+                    (name, p.name, p.message)

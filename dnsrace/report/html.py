@@ -142,8 +142,8 @@ def _result_section(r: CheckResult, sid: str, options) -> str:
         if p.cti is not None:
             out.append(_trace_section(r, p, p.cti, f"{sid}-c{j}", None, open_=True))
         if p.invariant_text:
-            out.append(f'<section class="proof"><h3>{esc(p.name)}: proved; the inductive '
-                       f"invariant Spacer found</h3><pre>{esc(p.invariant_text)}</pre>"
+            out.append(f'<section class="proof"><h3>{esc(p.name)}: proved; its inductive '
+                       f"invariant</h3><pre>{esc(p.invariant_text)}</pre>"
                        "</section>")
     out.append("</section>")
     return "\n".join(out)

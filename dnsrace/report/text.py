@@ -239,7 +239,7 @@ def render(r: CheckResult, kinds: dict[str, str], *, quiet: bool = False, show_f
         if p.invariant_text:
             text = p.invariant_text.replace("\n", "\n  ")
             out.append("")
-            out.append(f"{p.name}: proved; the inductive invariant Spacer found:\n  {text}")
+            out.append(f"{p.name}: proved; its inductive invariant:\n  {text}")
     return "\n".join(out) + "\n"
 
 

@@ -1,25 +1,27 @@
-"""IC3/PDR through Z3's Spacer: one system of constrained Horn clauses per property.
+"""IC3/PDR for dnsrace: one system of constrained Horn clauses per property, proved in
+phases (`check_pdr`, `_PdrRun`).
 
 For a property seen as a k-induction *target* (`kind.parts_of`: its bad states and bad
-steps), with an uninterpreted predicate Inv over the slots:
+steps), with an uninterpreted predicate Inv over the slots (`clauses`):
 
   init     ranges(x) & Init(x)                          -> Inv(x)
-  step     Inv(x) & ranges(y) & T(x, y, act)            -> Inv(y)
-  query    Inv(x) & Bad(x)                              -> false
-           Inv(x) & ranges(y) & T(x, y, act) & BadStep(x, y) -> false   (transition props)
+  step     Inv(x) & ranges(x, y) & T(x, y, act)         -> Inv(y)
+  query    Inv(x) & ranges(x) & Bad(x)                  -> false
+           Inv(x) & ranges(x, y) & T(x, y, act) & BadStep(x, y) -> false   (transition props)
 
 Init, T, Bad and BadStep are the formulas of `encode.Encoding` (Int encoding by default: it
-suits Spacer's arithmetic better than bit-vectors).  Outcomes:
+suits Spacer's arithmetic better than bit-vectors); with symbolic constants the clauses are
+`parametric`'s instead.  `chc.solve` finds Inv: from invariants learned from the spec's
+reachable states (`learn`, `houdini`) when they suffice, else with Z3's Spacer, the learned
+ones assumed.  Outcomes:
 
-  unsat    Spacer found an inductive invariant: the property holds (`unreachable` for a
-           `reachable` property); the invariant is attached, in the spec's expression
-           syntax over slot names, as `PdrResult.invariant_text`;
-  sat      a bad state or step is reachable: the shortest counterexample comes from BMC
-           (`bmc.Bmc`, replayed through the explicit semantics), run only for those
-           properties, to whatever depth it needs within the time limit;
-  unknown  Z3's reason (a time-out, say): `unknown`.
+  proved     an inductive invariant, re-checked by a plain solver against the clauses with
+             nothing assumed, and printed in the spec's syntax (`invariant_text`);
+  reachable  a bad state or step is reachable: the shortest counterexample comes from BMC
+             (`bmc.Bmc`, replayed through the explicit semantics);
+  unknown    Z3's reason (a time-out, say).
 
-Only concrete constants: a symbolic one is checked at its value (the same warning as BMC).
+`proof_store` keeps proofs between runs (`--proof-dir`).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ PREPASS_SHARE = 0.15  # ... within this share of the time limit
 LEARN_SHARE = 0.15    # the explicit search that invariants are learned from, at most
 
 
-# A property's result from PDR: the inductive invariant Spacer found when it proved the
+# A property's result from PDR: the inductive invariant of its proof, when it proved the
 # property is `PropertyResult.invariant_text`.
 PdrResult = PropertyResult
 
@@ -126,6 +128,10 @@ def concrete_lemmas(enc: Encoding, ts: TransitionSystem, smp: learn.Sample | Non
 # ----------------------------------------------------------------------------- check
 def proved_how(v: chc.Verdict) -> str:
     """How a proof was found, for the property's message."""
+    if v.how == "trivial":
+        return "proved: nothing in the spec can fail it"
+    if v.how == "learned" and not v.lemmas_used:
+        return "proved with no invariant needed: no state of the declared types fails it"
     if v.how == "learned":
         return (f"proved from {v.lemmas_used} invariant{'s' if v.lemmas_used != 1 else ''} "
                 "learned from the reachable states at the constants' values")

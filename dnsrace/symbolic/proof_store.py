@@ -2,8 +2,8 @@
 with the spec's hash, so that the next run re-checks it with a plain solver instead of
 searching again.
 
-One JSON file per spec and constants (`<spec name>-<key>.json`, the key a hash of the spec's
-path, the constants' values and the encoding), written atomically:
+One JSON file per spec and constants (`<spec name>-<key>.json`, the key a hash of the spec
+file's name (not its folder), the constants' values and the encoding), written atomically:
 
     {"dnsrace_proofs": 1, "spec": {"name", "path", "sha256"}, "constants": {...},
      "symbolic": [...], "properties": {NAME: {"invariant": SMT-LIB, "text": "..."}}}
@@ -32,7 +32,9 @@ FORMAT = 1
 
 
 def _key(model, mode: str) -> str:
-    text = json.dumps([str(Path(model.path).resolve()) if model.path else model.name,
+    # the file's name, not its folder: a proof folder committed with the specs works in any
+    # clone and from any working directory
+    text = json.dumps([Path(model.path).name if model.path else "", model.name,
                        model.constant_values(), mode], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -110,6 +112,7 @@ class ProofStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".proofs-", dir=self.path.parent)
         try:
+            os.fchmod(fd, 0o644)        # a proof folder is shared (committed, cached in CI)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(doc, fh, indent=1, sort_keys=True)
                 fh.write("\n")
