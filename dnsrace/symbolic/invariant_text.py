@@ -312,6 +312,9 @@ class _Printer:
             if not bit or len(ok) != 1:
                 return Literal("true" if ok and (not bit or len(ok) == 2) else "false")
             return Literal(bit if ok == [1] else bit.replace(" in ", " not in ", 1))
+        cases = self._by_symbol(a, op, b)
+        if cases is not None:
+            return cases
         if a.sort() == z3.IntSort():
             got = self._linear_compare(a, op, b)
             if got is not None:
@@ -326,6 +329,53 @@ class _Printer:
                 return got
         lhs = self.text(a) if ja is None else self.slot_name(ja)
         return self._plain(lhs, op, self._value(ja, b))
+
+    def _by_symbol(self, a, op: str, b) -> Literal | None:
+        """A comparison that does arithmetic on a symbol slot (Spacer may say
+        `Worker.pc[1] > Worker.tmp[1]`, which the spec cannot write): its cases, one per
+        symbol, `(pc == read and tmp < 1) or ...`; None when it does no such thing."""
+        if (self._slot_of(a) is not None and z3.is_int_value(b)) or \
+                (self._slot_of(b) is not None and z3.is_int_value(a)):
+            return None                      # a test of one slot: `_test` words it
+        ja, jb = self._slot_of(a), self._slot_of(b)
+        if op in ("==", "!=") and ja is not None and jb is not None and \
+                isinstance(self.types.get(ja), SymT) and isinstance(self.types.get(jb), SymT):
+            return None                      # two symbols compared: the spec says that
+        j = next((j for j in self._slots_in(a, b)
+                  if isinstance(self.types.get(j), SymT) and self._domain(j) is not None),
+                 None)
+        if j is None:
+            return None
+        x = self.enc.X[j]
+        parts = []
+        for v in self._domain(j):
+            at = [(x, z3.IntVal(v))]
+            cmp = self._compare(z3.simplify(z3.substitute(a, *at)), op,
+                                z3.simplify(z3.substitute(b, *at))).text
+            if cmp == "false":
+                continue
+            test = self._test(j, "==", v)
+            test = test.text if test is not None else f"{self.slot_name(j)} == {v}"
+            if " or " in cmp or " => " in cmp:
+                cmp = f"({cmp})"
+            parts.append(test if cmp == "true" else f"{test} and {cmp}")
+        if not parts:
+            return Literal("false")
+        return Literal(parts[0] if len(parts) == 1 else
+                       "(" + " or ".join(f"({x})" if " and " in x else x for x in parts) + ")")
+
+    def _slots_in(self, *es) -> list[int]:
+        out, seen, stack = [], set(), list(es)
+        while stack:
+            e = stack.pop()
+            if e.get_id() in seen:
+                continue
+            seen.add(e.get_id())
+            j = self._slot_of(e)
+            if j is not None:
+                out.append(j)
+            stack.extend(e.children() if z3.is_app(e) else [])
+        return sorted(out)
 
     @staticmethod
     def _plain(lhs: str, op: str, rhs: str) -> Literal:
