@@ -12,6 +12,8 @@ the registry below, grouped by the stage that finds it:
     DR6xx  trace files (what `dnsrace replay` reads)
     DR7xx  lint warnings (`dnsrace lint`): vacuous and dead parts of a legal spec, each a
            warning with a position (see dnsrace/lint.py)
+    DR9xx  distributed search and checkpoints (`check --workers/--cluster/--checkpoint/
+           --resume`: docs/SCALING.md)
 
 Sizes past dnsrace's resource bounds (dnsrace/bounds.py: nesting, literals, counts, domains,
 what lowering builds) have codes of their own in the stage that finds them: DR110-DR111,
@@ -98,6 +100,12 @@ CODES: dict[str, str] = {
     "DR707": "step-never-next",
     "DR503": "lowering-too-large",
     "DR504": "nested-too-deep-when-lowered",
+    "DR901": "checkpoint-unwritable",
+    "DR902": "checkpoint-missing",
+    "DR903": "checkpoint-mismatch",
+    "DR904": "cluster-address",
+    "DR905": "cluster-unavailable",
+    "DR906": "scale-engine",
 }
 
 

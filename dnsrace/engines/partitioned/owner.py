@@ -1,0 +1,239 @@
+"""One owner of a partitioned search: its part of the visited set and of the frontier.
+
+An owner keeps the states whose key hashes to it (`partition.owner_of`): their keys in a
+sorted `Visited` set, and the frontier's states it owns with their *global* indices (each
+state's place in the level, numbered as the single-process array engine numbers it).  Per
+level the driver asks every owner to
+
+1. `expand` its frontier part with the generated array code: the level's events (first
+   guard failure, effect failure, transition-property event per transition, first
+   deadlock) at their global positions, and the candidate successors, each with its code
+   `global parent index * n_transitions + transition`, deduplicated locally (the smallest
+   code per key) and split by owner: the buckets to route;
+2. `receive` the buckets routed to it: the smallest code per key again, the keys it has
+   visited dropped, the rest (its new states) ordered by code, and the first event of each
+   state property over them; it returns their codes, and the driver merges every owner's
+   codes into the level's global order (the single-process order: codes ascend in it);
+3. `commit` the new states the driver keeps (all, or those before a cut) with their
+   global indices: they join the visited set and become its frontier part.
+
+Owners never see each other; the driver only moves codes, events and buckets between them.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+from dataclasses import dataclass
+
+from ...backends.loader import load
+from ...backends.numpy_codegen import RUNTIME, ArraySystem
+from ...backends.python_codegen import Packing
+from ..array_level import (
+    LevelOut,
+    StateOut,
+    Visited,
+    by_code,
+    enabled_per_state,
+    first_code_per_key,
+)
+from ..device import numpy as np
+from .partition import owner_of, split
+
+
+@dataclass
+class OwnerSetup:
+    """What an owner needs to know of the spec (picklable: it travels to other processes
+    and machines): the generated array source, not the compiled functions."""
+
+    source: str
+    name: str
+    packing: Packing
+    n_transitions: int
+    effect_kinds: list
+    deadlock: bool
+    key_bits: int
+    owners: int
+
+
+def setup_of(arr: ArraySystem, ts, effect_kinds: list, key_bits: int,
+             owners: int) -> OwnerSetup:
+    return OwnerSetup(arr.source, ts.name, arr.packing, arr.n_transitions, effect_kinds,
+                      bool(ts.deadlock), key_bits, owners)
+
+
+def load_array(setup: OwnerSetup) -> ArraySystem:
+    """The array functions from their generated source (as `compile_array_system` loads
+    them; the source holds no spec text: see `backends.loader`)."""
+    ns = load(setup.source, f"dnsrace-array:{setup.name}",
+              {"True": True, "False": False, "None": None}, RUNTIME)
+    return ArraySystem(setup.source, setup.packing, setup.n_transitions, ns["expand_level"],
+                       ns["state_props"], ns["terminal"], np, ns["temporal_values"])
+
+
+_EMPTY_U = np.empty(0, dtype=np.uint64)
+_EMPTY_I = np.empty(0, dtype=np.int64)
+
+
+class Owner:
+    """One owner's part of the search (see the module's docstring)."""
+
+    def __init__(self, index: int, setup: OwnerSetup, arr: ArraySystem | None = None):
+        self.index, self.setup = index, setup
+        self.arr = arr if arr is not None else load_array(setup)
+        self.nt = max(setup.n_transitions, 1)
+        self.visited = Visited(np)
+        self.frontier, self.gidx = _EMPTY_U, _EMPTY_I
+        self.enabled_g: list = []   # per transition: global positions enabled, this level
+        self.pending = None         # the new states received, until the driver commits
+
+    # -- the search
+    def add_initial(self, keys: np.ndarray, gidx: np.ndarray) -> None:
+        """Its initial states (distinct), with their global indices (ascending)."""
+        order = np.argsort(keys)
+        sk = keys[order]
+        pos, _ = self.visited.lookup(sk)
+        self.visited.merge(sk, pos)
+        self.frontier, self.gidx = keys.astype(np.uint64), gidx.astype(np.int64)
+
+    def expand(self, tp_active: int, code_bits: int) -> tuple[dict, list]:
+        """Expand its frontier part: (the report, the buckets (keys, codes) per owner)."""
+        F, g, nt = self.frontier, self.gidx, self.nt
+        n = F.shape[0]
+        report = {"guard": [], "effect": {}, "tp_fire": {}, "tp_fail": {}, "enabled": [],
+                  "deadlock": None, "states": n}
+        self.enabled_g = []
+        if not n:
+            return report, [(_EMPTY_U, _EMPTY_U)] * self.setup.owners
+        lo = LevelOut(self.setup.effect_kinds, np)
+        self.arr.expand_level(F, tp_active, lo)
+        report["guard"] = [(int(g[i]), t, num) for i, t, num in lo.guard_first]
+        report["effect"] = {kind: [(int(g[i]), t, num) for i, t, num in firsts]
+                            for kind, firsts in lo.effect_first.items()}
+        report["tp_fire"] = {k: [(int(g[i]), t, key) for i, t, key in firsts]
+                             for k, firsts in lo.tp_fire.items()}
+        report["tp_fail"] = {k: [(int(g[i]), t, key, c) for i, t, key, c in firsts]
+                             for k, firsts in lo.tp_fail.items()}
+        report["enabled"] = [(t, int(ix.shape[0])) for t, ix in lo.enabled_by_t]
+        self.enabled_g = [(t, g[ix]) for t, ix in lo.enabled_by_t]
+        if self.setup.deadlock:
+            dl = (enabled_per_state(lo, n) == 0) & ~self.arr.terminal(F)
+            if bool(dl.any()):
+                report["deadlock"] = int(g[int(dl.argmax())])
+        succ, lo.succ = lo.succ, []
+        if not succ:
+            return report, [(_EMPTY_U, _EMPTY_U)] * self.setup.owners
+        keys = np.concatenate([k for _, _, k in succ])
+        codes = np.concatenate([g[ix].astype(np.uint64) * np.uint64(nt) + np.uint64(t)
+                                for t, ix, _ in succ])
+        del succ
+        uk, mc = first_code_per_key(keys, codes, self.setup.key_bits, code_bits, np)
+        return report, split(uk, mc, self.setup.owners)
+
+    def receive(self, buckets: list, sp_active: int, code_bits: int) -> tuple:
+        """Its candidates from every owner: (the codes of its new states, ascending; the
+        first fire and the first failure of each active state property over them, by
+        position in that order)."""
+        keys = [k for k, _ in buckets if k.shape[0]]
+        if keys:
+            uk, mc = first_code_per_key(np.concatenate(keys),
+                                        np.concatenate([c for k, c in buckets if k.shape[0]]),
+                                        self.setup.key_bits, code_bits, np)
+        else:
+            uk, mc = _EMPTY_U, _EMPTY_U
+        pos, present = self.visited.lookup(uk)
+        fresh = ~present
+        nk, nc, npos = uk[fresh], mc[fresh], pos[fresh]
+        level_keys, level_codes = by_code(nk, nc, code_bits, np)
+        level_codes = level_codes.view(np.int64)
+        self.pending = (nk, nc.view(np.int64), npos, level_keys, level_codes)
+        fire, fail = {}, {}
+        if sp_active and level_keys.shape[0]:
+            so = StateOut(level_keys.shape[0], np)
+            self.arr.state_props(level_keys, sp_active, so)
+            fire, fail = so.fire, so.fail
+        return level_codes, fire, fail
+
+    def level_keys(self, js: list[int]) -> list[int]:
+        """The keys of its new states at these positions (in code order)."""
+        keys = self.pending[3]
+        return [int(keys[j]) for j in js]
+
+    def locate(self, keys: list[int]) -> list[int]:
+        """For each key: its position among its new states (code order), or -1."""
+        nk, nc, _, _, level_codes = self.pending
+        out = []
+        for key in keys:
+            p = int(np.searchsorted(nk, np.uint64(key)))
+            if p < nk.shape[0] and int(nk[p]) == key:
+                out.append(int(np.searchsorted(level_codes, nc[p])))
+            else:
+                out.append(-1)
+        return out
+
+    def enabled_before(self, i: int, at: tuple | None) -> list[tuple[int, int]]:
+        """Per transition: its enabled states before global position i, plus state i itself
+        where `at` = (transition, phase) says the level stopped inside i's expansion after
+        that transition (as `array_bfs._Search.count_enabled`)."""
+        out = []
+        for t, gpos in self.enabled_g:
+            k = gpos.shape[0]
+            p = int(np.searchsorted(gpos, i))
+            inside = at is not None and (t < at[0] or (t == at[0] and at[1] >= 1))
+            out.append((t, p + int(inside and p < k and int(gpos[p]) == i)))
+        return out
+
+    def commit(self, keep: int | None, ranks: np.ndarray) -> None:
+        """Keep its new states whose global index is below `keep` (None: all), numbered
+        `ranks` (global indices, in code order)."""
+        nk, nc, npos, level_keys, level_codes = self.pending
+        self.pending = None
+        if keep is None:
+            self.visited.merge(nk, npos)
+            self.frontier, self.gidx = level_keys, ranks.astype(np.int64)
+        else:
+            k = int(np.searchsorted(ranks, keep))
+            limit = int(level_codes[k - 1]) + 1 if k else 0
+            m = nc < limit
+            self.visited.merge(nk[m], npos[m])
+            self.frontier, self.gidx = level_keys[:k], ranks[:k].astype(np.int64)
+        self.enabled_g = []
+
+    def forget(self) -> None:
+        """Drop what an uncommitted level found."""
+        self.pending = None
+        self.enabled_g = []
+
+    # -- traces, memory, checkpoints
+    def contains(self, key: int) -> bool:
+        return self.visited.contains(key)
+
+    def memory(self) -> dict:
+        return {"owner": self.index, "pid": os.getpid(), "states": int(self.visited.n),
+                "frontier": int(self.frontier.shape[0]),
+                "array_bytes": int(self.visited.nbytes + self.frontier.nbytes
+                                   + self.gidx.nbytes),
+                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+
+    def save(self, path: str) -> None:
+        """Its visited keys and frontier part, written atomically to `path` (.npz)."""
+        from .checkpoint import write_arrays
+        write_arrays(path, visited=self.visited.keys, frontier=self.frontier, gidx=self.gidx)
+
+    def restore(self, paths: list[str]) -> None:
+        """Its part of a checkpoint written by any number of owners: the keys it owns."""
+        from .checkpoint import read_arrays
+        vis, fr, gi = [], [], []
+        for path in paths:
+            a = read_arrays(path)
+            vis.append(a["visited"][owner_of(a["visited"], self.setup.owners) == self.index])
+            mine = owner_of(a["frontier"], self.setup.owners) == self.index
+            fr.append(a["frontier"][mine])
+            gi.append(a["gidx"][mine])
+        keys = np.sort(np.concatenate(vis)) if vis else _EMPTY_U
+        self.visited = Visited(np)
+        self.visited.merge(keys, np.zeros(keys.shape[0], dtype=np.int64))
+        gidx = np.concatenate(gi) if gi else _EMPTY_I
+        order = np.argsort(gidx)
+        self.frontier = (np.concatenate(fr) if fr else _EMPTY_U)[order]
+        self.gidx = gidx[order]

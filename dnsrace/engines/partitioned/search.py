@@ -1,0 +1,386 @@
+"""The driver of a partitioned level-synchronous search: the single-process array engine's
+bookkeeping (`array_bfs._Search`: events, verdicts, cuts, counts) over owners that hold the
+visited set and the frontier (`owner.Owner`), by hash of the state.
+
+Results are the single-process engine's, exactly.  The level's candidate successors carry
+their code (global parent index * n_transitions + transition); every owner keeps, per key,
+the smallest code, so a state is first discovered by the same (parent, transition) pair as
+in one process; the driver merges the owners' new codes into one ascending order, which is
+the single-process numbering of the level, and keeps it as the parent links (code //
+n_transitions: the parent's global index; code % n_transitions: the transition).  Events
+are reported at global positions and recorded in the same order, so `--stop-on-first` and
+`--max-states` cut the level where one process cuts it, and traces are rebuilt from the
+same links and replayed through the explicit semantics.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from ... import interrupts
+from ...backends.numpy_codegen import ArraySystem
+from ...backends.python_codegen import CompiledSystem
+from ...ir.system import TransitionSystem
+from ..array_bfs import ArrayExploration, _Event, _max_states_cut, _Search, _estimate_bytes
+from ..bfs import Limits, Progress
+from ..device import numpy as np
+from .local import OwnerLost
+from .partition import owner_of_key
+
+_now = time.monotonic
+
+
+class OwnedVisited:
+    """The visited set as traces need it: membership, asked of the key's owner."""
+
+    def __init__(self, group, owners: int):
+        self.group, self.owners = group, owners
+
+    def contains(self, key: int) -> bool:
+        return bool(self.group.call_one(owner_of_key(key, self.owners), "contains", key))
+
+    def release_spare(self) -> None:
+        pass
+
+
+class DriverState:
+    """What the driver keeps between levels (and writes to a checkpoint)."""
+
+    def __init__(self):
+        self.initial: list[int] = []
+        self.parents: list[np.ndarray] = []
+        self.tids: list[np.ndarray] = []
+        self.total = 0
+        self.level_start = 0
+        self.expanded = 0
+        self.transitions = 0
+        self.depth = 0
+        self.frontier = 0          # states in the frontier (all owners)
+        self.growth = 1.0
+        self.per_state = 1.0
+        self.levels: list = []
+        self.seconds = 0.0         # searched before a resume
+
+
+def _first_per(entries, key_of):
+    """Of events found by several owners, the first (smallest position) per key_of."""
+    best: dict = {}
+    for e in entries:
+        k = key_of(e)
+        if k not in best or e[0] < best[k][0]:
+            best[k] = e
+    return list(best.values())
+
+
+class PartitionedSearch:
+    def __init__(self, ts: TransitionSystem, cs: CompiledSystem, arr: ArraySystem,
+                 limits: Limits, group, progress=None, checkpoint=None,
+                 memory_budget: int | None = None):
+        self.ts, self.cs, self.arr, self.limits = ts, cs, arr, limits
+        self.group, self.P = group, group.size
+        self.progress, self.checkpoint = progress, checkpoint
+        self.budget = memory_budget
+        self.S = _Search(ts, arr, limits)
+        self.nt = self.S.nt
+        self.tid_dtype = np.uint8 if self.nt <= 256 else np.uint16 if self.nt <= 65536 \
+            else np.int32
+        self.D = DriverState()
+        self.warnings: list[str] = []
+        self.lost: str | None = None
+
+    # ---- level 0
+    def start(self) -> None:
+        from .partition import owner_of
+        S, D, ts = self.S, self.D, self.ts
+        pk = self.arr.packing
+        keys, seen = [], set()
+        for init in ts.initial:
+            s = pk.pack(init)
+            if s not in seen:
+                seen.add(s)
+                keys.append(s)
+                D.initial.append(self.cs.packing.pack(init))
+        frontier = np.array(keys, dtype=np.uint64)
+        dest = owner_of(frontier, self.P)
+        gidx = np.arange(frontier.shape[0], dtype=np.int64)
+        self.group.call("add_initial", [(frontier[dest == o], gidx[dest == o])
+                                        for o in range(self.P)])
+        D.total = D.frontier = frontier.shape[0]
+        sp_active, _ = S.active_masks(0)
+        if sp_active and frontier.shape[0]:
+            from ..array_level import StateOut
+            so = StateOut(frontier.shape[0], np)
+            self.arr.state_props(frontier, sp_active, so)
+            for ev in sorted(S.state_events(so, 0, lambda j, ph: (j, 0, ph)),
+                             key=lambda e: e.pos):
+                S.record(ev)
+
+    # ---- the levels
+    def run(self, t0: float) -> str | None:
+        """Expand levels until the search ends; why it stopped (None: complete)."""
+        S, D, limits = self.S, self.D, self.limits
+        next_report = _now() + 0.5
+        stopped = None
+        try:
+            while D.frontier:
+                n = D.frontier
+                if limits.max_depth is not None and D.depth >= limits.max_depth:
+                    return "max-depth"
+                if limits.max_states is not None and D.total >= limits.max_states:
+                    return "max-states"
+                if self.budget is not None:
+                    need = _estimate_bytes(n, D.growth, D.per_state, D.total, D.total)
+                    if need > self.budget:
+                        self.warnings.append(
+                            f"partitioned search: stopped before depth {D.depth + 1}: "
+                            f"expanding {n:,} states would need about {need / 2**30:.1f} "
+                            f"GiB, over the memory budget of {self.budget / 2**30:.1f} GiB")
+                        return "memory-limit"
+                t_level = time.perf_counter()
+                S.begin_level()
+                new, counted, stop, i_ret = self.level(n)
+                with interrupts.deferred():
+                    D.transitions += counted
+                    S.commit_enabled()
+                    D.levels.append((D.depth, n, new, time.perf_counter() - t_level))
+                    D.total += new
+                    D.expanded = D.level_start + i_ret
+                if stop is not None:
+                    return stop
+                D.growth = max(new / n, 0.5)
+                D.per_state = max(counted / n, 1.0)
+                D.level_start += n
+                D.frontier = new
+                D.depth += 1
+                now = _now()
+                if self.checkpoint is not None and D.frontier:
+                    self.checkpoint.maybe_save(self, now - t0)
+                if now >= next_report:
+                    next_report = now + 0.5
+                    if self.progress is not None:
+                        self.progress(Progress(D.total, D.transitions, D.depth,
+                                               D.total - D.expanded, D.seconds + now - t0))
+                    if limits.time_limit is not None and now - t0 > limits.time_limit \
+                            and D.frontier:
+                        return "time-limit"
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+            S.forget_uncommitted()
+        except OwnerLost as exc:
+            S.forget_uncommitted()
+            self.lost = str(exc)
+            stopped = "worker-lost"
+        return stopped
+
+    def level(self, n: int):
+        """Expand one level of n states (all owners); returns (new states kept,
+        transitions counted, why the level was cut or None, first state not expanded)."""
+        S, ts, limits, nt, P = self.S, self.ts, self.limits, self.nt, self.P
+        d, total = self.D.depth, self.D.total
+        sp_active, tp_active = S.active_masks(d)
+        code_bits = max(int(n * nt - 1).bit_length(), 1)
+        out = self.group.call("expand", [(tp_active, code_bits)] * P)
+        reports = [r for r, _ in out]
+        incoming = [[b[p] for _, b in out] for p in range(P)]
+        del out
+        received = self.group.call("receive", [(incoming[p], sp_active, code_bits)
+                                               for p in range(P)])
+        del incoming
+        codes = [r[0] for r in received]
+        level_codes, ranks = _merge(codes)
+        found_total = level_codes.shape[0]
+
+        events = self._expansion_events(reports, d)
+        if sp_active and found_total:
+            def pos_of(j, phase):
+                c = int(level_codes[j])
+                return (c // nt, c % nt, phase)
+            for ev in self._state_events(received, ranks, d + 1, pos_of):
+                events.append(ev)
+        events.sort(key=lambda e: e.pos)
+
+        cut = None
+        if limits.max_states is not None and found_total + total >= limits.max_states:
+            cut = _max_states_cut(level_codes // nt, n, total, limits.max_states)
+        cap = None
+        found = _search(level_codes, cut * nt) if cut is not None else found_total
+        if limits.max_states is not None and total + found > limits.max_states:
+            cap = limits.max_states - total
+        where = self._step_positions(events, ranks) if cap is not None else {}
+        stop_pos = None
+        for ev in events:
+            if cut is not None and ev.pos >= (cut, -1, 0):
+                break
+            if cap is not None and (
+                    (ev.end[0] == "state" and ev.end[1] == (d + 1, ev.end[1][1])
+                     and ev.end[1][1] >= cap)
+                    or (ev.end[0] == "step" and cap <= where.get(ev.end[3], -1) < found)):
+                continue
+            S.record(ev)
+            if limits.stop_on_first and S.unexpected:
+                stop_pos = ev.pos
+                break
+
+        enabled_all = _sum_enabled(r["enabled"] for r in reports)
+        if stop_pos is not None:
+            i, t, phase = stop_pos
+            keep = _search(level_codes, i * nt + t + (
+                1 if phase >= S.discover_phase and t < nt else 0))
+            S.level_enabled = self._enabled_before(i, (t, phase))
+            stop, i_ret = "stop-on-first", (i + 1 if t == nt else i)
+        elif cut is not None:
+            keep = _search(level_codes, cut * nt)
+            S.level_enabled = self._enabled_before(cut, None)
+            stop, i_ret = "max-states", cut
+            keep = keep if cap is None else cap
+        else:
+            keep = found_total if cap is None else cap
+            S.level_enabled = enabled_all
+            stop, i_ret = None, n
+        counted = sum(k for _, k in S.level_enabled)
+        limit = None if keep == found_total else keep
+        self.group.call("commit", [(limit, r) for r in ranks])
+        kept = level_codes[:keep]
+        if keep:
+            self.D.parents.append((kept // nt).astype(np.int32 if n < 2**31 else np.int64))
+            self.D.tids.append((kept % nt).astype(self.tid_dtype))
+        return keep, counted, stop, i_ret
+
+    def _expansion_events(self, reports: list, d: int) -> list[_Event]:
+        S, ts = self.S, self.ts
+        out = []
+        guard = _first_per([e for r in reports for e in r["guard"]], lambda e: e[1])
+        for i, t, num in guard:
+            tid, fail = S.guard_table[num]
+            out.append(_Event((i, t, 0), "error", d, ("state", (d, i), ("guard", num)),
+                              f"{fail.message} (in the guard of {ts.transitions[tid].name})"))
+        kinds = {kind for r in reports for kind in r["effect"]}
+        for kind in kinds:
+            firsts = _first_per([e for r in reports for e in r["effect"].get(kind, [])],
+                                lambda e: e[1])
+            for i, t, num in firsts:
+                fail = S.effect_table[num][1]
+                out.append(_Event((i, t, 1), kind, d + 1,
+                                  ("fail", (d, i), t, fail.message, num), fail.message))
+        for k in {k for r in reports for k in r["tp_fire"]}:
+            for i, t, key in _first_per([e for r in reports for e in r["tp_fire"].get(k, [])],
+                                        lambda e: e[1]):
+                out.append(_Event((i, t, 2 + k), S.tp_names[k], d + 1,
+                                  ("step", (d, i), t, key, ("tp", k, 0))))
+        for k in {k for r in reports for k in r["tp_fail"]}:
+            for i, t, key, code in _first_per(
+                    [e for r in reports for e in r["tp_fail"].get(k, [])], lambda e: e[1]):
+                fail = ts.transition_properties[k].failures[-1 - code]
+                out.append(_Event((i, t, 2 + k), "error", d + 1,
+                                  ("step", (d, i), t, key, ("tp", k, code)),
+                                  f"{fail.message} (evaluating property {S.tp_names[k]})"))
+        dead = [r["deadlock"] for r in reports if r["deadlock"] is not None]
+        if dead:
+            i = min(dead)
+            out.append(_Event((i, self.nt, 0), "deadlock", d, ("state", (d, i), ("deadlock",))))
+        return out
+
+    def _state_events(self, received: list, ranks: list, level: int, pos_of) -> list[_Event]:
+        """The first fire and failure of each state property over the level's new states
+        (global positions), as `array_bfs._Search.state_events` makes them."""
+        from ..array_level import StateOut
+        fire: dict = {}
+        fail: dict = {}
+        for (_, f, x), r in zip(received, ranks):
+            for k, j in f.items():
+                g = int(r[j])
+                if k not in fire or g < fire[k]:
+                    fire[k] = g
+            for k, (j, code) in x.items():
+                g = int(r[j])
+                if k not in fail or g < fail[k][0]:
+                    fail[k] = (g, code)
+        so = StateOut(0, np)
+        so.fire, so.fail = fire, fail
+        return self.S.state_events(so, level, pos_of)
+
+    def _step_positions(self, events: list, ranks: list) -> dict:
+        """The global index in the new level of each step event's successor key (absent:
+        a state visited before)."""
+        from .partition import owner_of_key
+        keys = sorted({ev.end[3] for ev in events if ev.end[0] == "step"})
+        by_owner: dict = {}
+        for key in keys:
+            by_owner.setdefault(owner_of_key(key, self.P), []).append(key)
+        out = {}
+        for o, ks in by_owner.items():
+            for key, j in zip(ks, self.group.call_one(o, "locate", ks)):
+                if j >= 0:
+                    out[key] = int(ranks[o][j])
+        return out
+
+    def _enabled_before(self, i: int, at) -> list[tuple[int, int]]:
+        return _sum_enabled(self.group.call("enabled_before", [(i, at)] * self.P))
+
+    # ---- the result
+    def exploration(self, stopped: str | None, t0: float) -> ArrayExploration:
+        from ...results import Stats
+        D, S = self.D, self.S
+        stats = Stats(D.total, D.transitions, len(D.parents), D.seconds + _now() - t0,
+                      D.total - D.expanded, None)
+        warnings = list(self.warnings)
+        if self.lost is not None:
+            warnings.append(f"the partitioned search lost an owner: {self.lost}; what it "
+                            "had not decided is unknown")
+        found = ArrayExploration(self.ts, self.cs, stats, S.best, stopped, D.initial,
+                                 D.parents, D.tids, OwnedVisited(self.group, self.P),
+                                 warnings, D.levels, self.arr, None)
+        found.enabled = S.enabled
+        found.reduced = ()
+        return found
+
+
+def _merge(codes: list) -> tuple[np.ndarray, list]:
+    """The owners' new codes (each ascending, all distinct) in one ascending order, and
+    each owner's global indices (ranks) in it."""
+    sizes = [c.shape[0] for c in codes]
+    allc = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
+    order = np.argsort(allc, kind="stable")   # runs already sorted: a merge
+    rank = np.empty(allc.shape[0], dtype=np.int64)
+    rank[order] = np.arange(allc.shape[0], dtype=np.int64)
+    out, start = [], 0
+    for s in sizes:
+        out.append(rank[start:start + s])
+        start += s
+    return allc[order], out
+
+
+def _sum_enabled(parts) -> list[tuple[int, int]]:
+    total: dict[int, int] = {}
+    order: list[int] = []
+    for part in parts:
+        for t, k in part:
+            if t not in total:
+                order.append(t)
+                total[t] = 0
+            total[t] += k
+    return [(t, total[t]) for t in sorted(order)]
+
+
+def _search(a: np.ndarray, value: int) -> int:
+    return int(np.searchsorted(a, np.asarray([value], dtype=a.dtype))[0])
+
+
+def explore_partitioned(ts, cs, arr, limits, group, progress=None, checkpoint=None,
+                        memory_budget=None, resume=None) -> ArrayExploration:
+    """Run the partitioned search with the owners of `group` (a fresh start, or from a
+    checkpoint's `resume` state)."""
+    search = PartitionedSearch(ts, cs, arr, limits, group, progress, checkpoint,
+                               memory_budget)
+    t0 = _now()
+    try:
+        if resume is not None:
+            resume(search)
+        else:
+            search.start()
+    except OwnerLost as exc:
+        search.lost = str(exc)
+        return search.exploration("worker-lost", t0)
+    stopped = search.run(t0)
+    return search.exploration(stopped, t0)
