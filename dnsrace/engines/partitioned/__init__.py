@@ -43,11 +43,12 @@ class ScaleOptions:
     checkpoint: str | None = None
     checkpoint_every: float = DEFAULT_CHECKPOINT_EVERY
     resume: str | None = None
+    in_process: bool = False   # all owners in this process (tests, debugging)
 
     @property
     def partitioned(self) -> bool:
         return (self.workers or 1) > 1 or bool(self.cluster or self.checkpoint or
-                                                self.resume)
+                                                self.resume or self.in_process)
 
     def validate(self, engine: str) -> None:
         """SpecError (exit 2) for options that cannot go together."""
@@ -161,6 +162,6 @@ def make_group(scale: ScaleOptions, ts, arr):
                         lambda n: setup_of(arr, ts, S.effect_kinds, S.key_bits, n))
     n = scale.workers or 1
     setup = setup_of(arr, ts, S.effect_kinds, S.key_bits, n)
-    if n == 1:
+    if n == 1 or scale.in_process:
         return InProcessGroup(setup, arr)
     return ProcessGroup(setup)

@@ -13,6 +13,7 @@ decided by a replayed trace is `unknown`, and a warning names the actor.
 
 from __future__ import annotations
 
+import os
 import re
 
 from ...diagnostics import Diagnostic, SpecError
@@ -20,6 +21,7 @@ from .local import OwnerLost
 from .owner import Owner
 
 RAY_EXTRA = "pip install 'dnsrace[ray]'"
+ACTOR_PREFIX = "dnsrace-owner-"   # actors are named dnsrace-owner-RUN-K
 _ADDRESS = re.compile(r"^(local|ray://[A-Za-z0-9._\-]+:[0-9]{1,5}|auto)$")
 
 
@@ -92,7 +94,9 @@ class RayGroup:
         self.size = n
         setup = setup_for(n)
         actor = ray.remote(num_cpus=1, max_restarts=0)(_OwnerActor)
-        self.actors = [actor.options(name=None).remote(o, setup) for o in range(n)]
+        run = os.urandom(4).hex()
+        self.actors = [actor.options(name=f"{ACTOR_PREFIX}{run}-{o}").remote(o, setup)
+                       for o in range(n)]
         self.ids = [a._actor_id.hex()[:12] for a in self.actors]
         self.pending: list = []
 
