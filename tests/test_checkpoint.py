@@ -84,3 +84,25 @@ def test_a_checkpoint_belongs_to_its_spec_constants_and_options(tmp_path):
     other = ROOT / "specs" / "lease_handoff.yaml"
     out = dnsrace(str(other), "--resume", str(folder))
     assert out.returncode == 2 and "another spec" in out.stderr
+
+
+def test_resuming_keeps_the_state_graph_of_temporal_properties(tmp_path):
+    """A checkpoint after every level; the last one (the level before the search ends) is
+    resumed with another number of owners: the temporal verdicts and lassos are the
+    uninterrupted run's."""
+    from dnsrace.api import check
+    from dnsrace.engines.bfs import Limits
+    from dnsrace.engines.partitioned import ScaleOptions
+    from tests.test_array_engine import signature
+
+    race = ROOT / "specs" / "dynamodb_dns_race.yaml"
+    limits = Limits(symmetry=False)
+    whole = check(race, engine="array", limits=limits)
+    assert any(p.kind == "temporal" for p in whole.properties)
+    folder = tmp_path / "ck"
+    check(race, engine="array", limits=limits,
+          scale=ScaleOptions(workers=2, checkpoint=str(folder), checkpoint_every=0))
+    assert depth(checkpoints(folder)[-1]) == whole.stats.depth
+    resumed = check(race, engine="array", limits=limits,
+                    scale=ScaleOptions(workers=3, in_process=True, resume=str(folder)))
+    assert signature(resumed) == signature(whole)

@@ -9,9 +9,10 @@ traces are exactly the single-process engine's.  `local` runs owners in this pro
 in forked processes, `ray_cluster` as Ray actors; `checkpoint` writes and reads
 checkpoints.  docs/SCALING.md says how to use it and what it costs.
 
-Not partitioned (checked in one process, with a warning saying so): specs with temporal
-properties (their state graph is recorded by the single-process engine) and searches
-reduced by symmetry.
+Temporal properties are decided on the state graph recorded across owners (each edge's
+successor numbered by its owner; the single-process engine's graph, array for array).
+Not partitioned (checked in one process, with a warning saying so): searches reduced by
+symmetry (`--symmetry off` spreads them), and specs the array engine cannot take.
 """
 
 from __future__ import annotations
@@ -73,8 +74,6 @@ class ScaleOptions:
 
 def _unsupported(ts, limits, arr) -> str | None:
     from ..array_bfs import reducible
-    if ts.temporal:
-        return "the spec has temporal properties"
     if reducible(ts, limits, arr):
         return "symmetry reduction is on (use --symmetry off to spread the search)"
     return None

@@ -158,6 +158,17 @@ class Checkpointer:
         for k, (p, t) in enumerate(zip(D.parents, D.tids)):
             links[f"p{k}"], links[f"t{k}"] = p, t
         write_arrays(os.path.join(part, "links.npz"), **links)
+        graph = search.graph
+        if graph is not None:   # temporal properties: the state graph so far
+            parts = {}
+            for name in ("degree", "dst", "tid"):
+                for k, a in enumerate(getattr(graph, name)):
+                    parts[f"{name}{k}"] = a
+            for side in ("p", "q"):
+                for j, arrays in enumerate(getattr(graph, side)):
+                    for k, a in enumerate(arrays):
+                        parts[f"{side}{j}_{k}"] = a
+            write_arrays(os.path.join(part, "graph.npz"), **parts)
         search.group.call("save", [(os.path.join(part, f"owner-{o}.npz"),)
                                    for o in range(search.P)])
         meta = {"format": FORMAT, "identity": self.ident, "owners": search.P,
@@ -166,7 +177,11 @@ class Checkpointer:
                            "transitions": D.transitions, "depth": D.depth,
                            "frontier": D.frontier, "growth": D.growth,
                            "per_state": D.per_state, "levels": D.levels,
-                           "seconds": D.seconds + elapsed, "links": len(D.parents)},
+                           "seconds": D.seconds + elapsed, "links": len(D.parents),
+                           "graph": None if graph is None else {
+                               "levels": len(graph.degree), "edges": graph.edges,
+                               "p": [len(a) for a in graph.p],
+                               "q": [len(a) for a in graph.q]}},
                 "search": {"best": {n: [b.length, b.end, b.message]
                                     for n, b in S.best.items()},
                            "unexpected": S.unexpected, "enabled": S.enabled}}
@@ -197,6 +212,14 @@ def resumer(path: str, meta: dict):
         links = read_arrays(os.path.join(path, "links.npz"))
         D.parents = [links[f"p{k}"] for k in range(int(d["links"]))]
         D.tids = [links[f"t{k}"] for k in range(int(d["links"]))]
+        if d.get("graph") is not None and search.graph is not None:
+            g, G = d["graph"], search.graph
+            a = read_arrays(os.path.join(path, "graph.npz"))
+            for name in ("degree", "dst", "tid"):
+                setattr(G, name, [a[f"{name}{k}"] for k in range(int(g["levels"]))])
+            G.p = [[a[f"p{j}_{k}"] for k in range(n)] for j, n in enumerate(g["p"])]
+            G.q = [[a[f"q{j}_{k}"] for k in range(n)] for j, n in enumerate(g["q"])]
+            G.edges = int(g["edges"])
         s = meta["search"]
         S.best = {n: _Best(int(v[0]), _tuples(v[1]), v[2]) for n, v in s["best"].items()}
         S.unexpected = bool(s["unexpected"])

@@ -37,6 +37,7 @@ from ..array_level import (
     enabled_per_state,
     first_code_per_key,
 )
+from ..array_graph import TemporalOut, level_edges, numbers
 from ..device import numpy as np
 from .partition import owner_of, split
 
@@ -54,12 +55,13 @@ class OwnerSetup:
     deadlock: bool
     key_bits: int
     owners: int
+    graph: bool = False   # temporal properties: number states, keep each level's edges
 
 
 def setup_of(arr: ArraySystem, ts, effect_kinds: list, key_bits: int,
              owners: int) -> OwnerSetup:
     return OwnerSetup(arr.source, ts.name, arr.packing, arr.n_transitions, effect_kinds,
-                      bool(ts.deadlock), key_bits, owners)
+                      bool(ts.deadlock), key_bits, owners, bool(ts.temporal))
 
 
 def load_array(setup: OwnerSetup) -> ArraySystem:
@@ -82,10 +84,12 @@ class Owner:
         self.index, self.setup = index, setup
         self.arr = arr if arr is not None else load_array(setup)
         self.nt = max(setup.n_transitions, 1)
-        self.visited = Visited(np)
+        self.visited = Visited(np, numbered=setup.graph)
         self.frontier, self.gidx = _EMPTY_U, _EMPTY_I
         self.enabled_g: list = []   # per transition: global positions enabled, this level
         self.pending = None         # the new states received, until the driver commits
+        self.edges = None           # with a graph: the level's (gidx, degree, keys, tids)
+        self.asked = None           # with a graph: the distinct edge keys asked, per owner
 
     # -- the search
     def add_initial(self, keys: np.ndarray, gidx: np.ndarray) -> None:
@@ -93,7 +97,8 @@ class Owner:
         order = np.argsort(keys)
         sk = keys[order]
         pos, _ = self.visited.lookup(sk)
-        self.visited.merge(sk, pos)
+        ids = gidx[order].astype(np.int32) if self.setup.graph else None
+        self.visited.merge(sk, pos, ids)
         self.frontier, self.gidx = keys.astype(np.uint64), gidx.astype(np.int64)
 
     def expand(self, tp_active: int, code_bits: int) -> tuple[dict, list]:
@@ -103,6 +108,7 @@ class Owner:
         report = {"guard": [], "effect": {}, "tp_fire": {}, "tp_fail": {}, "enabled": [],
                   "deadlock": None, "states": n}
         self.enabled_g = []
+        self.edges = (g, np.zeros(0, dtype=np.int64), _EMPTY_U, np.empty(0, dtype=np.int32))
         if not n:
             return report, [(_EMPTY_U, _EMPTY_U)] * self.setup.owners
         lo = LevelOut(self.setup.effect_kinds, np)
@@ -115,6 +121,8 @@ class Owner:
         report["tp_fail"] = {k: [(int(g[i]), t, key, c) for i, t, key, c in firsts]
                              for k, firsts in lo.tp_fail.items()}
         report["enabled"] = [(t, int(ix.shape[0])) for t, ix in lo.enabled_by_t]
+        if self.setup.graph:
+            self.edges = (g,) + tuple(level_edges(lo.succ, n, np))
         self.enabled_g = [(t, g[ix]) for t, ix in lo.enabled_by_t]
         if self.setup.deadlock:
             dl = (enabled_per_state(lo, n) == 0) & ~self.arr.terminal(F)
@@ -183,21 +191,60 @@ class Owner:
             out.append((t, p + int(inside and p < k and int(gpos[p]) == i)))
         return out
 
-    def commit(self, keep: int | None, ranks: np.ndarray) -> None:
+    def commit(self, keep: int | None, ranks: np.ndarray, base: int = 0) -> None:
         """Keep its new states whose global index is below `keep` (None: all), numbered
-        `ranks` (global indices, in code order)."""
+        `ranks` (global indices in the level, in code order); with a graph, state number
+        `base` + rank."""
         nk, nc, npos, level_keys, level_codes = self.pending
         self.pending = None
+        ids = None
+        if self.setup.graph:
+            ids = (base + ranks[np.searchsorted(level_codes, nc)]).astype(np.int32)
         if keep is None:
-            self.visited.merge(nk, npos)
+            self.visited.merge(nk, npos, ids)
             self.frontier, self.gidx = level_keys, ranks.astype(np.int64)
         else:
             k = int(np.searchsorted(ranks, keep))
             limit = int(level_codes[k - 1]) + 1 if k else 0
             m = nc < limit
-            self.visited.merge(nk[m], npos[m])
+            self.visited.merge(nk[m], npos[m], None if ids is None else ids[m])
             self.frontier, self.gidx = level_keys[:k], ranks[:k].astype(np.int64)
         self.enabled_g = []
+
+    # -- the state graph (temporal properties): each edge's successor by its number
+    def edge_requests(self) -> list:
+        """The distinct successor keys of the level's edges, per owner."""
+        uk = np.unique(self.edges[2])
+        self.asked = split(uk, uk, self.setup.owners)
+        return [k for k, _ in self.asked]
+
+    def edge_numbers(self, requests: list) -> list:
+        """The numbers of the keys each owner asked for (all stored here)."""
+        return [numbers(self.visited.keys, self.visited.ids, keys, False, np)
+                for keys in requests]
+
+    def edge_finish(self, answers: list) -> tuple:
+        """The level's edges: (global index of each expanded state, its out-degree, each
+        edge's successor number, its transition), in compressed-sparse-row order."""
+        g, degree, keys, tids = self.edges
+        self.edges = None
+        asked = np.concatenate([k for k, _ in self.asked]) if self.asked else _EMPTY_U
+        nums = np.concatenate(answers) if answers else np.empty(0, dtype=np.int32)
+        order = np.argsort(asked)
+        dst = nums[order][np.searchsorted(asked[order], keys)] if keys.shape[0] else \
+            np.empty(0, dtype=np.int32)
+        self.asked = None
+        return g, degree, dst.astype(np.int32), tids
+
+    def temporal_values(self) -> dict:
+        """P and Q of every temporal property over its part of the new level."""
+        out = TemporalOut(self.frontier.shape[0], np)
+        if self.frontier.shape[0]:
+            self.arr.temporal_values(self.frontier, out)
+        return out.values
+
+    def number_of(self, key: int):
+        return self.visited.number_of(key)
 
     def forget(self) -> None:
         """Drop what an uncommitted level found."""
@@ -218,21 +265,28 @@ class Owner:
     def save(self, path: str) -> None:
         """Its visited keys and frontier part, written atomically to `path` (.npz)."""
         from .checkpoint import write_arrays
-        write_arrays(path, visited=self.visited.keys, frontier=self.frontier, gidx=self.gidx)
+        ids = self.visited.ids if self.setup.graph else np.empty(0, dtype=np.int32)
+        write_arrays(path, visited=self.visited.keys, frontier=self.frontier, gidx=self.gidx,
+                     ids=ids)
 
     def restore(self, paths: list[str]) -> None:
         """Its part of a checkpoint written by any number of owners: the keys it owns."""
         from .checkpoint import read_arrays
-        vis, fr, gi = [], [], []
+        vis, fr, gi, ids = [], [], [], []
         for path in paths:
             a = read_arrays(path)
-            vis.append(a["visited"][owner_of(a["visited"], self.setup.owners) == self.index])
+            own = owner_of(a["visited"], self.setup.owners) == self.index
+            vis.append(a["visited"][own])
+            if self.setup.graph:
+                ids.append(a["ids"][own])
             mine = owner_of(a["frontier"], self.setup.owners) == self.index
             fr.append(a["frontier"][mine])
             gi.append(a["gidx"][mine])
-        keys = np.sort(np.concatenate(vis)) if vis else _EMPTY_U
-        self.visited = Visited(np)
-        self.visited.merge(keys, np.zeros(keys.shape[0], dtype=np.int64))
+        keys = np.concatenate(vis) if vis else _EMPTY_U
+        order = np.argsort(keys)
+        self.visited = Visited(np, numbered=self.setup.graph)
+        self.visited.merge(keys[order], np.zeros(keys.shape[0], dtype=np.int64),
+                           np.concatenate(ids)[order].astype(np.int32) if ids else None)
         gidx = np.concatenate(gi) if gi else _EMPTY_I
         order = np.argsort(gidx)
         self.frontier = (np.concatenate(fr) if fr else _EMPTY_U)[order]

@@ -22,6 +22,7 @@ from ... import interrupts
 from ...backends.numpy_codegen import ArraySystem
 from ...backends.python_codegen import CompiledSystem
 from ...ir.system import TransitionSystem
+from ..array_graph import GraphRecorder
 from ..array_bfs import ArrayExploration, _Event, _max_states_cut, _Search, _estimate_bytes
 from ..bfs import Limits, Progress
 from ..device import numpy as np
@@ -44,6 +45,9 @@ class OwnedVisited:
             return bool(self.group.call_one(owner_of_key(key, self.owners), "contains", key))
         except OwnerLost:
             return True
+
+    def number_of(self, key: int) -> int | None:
+        return self.group.call_one(owner_of_key(key, self.owners), "number_of", key)
 
     def release_spare(self) -> None:
         pass
@@ -93,6 +97,7 @@ class PartitionedSearch:
         self.D = DriverState()
         self.warnings: list[str] = []
         self.lost: str | None = None
+        self.graph = GraphRecorder(ts, arr) if ts.temporal else None
 
     # ---- level 0
     def start(self) -> None:
@@ -112,6 +117,8 @@ class PartitionedSearch:
         self.group.call("add_initial", [(frontier[dest == o], gidx[dest == o])
                                         for o in range(self.P)])
         D.total = D.frontier = frontier.shape[0]
+        if self.graph is not None:
+            self.graph.add_values(frontier)
         sp_active, _ = S.active_masks(0)
         if sp_active and frontier.shape[0]:
             from ..array_level import StateOut
@@ -245,12 +252,56 @@ class PartitionedSearch:
             stop, i_ret = None, n
         counted = sum(k for _, k in S.level_enabled)
         limit = None if keep == found_total else keep
-        self.group.call("commit", [(limit, r) for r in ranks])
+        self.group.call("commit", [(limit, r, total) for r in ranks])
+        if self.graph is not None and stop is None and limit is None:
+            # (a level cut short leaves the search incomplete: its graph is never used)
+            self._record_graph(n, ranks, found_total)
         kept = level_codes[:keep]
         if keep:
             self.D.parents.append((kept // nt).astype(np.int32 if n < 2**31 else np.int64))
             self.D.tids.append((kept % nt).astype(self.tid_dtype))
         return keep, counted, stop, i_ret
+
+    def _record_graph(self, n: int, ranks: list, found: int) -> None:
+        """The level's edges in the single-process engine's order (by source, then
+        transition) with their successors' numbers, and P and Q over its new states."""
+        P, graph = self.P, self.graph
+        asks = self.group.call("edge_requests", [()] * P)
+        answers = self.group.call("edge_numbers", [([asks[o][p] for o in range(P)],)
+                                                   for p in range(P)])
+        parts = self.group.call("edge_finish", [([answers[p][o] for p in range(P)],)
+                                                for o in range(P)])
+        degree = np.zeros(n, dtype=np.int64)
+        for g, deg, _, _ in parts:
+            degree[g] = deg
+        starts = np.cumsum(degree) - degree
+        m = int(degree.sum())
+        dst = np.empty(m, dtype=np.int32)
+        tid = np.empty(m, dtype=np.int32)
+        for g, deg, d_o, t_o in parts:
+            if not d_o.shape[0]:
+                continue
+            local = np.cumsum(deg) - deg
+            rows = np.repeat(np.arange(deg.shape[0]), deg)
+            at = starts[g][rows] + (np.arange(d_o.shape[0]) - local[rows])
+            dst[at] = d_o
+            tid[at] = t_o
+        graph.degree.append(degree.astype(np.int32))
+        graph.dst.append(dst)
+        graph.tid.append(tid)
+        graph.edges += m
+        if not found:
+            return
+        values = self.group.call("temporal_values", [()] * P)
+        for k in sorted({k for v in values for k in v}):
+            for side, into in ((0, graph.p), (1, graph.q)):
+                if next(v[k] for v in values if k in v)[side] is None:
+                    continue
+                out = np.empty(found, dtype=np.int8)
+                for v, r in zip(values, ranks):
+                    if k in v:
+                        out[r] = v[k][side]
+                into[k].append(out)
 
     def _expansion_events(self, reports: list, d: int) -> list[_Event]:
         S, ts = self.S, self.ts
@@ -335,7 +386,7 @@ class PartitionedSearch:
                             "had not decided is unknown")
         found = ArrayExploration(self.ts, self.cs, stats, S.best, stopped, D.initial,
                                  D.parents, D.tids, OwnedVisited(self.group, self.P),
-                                 warnings, D.levels, self.arr, None)
+                                 warnings, D.levels, self.arr, self.graph)
         found.enabled = S.enabled
         found.reduced = ()
         return found
