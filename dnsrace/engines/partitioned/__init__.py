@@ -161,6 +161,9 @@ def make_group(scale: ScaleOptions, ts, arr):
                         lambda n: setup_of(arr, ts, S.effect_kinds, S.key_bits, n))
     n = scale.workers or 1
     setup = setup_of(arr, ts, S.effect_kinds, S.key_bits, n)
+    # worker processes on one machine: no network to save; owners in this process (tests)
+    # route as on a cluster, so that both ways are tested without Ray
+    setup.dedup_before_routing = scale.in_process
     if n == 1 or scale.in_process:
         return InProcessGroup(setup, arr)
     return ProcessGroup(setup)

@@ -9,7 +9,7 @@ level the driver asks every owner to
    guard failure, effect failure, transition-property event per transition, first
    deadlock) at their global positions, and the candidate successors, each with its code
    `global parent index * n_transitions + transition`, deduplicated locally (the smallest
-   code per key) and split by owner: the buckets to route;
+   code per key; on a cluster only) and split by owner: the buckets to route;
 2. `receive` the buckets routed to it: the smallest code per key again, the keys it has
    visited dropped, the rest (its new states) ordered by code, and the first event of each
    state property over them; it returns their codes, and the driver merges every owner's
@@ -56,6 +56,9 @@ class OwnerSetup:
     key_bits: int
     owners: int
     graph: bool = False   # temporal properties: number states, keep each level's edges
+    # deduplicate candidates before routing them: less to send between machines, one sort
+    # more per owner (on one machine, routing them as they are is faster)
+    dedup_before_routing: bool = True
 
 
 def setup_of(arr: ArraySystem, ts, effect_kinds: list, key_bits: int,
@@ -135,8 +138,9 @@ class Owner:
         codes = np.concatenate([g[ix].astype(np.uint64) * np.uint64(nt) + np.uint64(t)
                                 for t, ix, _ in succ])
         del succ
-        uk, mc = first_code_per_key(keys, codes, self.setup.key_bits, code_bits, np)
-        return report, split(uk, mc, self.setup.owners)
+        if self.setup.dedup_before_routing:
+            keys, codes = first_code_per_key(keys, codes, self.setup.key_bits, code_bits, np)
+        return report, split(keys, codes, self.setup.owners)
 
     def receive(self, buckets: list, sp_active: int, code_bits: int) -> tuple:
         """Its candidates from every owner: (the codes of its new states, ascending; the

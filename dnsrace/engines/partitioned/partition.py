@@ -26,6 +26,8 @@ def split(keys: np.ndarray, codes: np.ndarray, owners: int) -> list[tuple]:
     if owners == 1:
         return [(keys, codes)]
     dest = owner_of(keys, owners)
+    if owners <= 255:   # a stable sort of bytes is a radix sort
+        dest = dest.astype(np.uint8)
     order = np.argsort(dest, kind="stable")
     counts = np.bincount(dest, minlength=owners)
     ks, cs = keys[order], codes[order]
