@@ -62,6 +62,23 @@ def parse_consts(items: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
+class Workers(click.ParamType):
+    """A number of worker processes (>= 1), or auto."""
+
+    name = "workers"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int):
+            return value
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            n = 0
+        if n < 1:
+            self.fail(f"{value!r} is not a number of workers (1 or more) or auto", param, ctx)
+        return n
+
+
 class Seconds(click.ParamType):
     """A finite, non-negative number of seconds (no nan, no inf)."""
 
@@ -236,8 +253,9 @@ def parse_outputs(items: tuple[str, ...]) -> list[tuple[str, str]]:
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Reuse the result of a spec whose text, constants, engine, limits and "
               "dnsrace version are unchanged (kept in DIR).")
-@click.option("--workers", type=click.IntRange(min=1), metavar="N", help="Spread the array "
-              "engine's search over N processes (default 1; see docs/SCALING.md).")
+@click.option("--workers", type=Workers(), metavar="N|auto", help="Spread the array engine's "
+              "search over N processes; auto: over every usable CPU once a level is wide "
+              "(default 1; see docs/SCALING.md).")
 @click.option("--cluster", metavar="ADDRESS", help="Spread it over the actors of a Ray "
               "cluster: local, or ray://HOST:PORT (pip install 'dnsrace[ray]').")
 @click.option("--checkpoint", "checkpoint_dir", type=click.Path(file_okay=False),
@@ -304,7 +322,9 @@ def scale_options(workers, cluster, checkpoint, every, resume, engine: str, spec
     if workers is None and not (cluster or checkpoint or resume):
         return None
     from .engines.partitioned import ScaleOptions
-    scale = ScaleOptions(workers, cluster, checkpoint, every, resume)
+    auto = workers == "auto"
+    scale = ScaleOptions(None if auto else workers, cluster, checkpoint, every, resume,
+                         auto=auto)
     if (checkpoint or resume) and specs > 1:
         raise SpecError([Diagnostic("DR906", "--checkpoint and --resume take one spec", None,
                                     None, "check the specs one by one")])

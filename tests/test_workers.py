@@ -124,3 +124,21 @@ def test_bad_scale_options_are_one_line_errors(args, code, tmp_path):
     args = [a.format(tmp=tmp_path, spec=spec) for a in args]
     status, out, err = run_cli("check", str(spec), *args)
     assert status == 2 and code in err and "Traceback" not in err
+
+
+def test_workers_auto_moves_a_wide_search_to_worker_processes(monkeypatch):
+    """`--workers auto` searches in this process while levels are narrow (no start-up for
+    small specs), then moves the owners' parts to one process per usable CPU."""
+    from dnsrace.engines import partitioned
+    from dnsrace.engines.partitioned import search
+
+    monkeypatch.setattr(search, "GROW_AT", 2000)
+    monkeypatch.setattr(partitioned, "usable_cpus", lambda: 2)
+    race = ROOT / "specs" / "dynamodb_dns_race.yaml"
+    auto = ScaleOptions(auto=True)
+    moved = check(race, engine="array", limits=FLAT, scale=auto)
+    assert signature(moved) == signature(check(race, engine="array", limits=FLAT))
+    assert [o["name"].split(" (")[0] for o in moved.owners] == ["worker 0", "worker 1"]
+    small = check(ROOT / "tests" / "models" / "bakery.yaml", engine="array", limits=FLAT,
+                  scale=auto)
+    assert [o["name"] for o in small.owners] == ["owner 0"]

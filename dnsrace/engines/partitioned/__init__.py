@@ -18,7 +18,7 @@ symmetry (`--symmetry off` spreads them), and specs the array engine cannot take
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...diagnostics import Diagnostic, SpecError
 
@@ -45,11 +45,13 @@ class ScaleOptions:
     checkpoint_every: float = DEFAULT_CHECKPOINT_EVERY
     resume: str | None = None
     in_process: bool = False   # all owners in this process (tests, debugging)
+    auto: bool = False   # `--workers auto`: start here, move to usable_cpus() processes
 
     @property
     def partitioned(self) -> bool:
         return (self.workers or 1) > 1 or bool(self.cluster or self.checkpoint or
-                                                self.resume or self.in_process)
+                                                self.resume or self.in_process) or \
+            (self.auto and usable_cpus() > 1)
 
     def validate(self, engine: str) -> None:
         """SpecError (exit 2) for options that cannot go together."""
@@ -90,7 +92,7 @@ def check_system_partitioned(model, ts, cs, limits, progress, scale: ScaleOption
     from ..bfs import Limits, build_properties
     from ..coverage import coverage
     from .checkpoint import Checkpointer, identity, load_meta, resumer
-    from .search import explore_partitioned
+    from .search import PartitionedSearch, explore_partitioned
 
     limits = limits or Limits()
     ident = identity(model, limits)
@@ -112,17 +114,25 @@ def check_system_partitioned(model, ts, cs, limits, progress, scale: ScaleOption
         result.warnings.append(f"the search ran in one process ({why}): the partitioned "
                                "search does not support it yet; no checkpoint was written")
         return result
+    if memory_budget is None and scale.cluster is None:   # one machine: as one process
+        from ..array_bfs import default_memory_budget
+        memory_budget = default_memory_budget()
     folder = scale.resume or scale.checkpoint
     checkpointer = Checkpointer(folder, scale.checkpoint_every, ident) if folder else None
-    group = make_group(scale, ts, arr)
+    grow = None
+    if scale.auto:   # one owner here until the frontier is wide, then worker processes
+        workers = replace(scale, workers=usable_cpus(), auto=False)
+        grow = lambda: make_group(workers, ts, arr)  # noqa: E731
+        scale = replace(scale, workers=1, in_process=True)
+    search = PartitionedSearch(ts, cs, arr, limits, make_group(scale, ts, arr), progress,
+                               checkpointer, memory_budget, grow)
     try:
-        found = explore_partitioned(ts, cs, arr, limits, group, progress, checkpointer,
-                                    memory_budget, resume)
+        found = explore_partitioned(search, resume)
         explainer = Explainer(model, ts, cs) if found.best else None
         props = build_properties(ts, cs, found, explainer.annotate if explainer else None)
-        memory = owner_memory(group)
+        memory = owner_memory(search.group)
     finally:
-        group.close()
+        search.group.close()
     for p in props:
         p.engine = "array"
     table, unfired = coverage(model, ts, found.enabled, found.new_counts(), found.complete)

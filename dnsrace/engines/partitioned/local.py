@@ -54,7 +54,8 @@ def _shm_root() -> str:
 
 
 def _worker(index: int, setup: OwnerSetup, conn, folder: str) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the driver's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     owner = Owner(index, setup)
     level = 0
     while True:
@@ -112,7 +113,8 @@ class ProcessGroup:
         self.folder = tempfile.mkdtemp(prefix="dnsrace-buckets-", dir=_shm_root())
         ctx = multiprocessing.get_context("fork")
         self.conns, self.procs = [], []
-        self.waiting = [0] * self.size   # replies not read yet (a call cut by Ctrl-C)
+        self.waiting = [0] * self.size   # replies not read yet
+        self.broken = False   # a call was cut by a signal: the pipes may hold half a reply
         try:
             for o in range(self.size):
                 mine, theirs = ctx.Pipe()
@@ -137,16 +139,19 @@ class ProcessGroup:
         try:
             status, out = self.conns[o].recv()
         except (EOFError, OSError):
+            self.procs[o].join(timeout=1)
             code = self.procs[o].exitcode
             raise OwnerLost(f"{self.name(o)} died"
-                            + (f" (exit status {code})" if code is not None else ""))
-        finally:
-            self.waiting[o] -= 1
+                            + (f" (exit status {code})" if code is not None else "")) \
+                from None
+        self.waiting[o] -= 1
         if status != "ok":
             raise OwnerLost(f"{self.name(o)} failed:\n{out}")
         return out
 
     def _send(self, o: int, method: str, args: tuple) -> None:
+        if self.broken:
+            raise OwnerLost(f"{self.name(o)} cannot be asked: a signal cut a call to it")
         self._drain(o)
         try:
             self.conns[o].send((method, args))
@@ -155,13 +160,21 @@ class ProcessGroup:
         self.waiting[o] += 1
 
     def call(self, method: str, args: list[tuple]) -> list:
-        for o, a in enumerate(args):
-            self._send(o, method, a)
-        return [self._recv(o) for o in range(self.size)]
+        try:
+            for o, a in enumerate(args):
+                self._send(o, method, a)
+            return [self._recv(o) for o in range(self.size)]
+        except KeyboardInterrupt:
+            self.broken = True
+            raise
 
     def call_one(self, o: int, method: str, *args):
-        self._send(o, method, args)
-        return self._recv(o)
+        try:
+            self._send(o, method, args)
+            return self._recv(o)
+        except KeyboardInterrupt:
+            self.broken = True
+            raise
 
     def close(self) -> None:
         for conn in self.conns:

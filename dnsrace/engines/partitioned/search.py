@@ -30,6 +30,7 @@ from .local import OwnerLost
 from .partition import owner_of_key
 
 _now = time.monotonic
+GROW_AT = 200_000   # --workers auto: a frontier this wide moves the search to worker processes
 
 
 class OwnedVisited:
@@ -85,11 +86,12 @@ def _first_per(entries, key_of):
 class PartitionedSearch:
     def __init__(self, ts: TransitionSystem, cs: CompiledSystem, arr: ArraySystem,
                  limits: Limits, group, progress=None, checkpoint=None,
-                 memory_budget: int | None = None):
+                 memory_budget: int | None = None, grow=None):
         self.ts, self.cs, self.arr, self.limits = ts, cs, arr, limits
         self.group, self.P = group, group.size
         self.progress, self.checkpoint = progress, checkpoint
         self.budget = memory_budget
+        self.grow = grow   # --workers auto: makes the worker processes to move to, once
         self.S = _Search(ts, arr, limits)
         self.nt = self.S.nt
         self.tid_dtype = np.uint8 if self.nt <= 256 else np.uint16 if self.nt <= 65536 \
@@ -165,6 +167,8 @@ class PartitionedSearch:
                 D.level_start += n
                 D.frontier = new
                 D.depth += 1
+                if self.grow is not None and D.frontier >= GROW_AT:
+                    self._move_to_workers()
                 now = _now()
                 if self.checkpoint is not None and D.frontier:
                     self.checkpoint.maybe_save(self, now - t0)
@@ -184,6 +188,30 @@ class PartitionedSearch:
             self.lost = str(exc)
             stopped = "worker-lost"
         return stopped
+
+    def _move_to_workers(self) -> None:
+        """Hand the owners' parts (one owner in this process) to worker processes, through
+        owner files in shared memory: each new owner keeps the keys it owns."""
+        import os
+        import shutil
+        import tempfile
+
+        from .local import _shm_root
+        grow, self.grow = self.grow, None
+        folder = tempfile.mkdtemp(prefix="dnsrace-move-", dir=_shm_root())
+        try:
+            paths = [os.path.join(folder, f"owner-{o}.npz") for o in range(self.P)]
+            self.group.call("save", [(p,) for p in paths])
+            bigger = grow()
+            try:
+                bigger.call("restore", [(paths,)] * bigger.size)
+            except BaseException:
+                bigger.close()
+                raise
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.group.close()
+        self.group, self.P = bigger, bigger.size
 
     def level(self, n: int):
         """Expand one level of n states (all owners); returns (new states kept,
@@ -423,12 +451,9 @@ def _search(a: np.ndarray, value: int) -> int:
     return int(np.searchsorted(a, np.asarray([value], dtype=a.dtype))[0])
 
 
-def explore_partitioned(ts, cs, arr, limits, group, progress=None, checkpoint=None,
-                        memory_budget=None, resume=None) -> ArrayExploration:
-    """Run the partitioned search with the owners of `group` (a fresh start, or from a
-    checkpoint's `resume` state)."""
-    search = PartitionedSearch(ts, cs, arr, limits, group, progress, checkpoint,
-                               memory_budget)
+def explore_partitioned(search: PartitionedSearch, resume=None) -> ArrayExploration:
+    """Run the partitioned search (a fresh start, or from a checkpoint's `resume` state);
+    its owners are `search.group` (another group after a move to worker processes)."""
     t0 = _now()
     try:
         if resume is not None:
