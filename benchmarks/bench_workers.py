@@ -6,6 +6,8 @@ Engines, in the same run, alternated so that background load hits them all:
 
   array       the array engine in one process (`--workers 1`, the default)
   workers-2   the partitioned search with 2 worker processes (`--workers 2`)
+  auto        (--auto) `--workers auto`: in this process until a level has 200,000 states,
+              then one worker process per usable CPU
   ray-2       (--ray) the partitioned search on a local Ray with 2 actors (`--cluster local
               --workers 2`); Ray is started before the clock starts, as a cluster would be
   spin        SPIN on the twin, `gcc -O2 -DNOREDUCE -DSAFETY` (bench_array.py's build)
@@ -19,6 +21,7 @@ pinned counts, and the dnsrace engines must agree on every verdict and trace len
     .venv/bin/python benchmarks/bench_workers.py              # three sizes, 3 runs each
     .venv/bin/python benchmarks/bench_workers.py --quick      # smallest size, 1 run
     .venv/bin/python benchmarks/bench_workers.py --ray        # and a local Ray, 2 actors
+    .venv/bin/python benchmarks/bench_workers.py --auto       # and --workers auto
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ def measure(engine: str, label: str) -> dict:
     scale = None
     if engine == "workers-2":
         scale = ScaleOptions(workers=2)
+    elif engine == "auto":
+        scale = ScaleOptions(auto=True)
     elif engine == "ray-2":
         import ray
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
@@ -94,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smallest size, one run")
     ap.add_argument("--sizes", type=int, default=3, help="how many of the three sizes")
     ap.add_argument("--ray", action="store_true", help="also a local Ray with 2 actors")
+    ap.add_argument("--auto", action="store_true", help="also --workers auto")
     ap.add_argument("--no-spin", action="store_true", help="leave SPIN out")
     ap.add_argument("--measure", nargs=2, metavar=("ENGINE", "SIZE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -103,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [SMALLEST] if args.quick else list(SIZES)[:max(args.sizes, 1)]
     repeat = 1 if args.quick else max(args.repeat, 1)
     spin_missing = "left out (--no-spin)" if args.no_spin else Spin.available()
-    engines = ["array", "workers-2"] + (["ray-2"] if args.ray else []) + \
+    engines = ["array", "workers-2"] + (["auto"] if args.auto else []) + \
+        (["ray-2"] if args.ray else []) + \
         (["spin"] if spin_missing is None else [])
     print(f"dnsrace partitioned search vs one process vs SPIN ({SPEC.relative_to(ROOT)})")
     print(machine())
@@ -131,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     for label in sizes:
         rate1 = summary[("array", label)][0]
         parts = [f"workers-2 vs array x{summary[('workers-2', label)][0] / rate1:.2f}"]
-        if args.ray:
-            parts.append(f"ray-2 vs array x{summary[('ray-2', label)][0] / rate1:.2f}")
+        for other in ("auto", "ray-2"):
+            if other in engines:
+                parts.append(f"{other} vs array x{summary[(other, label)][0] / rate1:.2f}")
         if "spin" in engines:
             srate = summary[("spin", label)][0]
             parts += [f"array vs spin x{rate1 / srate:.2f}",

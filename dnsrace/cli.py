@@ -371,7 +371,7 @@ def check_one(path, overrides, chosen, xp, limits, quiet, cache, scale=None):
 
 def owners_line(owners: list[dict]) -> str:
     """Per owner of a partitioned search: its states and peak memory (one line)."""
-    parts = [f"{o['name']}: lost" if o.get("lost") else
+    parts = [f"{o['name']}: no answer" if o.get("lost") else
              f"{o['name']}: {o['states']:,} states, peak RSS "
              f"{o['peak_rss_bytes'] / 2**20:,.0f} MiB" for o in owners]
     return "dnsrace: owners: " + "; ".join(parts)
