@@ -142,3 +142,34 @@ def test_workers_auto_moves_a_wide_search_to_worker_processes(monkeypatch):
     small = check(ROOT / "tests" / "models" / "bakery.yaml", engine="array", limits=FLAT,
                   scale=auto)
     assert [o["name"] for o in small.owners] == ["owner 0"]
+
+
+def test_a_worker_killed_mid_search_ends_the_run_unknown_naming_it(monkeypatch):
+    import multiprocessing
+    import os
+    import signal
+
+    from dnsrace.engines.partitioned import search
+
+    clock = iter(range(10**6))
+    monkeypatch.setattr(search, "_now", lambda: float(next(clock)))   # progress every level
+    killed = []
+
+    def kill_one(progress):
+        if progress.depth == 5 and not killed:
+            worker = next(p for p in multiprocessing.active_children()
+                          if p.name == "dnsrace-owner-1")
+            os.kill(worker.pid, signal.SIGKILL)
+            killed.append(worker.pid)
+
+    race = ROOT / "specs" / "dynamodb_dns_race.yaml"
+    single = check(race, engine="array", limits=FLAT)
+    lost = check(race, engine="array", limits=FLAT, scale=SCALES["2 workers"],
+                 progress=kill_one)
+    assert killed
+    assert lost.stopped == "worker-lost" and not lost.complete and lost.exit_code == 3
+    assert any(f"worker 1 (pid {killed[0]}) died" in w for w in lost.warnings), lost.warnings
+    verdicts = {p.name: p.outcome for p in single.properties}
+    for p in lost.properties:   # unknown, or what the whole search says (a replayed trace)
+        assert p.outcome in ("unknown", verdicts[p.name]), p.name
+    assert any(p.outcome == "unknown" for p in lost.properties)
