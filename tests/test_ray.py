@@ -5,7 +5,11 @@ never a wrong verdict."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
 
 ray = pytest.importorskip("ray")   # installed in CI: pip install -e '.[ray]'
 
@@ -14,12 +18,12 @@ from dnsrace.engines.bfs import Limits  # noqa: E402
 from dnsrace.engines.partitioned import ScaleOptions, search  # noqa: E402
 from dnsrace.engines.partitioned.ray_cluster import ACTOR_PREFIX  # noqa: E402
 from tests.helpers import ROOT, without_temporal  # noqa: E402
-from tests.test_array_engine import signature  # noqa: E402
+from tests.reference.specgen import specs  # noqa: E402
+from tests.test_array_engine import GENERATED, signature  # noqa: E402
 
 RAY2 = ScaleOptions(workers=2, cluster="local")
 FLAT = Limits(symmetry=False)
-SPECS = [ROOT / "specs" / "dynamodb_dns_race.yaml", ROOT / "specs" / "dns_fix_cas.yaml",
-         ROOT / "tests" / "models" / "bakery.yaml"]
+SPECS = sorted(ROOT.glob("specs/*.yaml")) + [ROOT / "tests" / "models" / "bakery.yaml"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -30,16 +34,36 @@ def local_ray():
     ray.shutdown()
 
 
+def assert_identical(spec, limits) -> None:
+    single = check(spec, engine="array", limits=limits)
+    spread = check(spec, engine="array", limits=limits, scale=RAY2)
+    assert signature(single) == signature(spread), f"{spec} {limits}"
+    assert single.warnings == spread.warnings
+    assert [o["name"].startswith("Ray actor") for o in spread.owners] == [True, True]
+    assert all(o["peak_rss_bytes"] > 0 for o in spread.owners)
+
+
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.name)
-def test_identical_on_a_local_ray_with_2_actors(path, tmp_path):
-    spec = without_temporal(path, tmp_path)
-    for limits in (FLAT, Limits(symmetry=False, stop_on_first=True)):
-        single = check(spec, engine="array", limits=limits)
-        spread = check(spec, engine="array", limits=limits, scale=RAY2)
-        assert signature(single) == signature(spread), f"{path.name} {limits}"
-        assert single.warnings == spread.warnings
-        assert [o["name"].startswith("Ray actor") for o in spread.owners] == [True, True]
-        assert all(o["peak_rss_bytes"] > 0 for o in spread.owners)
+def test_identical_on_a_local_ray_with_2_actors(path):
+    """Temporal properties included."""
+    assert_identical(path, FLAT)
+
+
+def test_identical_under_limits_on_a_local_ray(tmp_path):
+    spec = without_temporal(ROOT / "specs" / "dynamodb_dns_race.yaml", tmp_path)
+    for limits in (Limits(symmetry=False, stop_on_first=True),
+                   Limits(symmetry=False, max_states=20_000)):
+        assert_identical(spec, limits)
+
+
+@settings(parent=GENERATED, max_examples=4)
+@given(specs())
+def test_identical_on_generated_specs_on_a_local_ray(text):
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "spec.yaml"
+        path.write_text(text)
+        if check(path, engine="array", limits=FLAT).engine == "array":
+            assert_identical(path, FLAT)
 
 
 def test_an_actor_killed_mid_search_ends_the_run_unknown_naming_it(monkeypatch, tmp_path):
