@@ -45,9 +45,9 @@ from common import summarize  # noqa: E402
 
 def measure(engine: str, label: str) -> dict:
     sys.path.insert(0, str(ROOT))
-    from dnsrace.engines.device import SORT_NOTE  # noqa: F401 - numpy as dnsrace loads it
     from dnsrace.api import check
     from dnsrace.engines.bfs import Limits
+    from dnsrace.engines.device import SORT_NOTE  # noqa: F401 - numpy as dnsrace loads it
     from dnsrace.engines.partitioned import ScaleOptions
 
     consts, expected = SIZES[label]

@@ -122,7 +122,7 @@ def test_cli_workers_gives_the_same_json(tmp_path):
 def test_bad_scale_options_are_one_line_errors(args, code, tmp_path):
     spec = write_spec(tmp_path, COUNTER)
     args = [a.format(tmp=tmp_path, spec=spec) for a in args]
-    status, out, err = run_cli("check", str(spec), *args)
+    status, _, err = run_cli("check", str(spec), *args)
     assert status == 2 and code in err and "Traceback" not in err
 
 

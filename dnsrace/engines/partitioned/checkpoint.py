@@ -125,8 +125,8 @@ def load_meta(folder: str, ident: dict) -> tuple[str, dict]:
     theirs = meta.get("identity", {})
     for what, label in (("spec_sha256", "another spec (its sha256 differs)"),
                         ("constants", "other constants"),
-                        ("limits", "other options (--max-states, --max-depth, "
-                         "--stop-on-first, --symmetry)")):
+                        ("limits", ("other options (--max-states, --max-depth, "
+                                    "--stop-on-first, --symmetry)"))):
         if theirs.get(what) != ident[what]:
             raise error("DR903", f"the checkpoint in {folder} belongs to {label}",
                         "resume with the spec, constants and options of the run that "

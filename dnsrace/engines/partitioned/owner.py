@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from ...backends.loader import load
 from ...backends.numpy_codegen import RUNTIME, ArraySystem
 from ...backends.python_codegen import Packing
+from ..array_graph import TemporalOut, level_edges, numbers
 from ..array_level import (
     LevelOut,
     StateOut,
@@ -37,7 +38,6 @@ from ..array_level import (
     enabled_per_state,
     first_code_per_key,
 )
-from ..array_graph import TemporalOut, level_edges, numbers
 from ..device import numpy as np
 from .partition import owner_of, split
 

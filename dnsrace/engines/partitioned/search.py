@@ -16,14 +16,13 @@ same links and replayed through the explicit semantics.
 from __future__ import annotations
 
 import time
-from typing import Callable
 
 from ... import interrupts
 from ...backends.numpy_codegen import ArraySystem
 from ...backends.python_codegen import CompiledSystem
 from ...ir.system import TransitionSystem
+from ..array_bfs import ArrayExploration, _estimate_bytes, _Event, _max_states_cut, _Search
 from ..array_graph import GraphRecorder
-from ..array_bfs import ArrayExploration, _Event, _max_states_cut, _Search, _estimate_bytes
 from ..bfs import Limits, Progress
 from ..device import numpy as np
 from .local import OwnerLost
@@ -216,7 +215,7 @@ class PartitionedSearch:
     def level(self, n: int):
         """Expand one level of n states (all owners); returns (new states kept,
         transitions counted, why the level was cut or None, first state not expanded)."""
-        S, ts, limits, nt, P = self.S, self.ts, self.limits, self.nt, self.P
+        S, limits, nt, P = self.S, self.limits, self.nt, self.P
         d, total = self.D.depth, self.D.total
         sp_active, tp_active = S.active_masks(d)
         code_bits = max(int(n * nt - 1).bit_length(), 1)
