@@ -280,7 +280,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
         from .api import engine_and_device
         chosen, xp = engine_and_device(engine, device)
         scale = scale_options(workers, cluster, checkpoint_dir, checkpoint_every,
-                              resume_dir, chosen.name, len(paths))
+                              resume_dir, chosen.name, len(paths), device)
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
@@ -317,7 +317,8 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
     sys.exit(worst(codes))
 
 
-def scale_options(workers, cluster, checkpoint, every, resume, engine: str, specs: int):
+def scale_options(workers, cluster, checkpoint, every, resume, engine: str, specs: int,
+                  device: str = "cpu"):
     """The `engines.partitioned.ScaleOptions` of `check`, validated (SpecError), or None."""
     if workers is None and not (cluster or checkpoint or resume):
         return None
@@ -328,6 +329,10 @@ def scale_options(workers, cluster, checkpoint, every, resume, engine: str, spec
     if (checkpoint or resume) and specs > 1:
         raise SpecError([Diagnostic("DR906", "--checkpoint and --resume take one spec", None,
                                     None, "check the specs one by one")])
+    if scale.partitioned and device != "cpu":
+        raise SpecError([Diagnostic("DR906", "--workers, --cluster, --checkpoint and --resume "
+                                    "run the search on CPUs, not with --device gpu", None,
+                                    None, "leave out --device gpu")])
     scale.validate(engine)
     return scale
 

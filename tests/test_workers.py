@@ -118,6 +118,7 @@ def test_cli_workers_gives_the_same_json(tmp_path):
     (["--workers", "2", "--engine", "bfs"], "DR906"),
     (["--resume", "{tmp}/none"], "DR902"),
     (["--checkpoint", "{spec}/ck"], "DR901"),
+    (["--workers", "0"], "not a number of workers"),
 ])
 def test_bad_scale_options_are_one_line_errors(args, code, tmp_path):
     spec = write_spec(tmp_path, COUNTER)
@@ -173,3 +174,12 @@ def test_a_worker_killed_mid_search_ends_the_run_unknown_naming_it(monkeypatch):
     for p in lost.properties:   # unknown, or what the whole search says (a replayed trace)
         assert p.outcome in ("unknown", verdicts[p.name]), p.name
     assert any(p.outcome == "unknown" for p in lost.properties)
+
+
+def test_spreading_a_search_on_a_gpu_is_refused():
+    from dnsrace.cli import scale_options
+    from dnsrace.diagnostics import SpecError
+
+    with pytest.raises(SpecError) as info:
+        scale_options(2, None, None, 300.0, None, "auto", 1, "gpu")
+    assert info.value.diagnostics[0].code == "DR906"
