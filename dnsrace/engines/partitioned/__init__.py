@@ -92,6 +92,7 @@ def check_system_partitioned(model, ts, cs, limits, progress, scale: ScaleOption
     from ..bfs import Limits, build_properties
     from ..coverage import coverage
     from .checkpoint import Checkpointer, identity, load_meta, resumer
+    from .local import OwnerLost
     from .search import PartitionedSearch, explore_partitioned
 
     limits = limits or Limits()
@@ -128,14 +129,25 @@ def check_system_partitioned(model, ts, cs, limits, progress, scale: ScaleOption
                                checkpointer, memory_budget, grow)
     try:
         found = explore_partitioned(search, resume)
-        explainer = Explainer(model, ts, cs) if found.best else None
-        props = build_properties(ts, cs, found, explainer.annotate if explainer else None)
+        try:
+            explainer = Explainer(model, ts, cs) if found.best else None
+            props = build_properties(ts, cs, found, explainer.annotate if explainer else None)
+        except OwnerLost as exc:   # a trace's links went with an owner: decide nothing
+            found.best, found.stopped = {}, found.stopped or "worker-lost"
+            found.warnings.append(f"the partitioned search lost an owner: {exc}; the "
+                                  "traces it held links of cannot be rebuilt, so every "
+                                  "property is unknown")
+            props = build_properties(ts, cs, found, None)
+        try:
+            counts = found.new_counts()
+        except OwnerLost:   # coverage's "found first" counts went with an owner
+            counts = [0] * len(ts.transitions)
+        table, unfired = coverage(model, ts, found.enabled, counts, found.complete)
         memory = owner_memory(search.group)
     finally:
         search.group.close()
     for p in props:
         p.engine = "array"
-    table, unfired = coverage(model, ts, found.enabled, found.new_counts(), found.complete)
     result = CheckResult(model.name, model.path, model.sha256, model.constant_values(),
                          "array", found.complete, found.stats, props, found.stopped,
                          [w.message for w in model.warnings] + found.warnings + unfired,

@@ -7,9 +7,8 @@ removed after.  So a run killed at any moment leaves the last complete checkpoin
 
 In it: `meta.json` (what the checkpoint belongs to: the spec's sha256, its constants, the
 engine options that change results; and the driver's bookkeeping: counts, verdicts so far,
-per-transition counts, levels), `links.npz` (per level: parent indices and transitions,
-the trace links), and `owner-K.npz` per owner (its visited keys, its frontier part with
-global indices).  No pickle: arrays are read with allow_pickle=False, the rest is JSON.
+per-transition counts, levels), `owner-K.npz` per owner (its visited keys, its frontier
+part with global indices, its parent links), and with temporal properties `graph.npz`.  No pickle: arrays are read with allow_pickle=False, the rest is JSON.
 A checkpoint can be resumed with any number of owners: each reads every owner file and
 keeps the keys it owns.
 """
@@ -154,10 +153,6 @@ class Checkpointer:
         part = final + ".partial"
         shutil.rmtree(part, ignore_errors=True)
         os.makedirs(part)
-        links = {}
-        for k, (p, t) in enumerate(zip(D.parents, D.tids)):
-            links[f"p{k}"], links[f"t{k}"] = p, t
-        write_arrays(os.path.join(part, "links.npz"), **links)
         graph = search.graph
         if graph is not None:   # temporal properties: the state graph so far
             parts = {}
@@ -177,7 +172,7 @@ class Checkpointer:
                            "transitions": D.transitions, "depth": D.depth,
                            "frontier": D.frontier, "growth": D.growth,
                            "per_state": D.per_state, "levels": D.levels,
-                           "seconds": D.seconds + elapsed, "links": len(D.parents),
+                           "seconds": D.seconds + elapsed, "sizes": D.sizes,
                            "graph": None if graph is None else {
                                "levels": len(graph.degree), "edges": graph.edges,
                                "p": [len(a) for a in graph.p],
@@ -209,9 +204,7 @@ def resumer(path: str, meta: dict):
         D.growth, D.per_state, D.seconds = float(d["growth"]), float(d["per_state"]), \
             float(d["seconds"])
         D.levels = [tuple(x) for x in d["levels"]]
-        links = read_arrays(os.path.join(path, "links.npz"))
-        D.parents = [links[f"p{k}"] for k in range(int(d["links"]))]
-        D.tids = [links[f"t{k}"] for k in range(int(d["links"]))]
+        D.sizes = [int(x) for x in d["sizes"]]
         if d.get("graph") is not None and search.graph is not None:
             g, G = d["graph"], search.graph
             a = read_arrays(os.path.join(path, "graph.npz"))

@@ -18,6 +18,7 @@ import signal
 import tempfile
 import traceback
 
+from ... import interrupts
 from ..device import numpy as np
 from .owner import Owner, OwnerSetup
 
@@ -160,20 +161,25 @@ class ProcessGroup:
         self.waiting[o] += 1
 
     def call(self, method: str, args: list[tuple]) -> list:
-        try:
-            for o, a in enumerate(args):
-                self._send(o, method, a)
-            return [self._recv(o) for o in range(self.size)]
+        try:   # a signal waits for the answers (it would cut a reply in two)
+            with interrupts.deferred():
+                for o, a in enumerate(args):
+                    self._send(o, method, a)
+                return [self._recv(o) for o in range(self.size)]
         except KeyboardInterrupt:
-            self.broken = True
+            self.broken = self.broken or any(self.waiting)
             raise
 
     def call_one(self, o: int, method: str, *args):
+        return self.call_some(o, method, args)
+
+    def call_some(self, o: int, method: str, args: tuple):
         try:
-            self._send(o, method, args)
-            return self._recv(o)
+            with interrupts.deferred():
+                self._send(o, method, args)
+                return self._recv(o)
         except KeyboardInterrupt:
-            self.broken = True
+            self.broken = self.broken or any(self.waiting)
             raise
 
     def close(self) -> None:

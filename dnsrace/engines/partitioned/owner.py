@@ -93,6 +93,7 @@ class Owner:
         self.pending = None         # the new states received, until the driver commits
         self.edges = None           # with a graph: the level's (gidx, degree, keys, tids)
         self.asked = None           # with a graph: the distinct edge keys asked, per owner
+        self.links: list = []       # per level: (global indices, codes) of the states kept
 
     # -- the search
     def add_initial(self, keys: np.ndarray, gidx: np.ndarray) -> None:
@@ -195,10 +196,12 @@ class Owner:
             out.append((t, p + int(inside and p < k and int(gpos[p]) == i)))
         return out
 
-    def commit(self, keep: int | None, ranks: np.ndarray, base: int = 0) -> None:
+    def commit(self, keep: int | None, ranks: np.ndarray, base: int = 0,
+               kept: int = 0) -> None:
         """Keep its new states whose global index is below `keep` (None: all), numbered
         `ranks` (global indices in the level, in code order); with a graph, state number
-        `base` + rank."""
+        `base` + rank.  `kept`: the states the level keeps, all owners together (when
+        there are any, the level's links are kept: each state's code, by global index)."""
         nk, nc, npos, level_keys, level_codes = self.pending
         self.pending = None
         ids = None
@@ -213,7 +216,26 @@ class Owner:
             m = nc < limit
             self.visited.merge(nk[m], npos[m], None if ids is None else ids[m])
             self.frontier, self.gidx = level_keys[:k], ranks[:k].astype(np.int64)
+            level_codes = level_codes[:k]
+        if kept:
+            self.links.append((_narrow(self.gidx), _narrow(level_codes)))
         self.enabled_g = []
+
+    # -- the parent links of its states, for traces and coverage
+    def link(self, level: int, j: int) -> int | None:
+        """The code (parent index * n_transitions + transition) of state j of `level`
+        (>= 1), when it is one of its states."""
+        ranks, codes = self.links[level - 1]
+        p = int(np.searchsorted(ranks, j))
+        return int(codes[p]) if p < ranks.shape[0] and int(ranks[p]) == j else None
+
+    def transition_counts(self) -> list[int]:
+        """Per transition: how many of its states it discovered first."""
+        nt = self.nt
+        out = np.zeros(nt, dtype=np.int64)
+        for _, codes in self.links:
+            out += np.bincount(codes % nt, minlength=nt)[:nt]
+        return out.tolist()
 
     # -- the state graph (temporal properties): each edge's successor by its number
     def edge_requests(self) -> list:
@@ -271,14 +293,29 @@ class Owner:
         from .checkpoint import write_arrays
         ids = self.visited.ids if self.setup.graph else np.empty(0, dtype=np.int32)
         write_arrays(path, visited=self.visited.keys, frontier=self.frontier, gidx=self.gidx,
-                     ids=ids)
+                     ids=ids, lsizes=np.array([r.shape[0] for r, _ in self.links],
+                                              dtype=np.int64),
+                     lranks=_cat([r for r, _ in self.links], np.int64),
+                     lcodes=_cat([c for _, c in self.links], np.int64))
 
     def restore(self, paths: list[str]) -> None:
         """Its part of a checkpoint written by any number of owners: the keys it owns."""
         from .checkpoint import read_arrays
         vis, fr, gi, ids = [], [], [], []
+        links: list = []
+        P = self.setup.owners
         for path in paths:
             a = read_arrays(path)
+            start = 0
+            for level, size in enumerate(a["lsizes"].tolist()):
+                r = a["lranks"][start:start + size]
+                c = a["lcodes"][start:start + size]
+                start += size
+                mine = r % P == self.index   # links go to owners by global index
+                if level == len(links):
+                    links.append(([], []))
+                links[level][0].append(r[mine])
+                links[level][1].append(c[mine])
             own = owner_of(a["visited"], self.setup.owners) == self.index
             vis.append(a["visited"][own])
             if self.setup.graph:
@@ -295,3 +332,20 @@ class Owner:
         order = np.argsort(gidx)
         self.frontier = (np.concatenate(fr) if fr else _EMPTY_U)[order]
         self.gidx = gidx[order]
+        self.links = []
+        for rs, cs in links:
+            r, c = np.concatenate(rs), np.concatenate(cs)
+            order = np.argsort(r)
+            self.links.append((_narrow(r[order]), _narrow(c[order])))
+
+
+def _cat(parts: list, dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype=dtype)
+
+
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """A copy of non-negative integers as uint32 when they fit (links: 8 bytes per state
+    instead of 16)."""
+    if not a.shape[0] or int(a.max()) < 2**32:
+        return a.astype(np.uint32)
+    return a.astype(np.int64)

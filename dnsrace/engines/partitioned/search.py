@@ -53,13 +53,53 @@ class OwnedVisited:
         pass
 
 
+class OwnedLinks:
+    """The parent links of a level as traces read them (`links[j]`: state j's parent
+    index, or its transition), asked of the owner that holds state j's link."""
+
+    def __init__(self, ask, level: int, size: int, nt: int, part: str):
+        self.ask, self.level, self.nt, self.part = ask, level, nt, part
+        self.shape = (size,)
+
+    def __getitem__(self, j) -> int:
+        code = self.ask(self.level, int(j))
+        return code // self.nt if self.part == "parent" else code % self.nt
+
+
+class PartitionedExploration(ArrayExploration):
+    """An `ArrayExploration` whose links and visited set stay with the owners."""
+
+    def __init__(self, *args, group=None, **kw):
+        super().__init__(*args, **kw)
+        self.group = group
+        self._codes: dict = {}
+
+    def code(self, level: int, j: int) -> int:
+        key = (level, j)
+        if key not in self._codes:
+            found = [c for c in self.group.call("link", [(level, j)] * self.group.size)
+                     if c is not None]
+            if len(found) != 1:
+                raise AssertionError(f"partitioned search: state {j} of level {level} has "
+                                     f"{len(found)} links")
+            self._codes[key] = found[0]
+        return self._codes[key]
+
+    def new_counts(self) -> list[int]:
+        nt = len(self.ts.transitions)
+        out = [0] * nt
+        for counts in self.group.call("transition_counts", [()] * self.group.size):
+            for t in range(nt):
+                out[t] += counts[t]
+        return out
+
+
 class DriverState:
     """What the driver keeps between levels (and writes to a checkpoint)."""
 
     def __init__(self):
         self.initial: list[int] = []
-        self.parents: list[np.ndarray] = []
-        self.tids: list[np.ndarray] = []
+        self.sizes: list[int] = []   # per level kept: its states (links stay with owners)
         self.total = 0
         self.level_start = 0
         self.expanded = 0
@@ -93,8 +133,6 @@ class PartitionedSearch:
         self.grow = grow   # --workers auto: makes the worker processes to move to, once
         self.S = _Search(ts, arr, limits)
         self.nt = self.S.nt
-        self.tid_dtype = np.uint8 if self.nt <= 256 else np.uint16 if self.nt <= 65536 \
-            else np.int32
         self.D = DriverState()
         self.warnings: list[str] = []
         self.lost: str | None = None
@@ -279,14 +317,12 @@ class PartitionedSearch:
             stop, i_ret = None, n
         counted = sum(k for _, k in S.level_enabled)
         limit = None if keep == found_total else keep
-        self.group.call("commit", [(limit, r, total) for r in ranks])
+        self.group.call("commit", [(limit, r, total, keep) for r in ranks])
         if self.graph is not None and stop is None and limit is None:
             # (a level cut short leaves the search incomplete: its graph is never used)
             self._record_graph(n, ranks, found_total)
-        kept = level_codes[:keep]
         if keep:
-            self.D.parents.append((kept // nt).astype(np.int32 if n < 2**31 else np.int64))
-            self.D.tids.append((kept % nt).astype(self.tid_dtype))
+            self.D.sizes.append(keep)
         return keep, counted, stop, i_ret
 
     def _record_graph(self, n: int, ranks: list, found: int) -> None:
@@ -405,15 +441,19 @@ class PartitionedSearch:
     def exploration(self, stopped: str | None, t0: float) -> ArrayExploration:
         from ...results import Stats
         D, S = self.D, self.S
-        stats = Stats(D.total, D.transitions, len(D.parents), D.seconds + _now() - t0,
+        stats = Stats(D.total, D.transitions, len(D.sizes), D.seconds + _now() - t0,
                       D.total - D.expanded, None)
         warnings = list(self.warnings)
         if self.lost is not None:
             warnings.append(f"the partitioned search lost an owner: {self.lost}; what it "
                             "had not decided is unknown")
-        found = ArrayExploration(self.ts, self.cs, stats, S.best, stopped, D.initial,
-                                 D.parents, D.tids, OwnedVisited(self.group, self.P),
-                                 warnings, D.levels, self.arr, self.graph)
+        nt = self.nt
+        found = PartitionedExploration(self.ts, self.cs, stats, S.best, stopped, D.initial,
+                                       [], [], OwnedVisited(self.group, self.P), warnings,
+                                       D.levels, self.arr, self.graph, group=self.group)
+        for level, size in enumerate(D.sizes, start=1):
+            found.parents.append(OwnedLinks(found.code, level, size, nt, "parent"))
+            found.tids.append(OwnedLinks(found.code, level, size, nt, "transition"))
         found.enabled = S.enabled
         found.reduced = ()
         return found
