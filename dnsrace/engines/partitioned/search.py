@@ -6,11 +6,12 @@ Results are the single-process engine's, exactly.  The level's candidate success
 their code (global parent index * n_transitions + transition); every owner keeps, per key,
 the smallest code, so a state is first discovered by the same (parent, transition) pair as
 in one process; the driver merges the owners' new codes into one ascending order, which is
-the single-process numbering of the level, and keeps it as the parent links (code //
-n_transitions: the parent's global index; code % n_transitions: the transition).  Events
-are reported at global positions and recorded in the same order, so `--stop-on-first` and
-`--max-states` cut the level where one process cuts it, and traces are rebuilt from the
-same links and replayed through the explicit semantics.
+the single-process numbering of the level, and tells each owner the global indices of its
+new states; the owner keeps each one's code as its parent link (code // n_transitions: the
+parent's global index; code % n_transitions: the transition).  Events are reported at
+global positions and recorded in the same order, so `--stop-on-first` and `--max-states`
+cut the level where one process cuts it, and traces are rebuilt from the same links (each
+asked of the owner holding it) and replayed through the explicit semantics.
 """
 
 from __future__ import annotations
