@@ -167,11 +167,6 @@ class Owner:
             fire, fail = so.fire, so.fail
         return level_codes, fire, fail
 
-    def level_keys(self, js: list[int]) -> list[int]:
-        """The keys of its new states at these positions (in code order)."""
-        keys = self.pending[3]
-        return [int(keys[j]) for j in js]
-
     def locate(self, keys: list[int]) -> list[int]:
         """For each key: its position among its new states (code order), or -1."""
         nk, nc, _, _, level_codes = self.pending
@@ -285,7 +280,8 @@ class Owner:
         return {"owner": self.index, "pid": os.getpid(), "states": int(self.visited.n),
                 "frontier": int(self.frontier.shape[0]),
                 "array_bytes": int(self.visited.nbytes + self.frontier.nbytes
-                                   + self.gidx.nbytes),
+                                   + self.gidx.nbytes
+                                   + sum(r.nbytes + c.nbytes for r, c in self.links)),
                 "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
     def save(self, path: str) -> None:
