@@ -59,6 +59,7 @@ def _worker(index: int, setup: OwnerSetup, conn, folder: str) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     owner = Owner(index, setup)
     level = 0
+    own: dict = {}   # the bucket an owner routes to itself: kept in memory, not in a file
     while True:
         try:
             msg = conn.recv()
@@ -69,10 +70,11 @@ def _worker(index: int, setup: OwnerSetup, conn, folder: str) -> None:
         method, args = msg
         try:
             if method == "receive":
-                args = (_read_buckets(args[0]),) + tuple(args[1:])
+                args = (_read_buckets(args[0], own),) + tuple(args[1:])
             out = getattr(owner, method)(*args)
             if method == "expand":
                 report, buckets = out
+                own["bucket"] = buckets[index]
                 out = report, _write_buckets(folder, index, level, buckets)
                 level += 1
             conn.send(("ok", out))
@@ -86,6 +88,9 @@ def _write_buckets(folder: str, index: int, level: int, buckets: list) -> list:
         if not keys.shape[0]:
             out.append(None)
             continue
+        if p == index:
+            out.append("own")
+            continue
         path = os.path.join(folder, f"l{level}-from{index}-to{p}.npy")
         with open(path, "wb") as f:
             np.save(f, np.stack([keys, codes.view(np.uint64)]))
@@ -93,10 +98,13 @@ def _write_buckets(folder: str, index: int, level: int, buckets: list) -> list:
     return out
 
 
-def _read_buckets(paths: list) -> list:
+def _read_buckets(paths: list, own: dict) -> list:
     out = []
     for path in paths:
         if path is None:
+            continue
+        if path == "own":
+            out.append(own.pop("bucket"))
             continue
         pair = np.load(path)
         os.unlink(path)
