@@ -88,17 +88,17 @@ def check(spec: str | Path, constants: dict[str, int] | None = None, *,
     model, ts, cs = compile_spec(spec, constants, deadline)
     if limits.time_limit is not None:   # the search has what compiling left of the limit
         limits = replace(limits, time_limit=deadline.left())
-    return run_engine(chosen, model, ts, cs, limits, progress, xp, scale)
+    return run_engine(chosen, model, ts, cs, limits, progress, xp, scale=scale)
 
 
 def run_engine(engine: "Engine", model: Model, ts: TransitionSystem, cs: CompiledSystem,
-               limits: Limits, progress=None, xp=None, scale=None) -> CheckResult:
+               limits: Limits, progress=None, xp=None, *, scale=None) -> CheckResult:
     """Run `engine` on a compiled spec; the result carries what reports need (how each
     variable is shown, where each property and transition is declared)."""
     from .engines.registry import Job
     from .report.spec_map import field_kinds, spec_map
 
-    result = engine.run(Job(model, ts, cs, limits, progress, xp, scale))
+    result = engine.run(Job(model, ts, cs, limits, progress, xp, scale=scale))
     result.field_kinds = field_kinds(ts)
     result.spec_map = spec_map(model, ts)
     if engine.name not in ("bmc", "kind", "pdr") and limits.symmetry and ts.temporal \

@@ -294,7 +294,7 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                             witnesses=witnesses, coverage=show_coverage)
     outcomes, codes = [], []
     for path in paths:
-        outcome = check_one(path, overrides, chosen, xp, limits, quiet, cache, scale)
+        outcome = check_one(path, overrides, chosen, xp, limits, quiet, cache, scale=scale)
         if outcome is None:   # a signal while compiling: nothing of this spec was checked
             codes.append(interrupts.exit_status())
             break
@@ -337,7 +337,7 @@ def scale_options(workers, cluster, checkpoint, every, resume, engine: str, spec
     return scale
 
 
-def check_one(path, overrides, chosen, xp, limits, quiet, cache, scale=None):
+def check_one(path, overrides, chosen, xp, limits, quiet, cache, *, scale=None):
     """Check one spec: its result, a SpecFailure, or None when a signal came while it was
     being compiled (a line on stderr says so)."""
     from .api import compile_spec, run_engine
@@ -356,7 +356,7 @@ def check_one(path, overrides, chosen, xp, limits, quiet, cache, scale=None):
         if limits.time_limit is not None:   # the search has what compiling left of the limit
             searched = replace(limits, time_limit=deadline.left())
         with _ProgressLine(model.name, live=not quiet) as progress:
-            result = run_engine(chosen, model, ts, cs, searched, progress, xp, scale)
+            result = run_engine(chosen, model, ts, cs, searched, progress, xp, scale=scale)
         if getattr(result, "owners", None) and not quiet and scale.partitioned:
             echo(owners_line(result.owners), err=True)
     except CompileTimeout:
