@@ -8,7 +8,8 @@ the node that holds them) and returns only the references; the driver hands each
 references routed to it, so buckets go from node to node, never through the driver.  The
 driver moves codes (8 bytes per new state), global indices (8 bytes per new state) and
 events.  An actor that dies ends the search as `worker-lost`: every property not already
-decided by a replayed trace is `unknown`, and a warning names the actor.
+decided by a trace that can still be rebuilt (its links on the actors still there) is
+`unknown`, and a warning names the actor.
 """
 
 from __future__ import annotations
