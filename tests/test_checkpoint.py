@@ -106,3 +106,15 @@ def test_resuming_keeps_the_state_graph_of_temporal_properties(tmp_path):
     resumed = check(race, engine="array", limits=limits,
                     scale=ScaleOptions(workers=3, in_process=True, resume=str(folder)))
     assert signature(resumed) == signature(whole)
+
+
+def test_a_damaged_checkpoint_is_refused_before_the_search(tmp_path):
+    folder = tmp_path / "ck"
+    spec = ROOT / "specs" / "dns_fix_cas.yaml"
+    made = dnsrace(str(spec), "--symmetry", "off", "--checkpoint", str(folder),
+                   "--checkpoint-every", "0", "--quiet")
+    assert made.returncode in (0, 1), made.stderr
+    (folder / checkpoints(folder)[-1] / "owner-0.npz").write_text("not arrays")
+    out = dnsrace(str(spec), "--symmetry", "off", "--resume", str(folder))
+    assert out.returncode == 2 and "DR902" in out.stderr and "damaged" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -130,7 +130,31 @@ def load_meta(folder: str, ident: dict) -> tuple[str, dict]:
             raise error("DR903", f"the checkpoint in {folder} belongs to {label}",
                         "resume with the spec, constants and options of the run that "
                         "wrote it, or start afresh with --checkpoint")
+    _check_files(path, meta)
     return path, meta
+
+
+OWNER_ARRAYS = ("visited", "frontier", "gidx", "ids", "lsizes", "lranks", "lcodes")
+
+
+def _check_files(path: str, meta: dict) -> None:
+    """Every part the meta names is there and readable (DR902 when not): a damaged
+    checkpoint is refused before the search starts."""
+    owners = sorted(Path(path).glob("owner-*.npz"))
+    need = [(str(p), OWNER_ARRAYS) for p in owners]
+    if meta.get("driver", {}).get("graph") is not None:
+        need.append((os.path.join(path, "graph.npz"), ()))
+    try:
+        if len(owners) != int(meta["owners"]):
+            raise ValueError(f"{len(owners)} owner files, {meta['owners']} expected")
+        for file, names in need:
+            with np.load(file, allow_pickle=False) as z:
+                missing = [n for n in names if n not in z.files]
+            if missing:
+                raise ValueError(f"{file} lacks {', '.join(missing)}")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise error("DR902", f"the checkpoint {path} is damaged: {exc}",
+                    "resume from an intact checkpoint, or start afresh") from None
 
 
 class Checkpointer:
