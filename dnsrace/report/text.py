@@ -115,7 +115,8 @@ def _stopped(why: str | None) -> str:
             "temporal-unchecked": "this engine does not decide temporal properties",
             "stop-on-first": "stopped at the first unexpected outcome",
             "interrupted": "interrupted",
-            "worker-lost": "a worker of the partitioned search was lost"}.get(why or "", why or "")
+            "worker-lost": "a worker of the partitioned search was lost",
+            }.get(why or "", why or "")
 
 
 def status_word(r: CheckResult) -> str:
