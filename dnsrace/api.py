@@ -68,7 +68,7 @@ def check(spec: str | Path, constants: dict[str, int] | None = None, *,
           max_states: int | None = None, max_depth: int | None = None,
           time_limit: float | None = None, stop_on_first: bool = False,
           symmetry: bool = True, lemmas: bool = False,
-          proof_dir: str | Path | None = None) -> CheckResult:
+          proof_dir: str | Path | None = None, scale=None) -> CheckResult:
     """Check every property of the spec at `spec` with `engine` (see
     `engines.registry.ENGINES`: auto, bfs, array, bmc, kind, pdr, all).
 
@@ -78,29 +78,35 @@ def check(spec: str | Path, constants: dict[str, int] | None = None, *,
     the spec's scalarsets.
     `progress` is called now and then with a `Progress`.  `device` "gpu" runs the array
     engine on CuPy.  For the proof engines, `lemmas` makes every invariant a lemma (not
-    only those marked `lemma: true`) and `proof_dir` keeps proved invariants between runs.  Raises `SpecError` when the spec (or the request) is invalid, and
+    only those marked `lemma: true`) and `proof_dir` keeps proved invariants between runs.
+    `scale` (an `engines.partitioned.ScaleOptions`) spreads the array engine's search over
+    worker processes or a Ray cluster, with checkpoints.  Raises `SpecError` when the spec (or the request) is invalid, and
     `CompileTimeout` when the time limit runs out before the search starts."""
     if limits is None:
         limits = Limits(max_states, max_depth, time_limit, stop_on_first, symmetry)
     chosen, xp = engine_and_device(engine, device)
+    if scale is not None:
+        scale.validate(chosen.name)
     deadline = Deadline(limits.time_limit)
     model, ts, cs = compile_spec(spec, constants, deadline)
     if limits.time_limit is not None:   # the search has what compiling left of the limit
         limits = replace(limits, time_limit=deadline.left())
     from .engines.registry import ProofOptions
     proof = ProofOptions(lemmas, None if proof_dir is None else str(proof_dir))
-    return run_engine(chosen, model, ts, cs, limits, progress, xp, proof)
+    return run_engine(chosen, model, ts, cs, limits, progress, xp, proof, scale=scale)
 
 
 def run_engine(engine: "Engine", model: Model, ts: TransitionSystem, cs: CompiledSystem,
-               limits: Limits, progress=None, xp=None, proof=None) -> CheckResult:
+               limits: Limits, progress=None, xp=None, proof=None, *,
+               scale=None) -> CheckResult:
     """Run `engine` on a compiled spec; the result carries what reports need (how each
     variable is shown, where each property and transition is declared)."""
     from .engines.registry import Job
     from .report.spec_map import field_kinds, spec_map
 
     from .engines.registry import ProofOptions
-    result = engine.run(Job(model, ts, cs, limits, progress, xp, proof or ProofOptions()))
+    result = engine.run(Job(model, ts, cs, limits, progress, xp, proof or ProofOptions(),
+                            scale=scale))
     result.field_kinds = field_kinds(ts)
     result.spec_map = spec_map(model, ts)
     if engine.name not in ("bmc", "kind", "pdr") and limits.symmetry and ts.temporal \

@@ -62,6 +62,23 @@ def parse_consts(items: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
+class Workers(click.ParamType):
+    """A number of worker processes (>= 1), or auto."""
+
+    name = "workers"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int):
+            return value
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            n = 0
+        if n < 1:
+            self.fail(f"{value!r} is not a number of workers (1 or more) or auto", param, ctx)
+        return n
+
+
 class Seconds(click.ParamType):
     """A finite, non-negative number of seconds (no nan, no inf)."""
 
@@ -242,9 +259,22 @@ def parse_outputs(items: tuple[str, ...]) -> list[tuple[str, str]]:
 @click.option("--proof-dir", type=click.Path(file_okay=False), metavar="DIR",
               help="pdr, all: keep each proved property's inductive invariant in DIR; the "
               "next run checks it again against the spec (a second) before searching.")
+@click.option("--workers", type=Workers(), metavar="N|auto", help="Spread the array engine's "
+              "search over N processes; auto: over every usable CPU once a level is wide "
+              "(default 1; see docs/SCALING.md).")
+@click.option("--cluster", metavar="ADDRESS", help="Spread it over the actors of a Ray "
+              "cluster: local, or ray://HOST:PORT (pip install 'dnsrace[ray]').")
+@click.option("--checkpoint", "checkpoint_dir", type=click.Path(file_okay=False),
+              metavar="DIR", help="Write a checkpoint to DIR after a level, every "
+              "--checkpoint-every seconds.")
+@click.option("--checkpoint-every", type=Seconds(), default=300.0, show_default=True,
+              metavar="SECONDS", help="How often to write a checkpoint.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Continue the run whose checkpoint is in DIR (and checkpoint there).")
 def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, outputs,
           trace_dir, quiet, full, witnesses, no_timing, engine, device, show_coverage,
-          symmetry, cache_dir, lemmas, proof_dir) -> None:
+          symmetry, cache_dir, lemmas, proof_dir, workers, cluster, checkpoint_dir,
+          checkpoint_every, resume_dir) -> None:
     """Check every property of SPECS (files, or folders: every *.yaml and *.yml in them,
     recursively)."""
     from .report.formats import ReportOptions
@@ -255,6 +285,8 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
         writes = parse_outputs(outputs)
         from .api import engine_and_device
         chosen, xp = engine_and_device(engine, device)
+        scale = scale_options(workers, cluster, checkpoint_dir, checkpoint_every,
+                              resume_dir, chosen.name, len(paths), device)
     except SpecError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(2)
@@ -272,7 +304,8 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
                             witnesses=witnesses, coverage=show_coverage)
     outcomes, codes = [], []
     for path in paths:
-        outcome = check_one(path, overrides, chosen, xp, limits, quiet, cache, proof)
+        outcome = check_one(path, overrides, chosen, xp, limits, quiet, cache, proof,
+                            scale=scale)
         if outcome is None:   # a signal while compiling: nothing of this spec was checked
             codes.append(interrupts.exit_status())
             break
@@ -295,7 +328,28 @@ def check(specs, consts, max_states, max_depth, time_limit, stop_on_first, fmt, 
     sys.exit(worst(codes))
 
 
-def check_one(path, overrides, chosen, xp, limits, quiet, cache, proof=None):
+def scale_options(workers, cluster, checkpoint, every, resume, engine: str, specs: int,
+                  device: str = "cpu"):
+    """The `engines.partitioned.ScaleOptions` of `check`, validated (SpecError), or None."""
+    if workers is None and not (cluster or checkpoint or resume):
+        return None
+    from .engines.partitioned import ScaleOptions
+    auto = workers == "auto"
+    scale = ScaleOptions(None if auto else workers, cluster, checkpoint, every, resume,
+                         auto=auto)
+    if (checkpoint or resume) and specs > 1:
+        raise SpecError([Diagnostic("DR906", "--checkpoint and --resume take one spec", None,
+                                    None, "check the specs one by one")])
+    if scale.partitioned and device != "cpu":
+        raise SpecError([Diagnostic("DR906", "--workers, --cluster, --checkpoint and --resume "
+                                    "run the search on CPUs, not with --device gpu", None,
+                                    None, "leave out --device gpu")])
+    scale.validate(engine)
+    return scale
+
+
+def check_one(path, overrides, chosen, xp, limits, quiet, cache, proof=None, *,
+              scale=None):
     """Check one spec: its result, a SpecFailure, or None when a signal came while it was
     being compiled (a line on stderr says so)."""
     from .api import compile_spec, run_engine
@@ -316,7 +370,10 @@ def check_one(path, overrides, chosen, xp, limits, quiet, cache, proof=None):
         if limits.time_limit is not None:   # the search has what compiling left of the limit
             searched = replace(limits, time_limit=deadline.left())
         with _ProgressLine(model.name, live=not quiet) as progress:
-            result = run_engine(chosen, model, ts, cs, searched, progress, xp, proof)
+            result = run_engine(chosen, model, ts, cs, searched, progress, xp, proof,
+                                    scale=scale)
+        if getattr(result, "owners", None) and not quiet and scale.partitioned:
+            echo(owners_line(result.owners), err=True)
     except CompileTimeout:
         return SpecFailure(path, [], "time-limit")
     except SpecError as exc:   # the spec, or what an engine cannot take
@@ -330,6 +387,14 @@ def check_one(path, overrides, chosen, xp, limits, quiet, cache, proof=None):
     if key is not None and model.sha256 == hashlib.sha256(spec_bytes).hexdigest():
         store(cache, key, result)
     return result
+
+
+def owners_line(owners: list[dict]) -> str:
+    """Per owner of a partitioned search: its states and peak memory (one line)."""
+    parts = [f"{o['name']}: no answer" if o.get("lost") else
+             f"{o['name']}: {o['states']:,} states, peak RSS "
+             f"{o['peak_rss_bytes'] / 2**20:,.0f} MiB" for o in owners]
+    return "dnsrace: owners: " + "; ".join(parts)
 
 
 def cache_key(cache, path, overrides, engine: str, limits, xp):

@@ -14,6 +14,8 @@ the registry below, grouped by the stage that finds it:
            warning with a position (see dnsrace/lint.py)
     DR8xx  adapters and model-based testing (`replay --adapter`, `dnsrace test`: loading
            the adapter, and an adapter that raises or observes what the spec has not)
+    DR9xx  distributed search and checkpoints (`check --workers/--cluster/--checkpoint/
+           --resume`: docs/SCALING.md)
 
 Sizes past dnsrace's resource bounds (dnsrace/bounds.py: nesting, literals, counts, domains,
 what lowering builds) have codes of their own in the stage that finds them: DR110-DR111,
@@ -107,6 +109,12 @@ CODES: dict[str, str] = {
     "DR806": "adapter-observation",
     "DR503": "lowering-too-large",
     "DR504": "nested-too-deep-when-lowered",
+    "DR901": "checkpoint-unwritable",
+    "DR902": "checkpoint-missing",
+    "DR903": "checkpoint-mismatch",
+    "DR904": "cluster-address",
+    "DR905": "cluster-unavailable",
+    "DR906": "scale-engine",
 }
 
 

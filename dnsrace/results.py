@@ -17,7 +17,7 @@ EngineName = Literal["auto", "bfs", "array", "bmc", "kind", "pdr", "all"]
 # why a search stopped early; None when it did not
 StopReason = Literal["max-states", "max-depth", "time-limit", "stop-on-first",
                      "memory-limit", "solver-unknown", "temporal-unchecked", "interrupted",
-                     "terminated"]
+                     "terminated", "worker-lost"]
 # how a report shows a variable's values: one value, an array, or one of either per instance
 FieldKind = Literal["value", "array", "instances", "instances-array"]
 

@@ -32,7 +32,7 @@ EXPECTED = ("holds", "violated", "reachable", "unreachable")
 OUTCOMES = EXPECTED + ("unknown",)
 ENGINES = ("auto", "bfs", "array", "bmc", "kind", "pdr", "all")
 STOPPED = ("max-states", "max-depth", "time-limit", "stop-on-first", "memory-limit",
-           "solver-unknown", "temporal-unchecked", "interrupted", "terminated")
+           "solver-unknown", "temporal-unchecked", "interrupted", "terminated", "worker-lost")
 FIELD_KINDS = ("value", "array", "instances", "instances-array")
 # deeper values than any state dnsrace writes: refused, so that no report recurses on them
 MAX_VALUE_DEPTH = 64

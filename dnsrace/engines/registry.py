@@ -42,6 +42,7 @@ class Job:
     progress: Callable[[Progress], None] | None = None
     xp: object = None   # the array module for the array engine: None for numpy, or CuPy
     proof: ProofOptions = ProofOptions()
+    scale: object = None  # `partitioned.ScaleOptions`: workers, cluster, checkpoints
 
     def say(self) -> Callable[[str], None] | None:
         """The progress callback as the Z3 engines call it: with a line of text."""
@@ -77,6 +78,10 @@ def _bfs(job: Job) -> CheckResult:
 
 def _array(job: Job, *, say_fallback: bool) -> CheckResult:
     from .array_bfs import check_system_array
+    if job.scale is not None and job.scale.partitioned and job.xp is None:
+        from .partitioned import check_system_partitioned
+        return check_system_partitioned(job.model, job.ts, job.cs, job.limits, job.progress,
+                                        job.scale, say_fallback=say_fallback)
     return check_system_array(job.model, job.ts, job.cs, job.limits, job.progress, xp=job.xp,
                               note_fallback=say_fallback or job.xp is not None)
 

@@ -114,7 +114,9 @@ def _stopped(why: str | None) -> str:
             "solver-unknown": "Z3 could not decide",
             "temporal-unchecked": "this engine does not decide temporal properties",
             "stop-on-first": "stopped at the first unexpected outcome",
-            "interrupted": "interrupted"}.get(why or "", why or "")
+            "interrupted": "interrupted",
+            "worker-lost": "a worker of the partitioned search was lost",
+            }.get(why or "", why or "")
 
 
 def status_word(r: CheckResult) -> str:
