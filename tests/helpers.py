@@ -78,3 +78,19 @@ def without_temporal(path: Path, tmp_path: Path) -> Path:
 def checks_of(trace) -> list:
     """The stale checks a trace's explanation found (its stale reads left out)."""
     return [r for r in trace.races if r.kind == "check"]
+
+
+def import_or_skip(module: str, install: str):
+    """The module, or a skip that says how to install it; in CI (CI=true) a missing module
+    fails instead: CI installs the test extra, so a skip there would hide a gap."""
+    import importlib
+    import os
+
+    import pytest
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{module} is missing in CI ({install})", pytrace=False)
+        pytest.skip(f"{module} is not installed: {install}", allow_module_level=True)

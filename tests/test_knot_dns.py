@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-pytest.importorskip("dns", reason="dnspython is not installed: pip install 'dnsrace[test]'")
+from tests.helpers import import_or_skip
+
+import_or_skip("dns", "pip install 'dnsrace[test]'")
 
 import dns.message
 import dns.query

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-ray = pytest.importorskip("ray")   # installed in CI: pip install -e '.[ray]'
+from tests.helpers import import_or_skip
+
+ray = import_or_skip("ray", "pip install 'dnsrace[ray]'")   # in the test extra: CI has it
 
 from dnsrace.api import check  # noqa: E402
 from dnsrace.engines.bfs import Limits  # noqa: E402

@@ -349,7 +349,7 @@ class _Printer:
         x = self.enc.X[j]
         parts = []
         for v in self._domain(j):
-            at = [(x, z3.IntVal(v))]
+            at = [(x, z3.IntVal(v) if z3.is_int(x) else z3.BitVecVal(v, x.size()))]
             cmp = self._compare(z3.simplify(z3.substitute(a, *at)), op,
                                 z3.simplify(z3.substitute(b, *at))).text
             if cmp == "false":
