@@ -171,12 +171,9 @@ def _same_shape(a, b) -> bool:
 
 def render(report: RunReport, header: str, whose: str = "the spec") -> str:
     """A run on the system as text: each step with the spec's change, and the verdict."""
-    lines = [header]
-    width = max([len(s.action or "initial state") for s in report.steps] + [13])
-    for s in report.steps:
-        lines.append(f"  {s.index:>4}  {(s.action or 'initial state'):<{width}}  {s.text}")
-        for note in s.notes:
-            lines.append(f"  {'':>4}  ^ {note}")
+    from .replay import step_lines
+
+    lines = [header, *step_lines(report.steps)]
     if report.observed:
         lines.append("observed: " + ", ".join(report.observed))
     m = report.mismatch

@@ -227,13 +227,19 @@ def _plain(v):
     return str(v) if hasattr(v, "upper") else v
 
 
-def render(report: ReplayReport, header: str) -> str:
-    lines = [header]
-    width = max([len(s.action or "initial state") for s in report.steps] + [13])
-    for s in report.steps:
+def step_lines(steps) -> list[str]:
+    """Each step as a line (number, action, what changed) and its notes under it."""
+    lines = []
+    width = max([len(s.action or "initial state") for s in steps] + [13])
+    for s in steps:
         lines.append(f"  {s.index:>4}  {(s.action or 'initial state'):<{width}}  {s.text}")
         for note in s.notes:
             lines.append(f"  {'':>4}  ^ {note}")
+    return lines
+
+
+def render(report: ReplayReport, header: str) -> str:
+    lines = [header, *step_lines(report.steps)]
     if report.diverged_at is None:
         n = len(report.steps) - 1
         lines.append(f"replayed {n} step{'s' if n != 1 else ''} faithfully")

@@ -142,6 +142,20 @@ class Clauses:
             need |= new
 
 
+def constants(e) -> list:
+    """The uninterpreted constants of e (its variables), each once."""
+    seen, out, stack = set(), [], [e]
+    while stack:
+        x = stack.pop()
+        if x.get_id() in seen:
+            continue
+        seen.add(x.get_id())
+        if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            out.append(x)
+        stack.extend(x.children() if z3.is_app(x) else [])
+    return out
+
+
 def first_failing(checks: list, ms: int | None) -> str | None:
     """The first (what, formula) a plain solver does not refute: "what: a counterexample"
     (or Z3's reason); None when every formula is unsatisfiable."""

@@ -40,6 +40,7 @@ from ..frontend.types import ArrayT, BoolT, IntT, ScalarsetT, SetT, SymT
 from ..ir.layout import ScalarRep, SeqRep, rep_slots, set_universe
 from ..ir.system import TransitionSystem
 from ..ir.terms import Term
+from .chc import constants
 from .encode import Encoding
 
 if TYPE_CHECKING:
@@ -557,7 +558,7 @@ class _Printer:
             if lit.text == "true":
                 return None
             if lit.text != "false":
-                reads = {self.elements[j] for x in _consts(c)
+                reads = {self.elements[j] for x in constants(c)
                          if (j := self._slot_of(x)) in self.elements}
                 seen.setdefault(lit.text, lit._replace(reads=tuple(sorted(reads))))
         return list(seen.values())
@@ -811,7 +812,7 @@ def param_invariant_text(enc: ParamEncoding, inv) -> str:
             return super().literal(e)
 
         def wrap(self, text, clause):
-            names = {x.decl().name() for x in _consts(clause)}
+            names = {x.decl().name() for x in constants(clause)}
             for k in ps.arrays:
                 if {enc.cx[k][0].decl().name(), enc.cx[k][1].decl().name()} & names:
                     arr = ps.arrays[k]
@@ -821,17 +822,6 @@ def param_invariant_text(enc: ParamEncoding, inv) -> str:
     return Printer(ps.ts, enc).render(z3.simplify(inv, som=False))
 
 
-def _consts(e):
-    seen, out, stack = set(), [], [e]
-    while stack:
-        x = stack.pop()
-        if x.get_id() in seen:
-            continue
-        seen.add(x.get_id())
-        if z3.is_const(x):
-            out.append(x)
-        stack.extend(x.children() if z3.is_app(x) else [])
-    return out
 
 
 def _show(t: Term) -> str:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import z3
 
+from .chc import constants
+
 FORMAT = 1
 
 
@@ -78,7 +80,7 @@ class ProofStore:
             return None, f"the stored invariant does not read back ({_first_line(exc)})"
         f = z3.And(*parsed) if len(parsed) != 1 else parsed[0]
         subs = []
-        for c in _consts(f):
+        for c in constants(f):
             v = names.get(c.decl().name())
             if v is None:
                 return None, (f"the stored invariant reads {c.decl().name()}, which the spec "
@@ -122,19 +124,6 @@ class ProofStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-
-
-def _consts(e) -> list:
-    seen, out, stack = set(), [], [e]
-    while stack:
-        x = stack.pop()
-        if x.get_id() in seen:
-            continue
-        seen.add(x.get_id())
-        if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            out.append(x)
-        stack.extend(x.children() if z3.is_app(x) else [])
-    return out
 
 
 def _first_line(exc) -> str:
