@@ -40,6 +40,8 @@ MAX_LOWERING_WORK = 1_000_000  # expressions lowered, counting each define expan
                                # unrolled loop iteration (the largest shipped spec: under 1,000)
 MAX_UNROLLED = 100_000         # iterations of nested `for` loops, multiplied out, refused
                                # before the first one is unrolled
+MAX_SET_SPAN = 65_536          # values two sets brought to one universe may span, from the
+                               # least to the greatest (`{0} | {10**18}`: one bit each, far apart)
 
 
 class CompileTimeout(Exception):

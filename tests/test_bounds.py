@@ -114,3 +114,32 @@ def test_time_limit_covers_compiling(fmt, monkeypatch):
         assert json.loads(result.stdout) == {"spec": {"path": "specs/lease_handoff.yaml"},
                                              "complete": False, "stopped": "time-limit",
                                              "properties": []}
+
+
+WIDE_SETS = """
+dnsrace: 1
+name: wide
+variables:
+  st: {type: "set of 0..1", init: "{1}"}
+actions:
+  - name: a
+    effect: |
+        st -= {1000000000000000000}
+        st = st & {1000000000000000000}
+"""
+
+
+def test_sets_far_apart_never_blow_up(tmp_path):
+    # the fuzzer's `st -= {1000000000000000000}` on a set of 0..1 built a bitmask of 10**18
+    # bits (MemoryError): `-` and `&` keep the left set's universe, so far elements drop out
+    spec = tmp_path / "wide.yaml"
+    spec.write_text(WIDE_SETS)
+    result = CliRunner().invoke(main, ["check", str(spec), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["stats"]["states"] == 2      # {1}, then {}
+    # a union with them would need a universe of 10**18 values: refused, with its position
+    spec.write_text(WIDE_SETS + "  - name: b\n    effect: st |= {1000000000000000000}\n")
+    result = CliRunner().invoke(main, ["check", str(spec)])
+    assert result.exit_code == 2
+    assert "wide.yaml:12:13: error[DR501" in result.output
+    assert "more than the 65,536 dnsrace holds" in result.output

@@ -13,7 +13,8 @@ import itertools
 import json
 from dataclasses import dataclass, field, replace
 
-from ..bounds import (MAX_EXPANDED_DEPTH, MAX_LOWERING_WORK, MAX_SET_WIDTH, MAX_UNROLLED,
+from ..bounds import (MAX_EXPANDED_DEPTH, MAX_LOWERING_WORK, MAX_SET_SPAN, MAX_SET_WIDTH,
+                      MAX_UNROLLED,
                       NO_DEADLINE, Deadline)
 from ..diagnostics import Diagnostic, Pos, SpecError
 from ..frontend import syntax as S
@@ -27,7 +28,8 @@ from .scalarsets import scalarsets_of
 from .system import (FairnessUnit, Failure, Read, StateProperty, TemporalProperty, Transition,
                      TransitionProperty, TransitionSystem)
 from .terms import Term
-from .values import ArrV, Scalar, SeqV, Value, as_seq, equal, merge, pad, set_align, set_rebase, \
+from .values import ArrV, Scalar, SeqV, SetTooWide, Value, as_seq, equal, merge, pad, set_align, \
+    set_rebase, set_within, \
     zero_like
 
 UNBOUNDED_LIMIT = 1 << 62  # the explicit engines keep unbounded ints within +-2^62
@@ -186,8 +188,15 @@ class Lowerer:
         self.depth += 1
         try:
             return self._lower(e, env, path)
+        except SetTooWide as exc:
+            self.too_wide(exc, e.pos)
         finally:
             self.depth -= 1
+
+    def too_wide(self, exc: SetTooWide, pos: Pos | None):
+        self.limit(pos, f"the sets here would need one universe of {exc.hi - exc.lo + 1:,} "
+                   f"values ({exc.lo}..{exc.hi}), more than the {MAX_SET_SPAN:,} dnsrace "
+                   "holds", "keep the elements of sets that meet within a narrower range")
 
     def check_budget(self, pos: Pos | None) -> None:
         """Stop when lowering has done more work than MAX_LOWERING_WORK, or the time limit
@@ -430,7 +439,7 @@ class Lowerer:
         if op == "..":
             return self.range_set(a.t, b.t, e.pos)
         if isinstance(a, Scalar) and a.kind == "set":
-            a, b = set_align(a, b)
+            a, b = set_within(a, b) if op in ("&", "-") else set_align(a, b)
             term = {"|": "bor", "&": "band", "-": "bdiff"}[op]
             return Scalar(T.mk(term, a.t, b.t), "set", a.ekind, a.base, a.width)
         if op in ("//", "%"):
@@ -667,7 +676,11 @@ class Lowerer:
         if s.op != "=":
             old = self.expr(_as_read(s), env, path)
             if isinstance(old, Scalar) and old.kind == "set":
-                a, b = set_align(old, value)
+                try:
+                    a, b = set_within(old, value) if s.op in ("&=", "-=") else \
+                        set_align(old, value)
+                except SetTooWide as exc:
+                    self.too_wide(exc, s.pos)
                 op = {"|=": "bor", "&=": "band", "-=": "bdiff", "+=": "bor"}[s.op]
                 value = Scalar(T.mk(op, a.t, b.t), "set", a.ekind, a.base, a.width)
             else:

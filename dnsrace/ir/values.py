@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..bounds import MAX_SET_SPAN
 from . import terms as T
 from .terms import Term
+
+
+class SetTooWide(ValueError):
+    """Two sets whose universes, brought together, would span more than MAX_SET_SPAN values
+    (the lowering reports it with the expression's position)."""
+
+    def __init__(self, lo: int, hi: int):
+        super().__init__(f"{lo}..{hi}")
+        self.lo, self.hi = lo, hi
 
 
 @dataclass
@@ -58,11 +68,23 @@ def set_align(a: Scalar, b: Scalar) -> tuple[Scalar, Scalar]:
         return a, b
     base = min(a.base, b.base)
     top = max(a.base + a.width, b.base + b.width)
+    if top - base > MAX_SET_SPAN:
+        raise SetTooWide(base, top - 1)
     return set_rebase(a, base, top - base), set_rebase(b, base, top - base)
+
+
+def set_within(a: Scalar, b: Scalar) -> tuple[Scalar, Scalar]:
+    """a, and b over a's universe (b's elements outside it dropped): enough for `a - b`,
+    `a & b` and `a -= b`, whose results hold only elements of a, however far b's are."""
+    if a.ekind is None or a.width == 0 or b.ekind is None or b.width == 0:
+        return set_align(a, b)
+    return a, set_rebase(b, a.base, a.width)
 
 
 def set_rebase(a: Scalar, base: int, width: int) -> Scalar:
     """The same set over the universe base..base+width-1 (elements outside are dropped)."""
+    if a.base >= base + width or a.base + a.width <= base:
+        return Scalar(T.ZERO, "set", a.ekind, base, width)   # no element inside
     t = T.mk("shl", a.t, T.const(a.base - base))
     if a.base < base or a.base + a.width > base + width:
         t = T.mk("band", t, T.const((1 << width) - 1))
