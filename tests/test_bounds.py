@@ -143,3 +143,16 @@ def test_sets_far_apart_never_blow_up(tmp_path):
     assert result.exit_code == 2
     assert "wide.yaml:12:13: error[DR501" in result.output
     assert "more than the 65,536 dnsrace holds" in result.output
+
+
+def test_the_ir_listing_of_a_deeply_unrolled_loop_never_overflows(tmp_path):
+    # the fuzzer's mutate-spec family: `compile --emit ir` of the DNS race with PLANS: 255
+    # (the clean-up loop unrolled into terms thousands deep) hit Python's recursion limit;
+    # the listing now names deep and long shared parts once (`let tN = ...`)
+    race = str(ROOT / "specs" / "dynamodb_dns_race.yaml")
+    result = CliRunner().invoke(main, ["compile", race, "--const", "PLANS=255", "--emit", "ir"])
+    assert result.exit_code == 0, result.output[-2000:]
+    assert "  let t0 = " in result.output
+    lease = str(ROOT / "specs" / "dns_fix_lease.yaml")
+    small = CliRunner().invoke(main, ["compile", lease, "--emit", "ir"])
+    assert small.exit_code == 0 and "let t" not in small.output   # ordinary specs: inline
