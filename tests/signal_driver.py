@@ -2,7 +2,7 @@
 
     python tests/signal_driver.py MODULE:FUNCTION DELAY SIGNAL -- ARGS...
 
-When MODULE.FUNCTION is first called, a timer sends SIGNAL to this process DELAY seconds
+FUNCTION may be CLASS.METHOD.  When it is first called, a timer sends SIGNAL to this process DELAY seconds
 later (0: before the function's first line), so the signal lands inside that phase however
 fast or slow the machine is.  Used by tests/test_signals_and_output.py.
 """
@@ -17,20 +17,23 @@ import threading
 def main() -> None:
     target, delay, signame = sys.argv[1], float(sys.argv[2]), sys.argv[3]
     args = sys.argv[sys.argv.index("--") + 1:]
-    module_name, func_name = target.split(":")
-    module = importlib.import_module(module_name)
-    real = getattr(module, func_name)
+    module_name, path = target.split(":")
+    owner = importlib.import_module(module_name)
+    *outer, func_name = path.split(".")
+    for name in outer:
+        owner = getattr(owner, name)
+    real = getattr(owner, func_name)
     sig = getattr(signal, signame)
 
     def wrapped(*a, **kw):
-        setattr(module, func_name, real)   # once
+        setattr(owner, func_name, real)   # once
         if delay <= 0:
             os.kill(os.getpid(), sig)
         else:
             threading.Timer(delay, os.kill, (os.getpid(), sig)).start()
         return real(*a, **kw)
 
-    setattr(module, func_name, wrapped)
+    setattr(owner, func_name, wrapped)
     sys.argv = ["dnsrace", *args]
     from dnsrace.cli import run
     run()
