@@ -5,10 +5,12 @@ between runs (`--proof-dir`), each never a reason to say `holds` wrongly."""
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from dnsrace.api import check
@@ -215,20 +217,49 @@ def test_a_stored_invariant_that_no_longer_holds_says_so(tmp_path):
     assert "PDR searched again" in props["bounded"]["message"]
 
 
-def test_an_unreadable_proof_file_is_ignored_with_a_note(tmp_path):
+def _hostile(kind: str, f) -> None:
+    """Put something that is not a proof dnsrace wrote at the stored proof's path `f`."""
+    f.unlink()
+    if kind == "not json":
+        f.write_text("{not json")
+    elif kind == "a FIFO":          # reading it would block the run for ever
+        os.mkfifo(f)
+    elif kind == "too large":      # a sparse file past the 16 MiB a proof file may have
+        with open(f, "wb") as fh:
+            fh.truncate((16 << 20) + 1)
+    elif kind == "nested deep":
+        f.write_text("[" * 100_000 + "]" * 100_000)
+    elif kind == "a list":
+        f.write_text("[1, 2]")
+    elif kind == "a folder":
+        f.mkdir()
+        (f / "x.json").write_text("{}")
+    else:
+        f.symlink_to(f.parent / "nowhere.json")
+
+
+@pytest.mark.parametrize("kind", ["not json", "a FIFO", "too large", "nested deep", "a list",
+                                  "a folder", "a dangling link"])
+def test_an_unreadable_proof_file_is_ignored_with_a_note(tmp_path, kind):
+    # a proof folder arrives with the specs, in pull requests: whatever is at the stored
+    # proof's name, the run proves again, says why, and never hangs, crashes or fills memory
     spec = tmp_path / "c.yaml"
     spec.write_text(COUNTERS.replace("LEMMA", "false"))
     store = tmp_path / "proofs"
     run_cli("check", str(spec), "--engine", "pdr", "--time-limit", "30", "--proof-dir",
             str(store))
     (f,) = store.glob("*.json")
-    f.write_text("{not json")
-    code, out, _ = run_cli("check", str(spec), "--engine", "pdr", "--time-limit", "30",
-                           "--proof-dir", str(store), "--format", "json")
-    assert code == 0, out
+    _hostile(kind, f)
+    code, out, err = run_cli("check", str(spec), "--engine", "pdr", "--time-limit", "30",
+                             "--proof-dir", str(store), "--format", "json")
+    assert code == 0, out + err
     props = {p["name"]: p for p in json.loads(out)["properties"]}
+    assert props["same"]["outcome"] == "holds"
     assert "could not be read" in props["same"]["message"]
-    assert json.loads(f.read_text())["dnsrace_proofs"] == 1    # written again, whole
+    if kind == "a folder":      # it stays, and the run says the proofs were not kept
+        assert any("could not be stored" in w for w in json.loads(out)["warnings"])
+    else:                       # written again, whole
+        assert json.loads(f.read_text())["dnsrace_proofs"] == 1
 
 
 def test_the_committed_proofs_of_the_fixed_designs_check_again(tmp_path):

@@ -203,6 +203,7 @@ class _PdrRun:
             if self.kinds.get(x) != "invariant":
                 raise ValueError(f"lemmas: {x!r} is not an invariant of {ts.name}")
         self.lemma_names = list(dict.fromkeys(lemma_names))
+        self.store_error: str | None = None
         self.store = None if proof_dir is None else proof_store.ProofStore(
             proof_dir, model, "param" if self.ps is not None else mode)
         self.stopped: str | None = None
@@ -256,7 +257,11 @@ class _PdrRun:
             if self.stopped == "interrupted":
                 self.trace_reason = "interrupted"
         if self.store is not None and self.stopped != "interrupted":
-            self.store.write()
+            try:
+                self.store.write()
+            except OSError as exc:   # the proofs stand; only keeping them failed
+                self.store_error = (f"the proofs could not be stored at {self.store.path}: "
+                                    f"{exc.strerror or exc}")
         return self.result()
 
     def encoding(self):
@@ -400,11 +405,15 @@ class _PdrRun:
                                     "PDR searched again")
 
     def confirm_stored(self, name: str, parts: list, inv) -> str | None:
+        # a stored invariant is untrusted text (quantifiers, recursive functions): its check
+        # keeps to --time-limit like every other phase, and "unknown" is a failure
+        ms = None if self.deadline is None else \
+            max(1, int((self.deadline - time.monotonic()) * 1000))
         if self.ps is not None:
             from . import parametric
-            return parametric.confirm(self.enc, parts, name, inv, None)
+            return parametric.confirm(self.enc, parts, name, inv, ms)
         cl, _, _ = clauses(self.enc, parts, name)
-        return None if cl is None else cl.confirm(inv, None)
+        return None if cl is None else cl.confirm(inv, ms)
 
     # ------------------------------------------------------------------ result
     def text(self, inv) -> str:
@@ -469,6 +478,7 @@ class _PdrRun:
         model = self.model
         return CheckResult(model.name, model.path, model.sha256, model.constant_values(),
                            "pdr", complete, stats, out, None if complete else stopped,
-                           warnings_for(model, "pdr" if ps is not None else "pdr-values"),
+                           warnings_for(model, "pdr" if ps is not None else "pdr-values")
+                           + ([self.store_error] if self.store_error else []),
                            {c.name: c.assume_text for c in model.symbolic} if ps is not None
                            else {})

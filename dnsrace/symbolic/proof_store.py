@@ -28,9 +28,11 @@ from pathlib import Path
 
 import z3
 
+from ..input_files import InputFileError, read_input_bytes
 from .chc import constants
 
 FORMAT = 1
+MAX_PROOF_BYTES = 16 << 20    # 16 MiB: the shipped proofs are under 100 KiB each
 
 
 def _key(model, mode: str) -> str:
@@ -57,15 +59,24 @@ class ProofStore:
         self.stale_spec = False      # stored for another version of the spec
         self.read_error: str | None = None
         try:
-            doc = json.loads(self.path.read_text(encoding="utf-8"))
-            if doc.get("dnsrace_proofs") == FORMAT and isinstance(doc.get("properties"), dict):
+            # a proof folder arrives with the specs, in pull requests: only a regular file of
+            # at most MAX_PROOF_BYTES is read (a FIFO or /dev/zero there never hangs the run)
+            doc = json.loads(read_input_bytes(self.path, "stored proof", MAX_PROOF_BYTES))
+            if not (isinstance(doc, dict) and doc.get("dnsrace_proofs") == FORMAT and
+                    isinstance(doc.get("properties"), dict)):
+                self.read_error = (f"{self.path}: not a file of dnsrace's stored proofs "
+                                   f"(format {FORMAT})")
+            else:
                 self.entries = {k: v for k, v in doc["properties"].items()
                                 if isinstance(v, dict) and isinstance(v.get("invariant"), str)}
-                self.stale_spec = doc.get("spec", {}).get("sha256") != model.sha256
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError, AttributeError) as exc:
-            self.read_error = f"{self.path}: {exc}"
+                spec = doc.get("spec")
+                self.stale_spec = not isinstance(spec, dict) or \
+                    spec.get("sha256") != model.sha256
+        except InputFileError as exc:
+            if self.path.exists() or self.path.is_symlink():
+                self.read_error = f"{self.path}: {exc}"
+        except (ValueError, RecursionError) as exc:
+            self.read_error = f"{self.path}: {type(exc).__name__}: {exc}"
         self.new: dict[str, dict] = {}
 
     def invariant(self, name: str, names: dict[str, object]):
