@@ -118,3 +118,54 @@ def test_a_damaged_checkpoint_is_refused_before_the_search(tmp_path):
     out = dnsrace(str(spec), "--symmetry", "off", "--resume", str(folder))
     assert out.returncode == 2 and "DR902" in out.stderr and "damaged" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def _tamper(ck: Path, how: str) -> None:
+    """Damage a copy of a checkpoint the way a hostile or broken file would."""
+    import numpy as np
+
+    meta_file = ck / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    if how == "meta a FIFO":
+        meta_file.unlink()
+        os.mkfifo(meta_file)
+    elif how == "meta a list":
+        meta_file.write_text("[1]")
+    elif how == "meta nested deep":
+        meta_file.write_text("[" * 100_000 + "]" * 100_000)
+    elif how == "a field missing":
+        del meta["driver"]["sizes"]
+        meta_file.write_text(json.dumps(meta))
+    elif how == "a field of the wrong type":
+        meta["driver"]["initial"] = "abc"
+        meta_file.write_text(json.dumps(meta))
+    elif how == "a trace end elsewhere":
+        meta["search"]["best"] = {"x": [3, ["state", [10 ** 6, 0], ["sp", 0, 0]], None]}
+        meta_file.write_text(json.dumps(meta))
+    elif how == "an owner file a FIFO":
+        (ck / "owner-0.npz").unlink()
+        os.mkfifo(ck / "owner-0.npz")
+    elif how == "owner arrays of floats":
+        with np.load(ck / "owner-0.npz") as z:
+            arrays = {k: z[k] for k in z.files}
+        arrays["visited"] = arrays["visited"].astype(np.float64)
+        np.savez(ck / "owner-0.npz", **arrays)
+
+
+def test_a_hostile_checkpoint_is_refused_without_hanging_or_a_traceback(tmp_path):
+    import shutil
+
+    spec = ROOT / "specs" / "dns_fix_cas.yaml"
+    made = tmp_path / "made"
+    done = dnsrace(str(spec), "--symmetry", "off", "--checkpoint", str(made),
+                   "--checkpoint-every", "0", "--quiet")
+    assert done.returncode in (0, 1), done.stderr
+    for how in ("meta a FIFO", "meta a list", "meta nested deep", "a field missing",
+                "a field of the wrong type", "a trace end elsewhere", "an owner file a FIFO",
+                "owner arrays of floats"):
+        folder = tmp_path / how.replace(" ", "-")
+        shutil.copytree(made, folder)
+        _tamper(folder / checkpoints(folder)[-1], how)
+        out = dnsrace(str(spec), "--symmetry", "off", "--resume", str(folder))
+        assert out.returncode == 2 and "DR902" in out.stderr, (how, out.stderr)
+        assert "Traceback" not in out.stderr, how

@@ -8,25 +8,34 @@ removed after.  So a run killed at any moment leaves the last complete checkpoin
 In it: `meta.json` (what the checkpoint belongs to: the spec's sha256, its constants, the
 engine options that change results; and the driver's bookkeeping: counts, verdicts so far,
 per-transition counts, levels), `owner-K.npz` per owner (its visited keys, its frontier
-part with global indices, its parent links), and with temporal properties `graph.npz`.  No pickle: arrays are read with allow_pickle=False, the rest is JSON.
+part with global indices, its parent links), and with temporal properties `graph.npz`.  No
+pickle: arrays are read with allow_pickle=False, the rest is JSON.  The meta lists every
+file's sha256 and carries a digest of itself: a resume checks both, then every field's type
+and every array's shape, so a checkpoint damaged on disk or edited by hand is refused
+(DR902) before the search starts, never half-read.
 A checkpoint can be resumed with any number of owners: each reads every owner file and
 keeps the keys it owns.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import stat
 import time
+import zipfile
 from pathlib import Path
 
 from ...diagnostics import Diagnostic, SpecError
+from ...input_files import InputFileError, read_input_bytes
 from ..bfs import _Best
 from ..device import numpy as np
 
-FORMAT = 1
+FORMAT = 2     # 2: every file's sha256, and the meta's own digest
 PREFIX = "level-"
+MAX_META_BYTES = 256 << 20     # the driver's bookkeeping: verdicts with their trace ends
 
 
 def _fsync_dir(path: str) -> None:
@@ -66,6 +75,21 @@ def _write_json(path: str, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _digest(meta: dict) -> str:
+    """The meta's own digest: of everything in it but the digest."""
+    body = {k: v for k, v in meta.items() if k != "digest"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"))
+                          .encode()).hexdigest()
+
+
 def _tuples(x):
     return tuple(_tuples(v) for v in x) if isinstance(x, list) else x
 
@@ -82,9 +106,11 @@ def prepare(folder: str) -> None:
         with open(probe, "w", encoding="utf-8") as f:
             f.write("ok")
         os.unlink(probe)
-    except OSError as exc:
-        raise error("DR901", f"cannot write checkpoints to {folder}: "
-                    f"{exc.strerror or exc}", "choose a folder you can write") from None
+    except (OSError, RecursionError) as exc:   # RecursionError: thousands of missing parents
+        why = "too many folders to create" if isinstance(exc, RecursionError) else \
+            (exc.strerror or exc)
+        raise error("DR901", f"cannot write checkpoints to {folder}: {why}",
+                    "choose a folder you can write") from None
 
 
 def latest(folder: str) -> str | None:
@@ -113,15 +139,20 @@ def load_meta(folder: str, ident: dict) -> tuple[str, dict]:
         raise error("DR902", f"no checkpoint to resume in {folder}",
                     "resume from the folder a run with --checkpoint wrote")
     try:
-        with open(os.path.join(path, "meta.json"), encoding="utf-8") as f:
-            meta = json.load(f)
-    except (OSError, ValueError) as exc:
+        meta = json.loads(read_input_bytes(os.path.join(path, "meta.json"),
+                                           "checkpoint's meta.json", MAX_META_BYTES))
+    except (InputFileError, ValueError, RecursionError) as exc:
         raise error("DR902", f"the checkpoint {path} cannot be read: {exc}",
                     "resume from a checkpoint dnsrace wrote") from None
-    if meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise error("DR902", f"the checkpoint {path} has another format",
                     "resume with the dnsrace version that wrote it")
-    theirs = meta.get("identity", {})
+    if meta.get("digest") != _digest(meta):
+        raise error("DR902", f"the checkpoint {path} is damaged: its meta.json was changed "
+                    "after dnsrace wrote it", "resume from an intact checkpoint, or start "
+                    "afresh") from None
+    theirs = meta.get("identity")
+    theirs = theirs if isinstance(theirs, dict) else {}
     for what, label in (("spec_sha256", "another spec (its sha256 differs)"),
                         ("constants", "other constants"),
                         ("limits", ("other options (--max-states, --max-depth, "
@@ -130,31 +161,86 @@ def load_meta(folder: str, ident: dict) -> tuple[str, dict]:
             raise error("DR903", f"the checkpoint in {folder} belongs to {label}",
                         "resume with the spec, constants and options of the run that "
                         "wrote it, or start afresh with --checkpoint")
-    _check_files(path, meta)
-    return path, meta
+    try:
+        state = _parse(meta)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError,
+            OverflowError) as exc:
+        raise error("DR902", f"the checkpoint {path} is damaged: its meta.json has a wrong "
+                    f"or missing field ({type(exc).__name__}: {str(exc)[:80]})",
+                    "resume from an intact checkpoint, or start afresh") from None
+    _check_files(path, state, meta.get("files"))
+    return path, state
 
 
 OWNER_ARRAYS = ("visited", "frontier", "gidx", "ids", "lsizes", "lranks", "lcodes")
 
 
-def _check_files(path: str, meta: dict) -> None:
-    """Every part the meta names is there and readable (DR902 when not): a damaged
-    checkpoint is refused before the search starts."""
+def _check_files(path: str, state: dict, digests) -> None:
+    """Every part the meta names is there, a regular file with the sha256 written down
+    for it, and holds the arrays it should (one-dimensional, of integers; DR902 when not):
+    a damaged checkpoint is refused before the search starts."""
     owners = sorted(Path(path).glob("owner-*.npz"))
     need = [(str(p), OWNER_ARRAYS) for p in owners]
-    if meta.get("driver", {}).get("graph") is not None:
-        need.append((os.path.join(path, "graph.npz"), ()))
+    if state["graph"] is not None:
+        need.append((os.path.join(path, "graph.npz"), _graph_arrays(state["graph"])))
     try:
-        if len(owners) != int(meta["owners"]):
-            raise ValueError(f"{len(owners)} owner files, {meta['owners']} expected")
+        if len(owners) != state["owners"]:
+            raise ValueError(f"{len(owners)} owner files, {state['owners']} expected")
+        if not isinstance(digests, dict) or \
+                sorted(digests) != sorted(os.path.basename(f) for f, _ in need):
+            raise ValueError("its files are not the ones it lists")
         for file, names in need:
+            if not stat.S_ISREG(os.stat(file).st_mode):
+                raise ValueError(f"{file} is not a regular file")
+            if _sha256(file) != digests[os.path.basename(file)]:
+                raise ValueError(f"{file} changed after dnsrace wrote it")
             with np.load(file, allow_pickle=False) as z:
                 missing = [n for n in names if n not in z.files]
-            if missing:
-                raise ValueError(f"{file} lacks {', '.join(missing)}")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+                if missing:
+                    raise ValueError(f"{file} lacks {', '.join(missing[:3])}")
+                for n in names:
+                    a = z[n]
+                    if a.ndim != 1 or a.dtype.kind not in "iu":
+                        raise ValueError(f"{file}: {n} is not a list of integers")
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise error("DR902", f"the checkpoint {path} is damaged: {exc}",
                     "resume from an intact checkpoint, or start afresh") from None
+
+
+def _graph_arrays(g: dict) -> tuple[str, ...]:
+    names = [f"{n}{k}" for n in ("degree", "dst", "tid") for k in range(g["levels"])]
+    for side in ("p", "q"):
+        names += [f"{side}{j}_{k}" for j, n in enumerate(g[side]) for k in range(n)]
+    return tuple(names)
+
+
+def _parse(meta: dict) -> dict:
+    """The checkpoint's bookkeeping, every field converted to what the search holds (a
+    missing or ill-typed field raises, and the checkpoint is refused)."""
+    d, s = meta["driver"], meta["search"]
+    g = d.get("graph")
+    out = {"owners": int(meta["owners"]),
+           "initial": [int(x) for x in d["initial"]],
+           "growth": float(d["growth"]), "per_state": float(d["per_state"]),
+           "seconds": float(d["seconds"]),
+           "levels": [tuple(x) for x in d["levels"]],
+           "sizes": [int(x) for x in d["sizes"]],
+           "graph": None if g is None else {
+               "levels": int(g["levels"]), "edges": int(g["edges"]),
+               "p": [int(n) for n in g["p"]], "q": [int(n) for n in g["q"]]},
+           "best": {str(n): _Best(int(v[0]), _tuples(v[1]),
+                                  None if v[2] is None else str(v[2]))
+                    for n, v in s["best"].items()},
+           "unexpected": bool(s["unexpected"]),
+           "enabled": [int(x) for x in s["enabled"]]}
+    for name in ("total", "level_start", "expanded", "transitions", "depth", "frontier"):
+        out[name] = int(d[name])
+    for b in out["best"].values():
+        _check_end(b.end, out)
+    if out["graph"] is not None and (out["graph"]["levels"] > 1 << 24 or
+                                     sum(out["graph"]["p"] + out["graph"]["q"]) > 1 << 24):
+        raise ValueError("the graph's sizes are out of range")
+    return out
 
 
 class Checkpointer:
@@ -204,6 +290,9 @@ class Checkpointer:
                 "search": {"best": {n: [b.length, b.end, b.message]
                                     for n, b in S.best.items()},
                            "unexpected": S.unexpected, "enabled": S.enabled}}
+        # what was written, as written: a damaged or edited checkpoint is refused on resume
+        meta["files"] = {n: _sha256(os.path.join(part, n)) for n in sorted(os.listdir(part))}
+        meta["digest"] = _digest(meta)
         _write_json(os.path.join(part, "meta.json"), meta)
         _fsync_dir(part)
         os.replace(part, final)
@@ -215,32 +304,54 @@ class Checkpointer:
         self.written += 1
 
 
-def resumer(path: str, meta: dict):
-    """A function that puts a search where the checkpoint at `path` left it."""
+def _check_end(end, out: dict) -> None:
+    """A verdict's trace end names a state the checkpoint holds: ("state", (level, i), why)
+    or ("step", (level, i), transition, key, why)."""
+    if not (isinstance(end, tuple) and len(end) in (3, 5) and end[0] in ("state", "step")):
+        raise ValueError("a trace end of another shape")
+    level, i = end[1]
+    if not all(type(x) is int for x in (level, i, *end[2:-1])):
+        raise ValueError("a trace end that is not numbered")
+    size = len(out["initial"]) if level == 0 else \
+        (out["sizes"][level - 1] if 0 < level <= len(out["sizes"]) else 0)
+    if not 0 <= i < size or not isinstance(end[-1], tuple) or not end[-1] or \
+            not isinstance(end[-1][0], str):
+        raise ValueError("a trace end outside the states kept")
+
+
+def resumer(path: str, state: dict):
+    """A function that puts a search where the checkpoint at `path` (its parsed meta:
+    `load_meta`) left it."""
 
     def resume(search) -> None:
+        try:
+            _resume(search)
+        except (ValueError, IndexError, KeyError, TypeError, OSError,
+                zipfile.BadZipFile) as exc:   # what the checks before could not see
+            raise error("DR902", f"the checkpoint {path} is damaged: {exc}",
+                        "resume from an intact checkpoint, or start afresh") from None
+
+    def _resume(search) -> None:
         D, S = search.D, search.S
-        d = meta["driver"]
-        D.initial = [int(x) for x in d["initial"]]
-        for name in ("total", "level_start", "expanded", "transitions", "depth",
-                     "frontier"):
-            setattr(D, name, int(d[name]))
-        D.growth, D.per_state, D.seconds = float(d["growth"]), float(d["per_state"]), \
-            float(d["seconds"])
-        D.levels = [tuple(x) for x in d["levels"]]
-        D.sizes = [int(x) for x in d["sizes"]]
-        if d.get("graph") is not None and search.graph is not None:
-            g, G = d["graph"], search.graph
+        D.initial = list(state["initial"])
+        for name in ("total", "level_start", "expanded", "transitions", "depth", "frontier",
+                     "growth", "per_state", "seconds", "levels", "sizes"):
+            setattr(D, name, state[name])
+        g, G = state["graph"], search.graph
+        if g is not None and G is not None:
             a = read_arrays(os.path.join(path, "graph.npz"))
             for name in ("degree", "dst", "tid"):
-                setattr(G, name, [a[f"{name}{k}"] for k in range(int(g["levels"]))])
+                setattr(G, name, [a[f"{name}{k}"] for k in range(g["levels"])])
             G.p = [[a[f"p{j}_{k}"] for k in range(n)] for j, n in enumerate(g["p"])]
             G.q = [[a[f"q{j}_{k}"] for k in range(n)] for j, n in enumerate(g["q"])]
-            G.edges = int(g["edges"])
-        s = meta["search"]
-        S.best = {n: _Best(int(v[0]), _tuples(v[1]), v[2]) for n, v in s["best"].items()}
-        S.unexpected = bool(s["unexpected"])
-        S.enabled = [int(x) for x in s["enabled"]]
+            G.edges = g["edges"]
+        S.best = dict(state["best"])
+        S.unexpected = state["unexpected"]
+        if len(state["enabled"]) != len(S.enabled):
+            raise error("DR902", f"the checkpoint {path} counts {len(state['enabled'])} "
+                        f"transitions, the spec has {len(S.enabled)}",
+                        "resume from an intact checkpoint, or start afresh")
+        S.enabled = list(state["enabled"])
         files = sorted(str(p) for p in Path(path).glob("owner-*.npz"))
         search.group.call("restore", [(files,)] * search.P)
 
