@@ -16,6 +16,8 @@ Verdicts:
                   the file), or with no diagnostic at all
     bad-report    after exit 0, 1 or 3, a report the input asked for is missing or does not
                   parse as its format (JSON, SARIF, JUnit XML, a whole HTML page, UTF-8)
+    unsound       a property the spec violates comes out "holds" (a forged stored proof
+                  was believed)
 """
 
 from __future__ import annotations
@@ -256,8 +258,8 @@ def position_problem(inp: FuzzInput, stderr: str) -> str | None:
         line_end = stderr.find("\n", m.start())
         head = stderr[m.start():line_end if line_end >= 0 else None]
         code = m.group("code")
-        if code.startswith("DR4") or code in ("DR109", "DR601"):   # a file, not a place in it
-            continue
+        if code.startswith(("DR4", "DR8", "DR9")) or code in ("DR109", "DR601"):
+            continue   # a file, an option or an adapter, not a place in the spec
         where = WHERE.match(m.group("where"))
         if where is None:
             return f"a diagnostic without a position: {head[:500]}"
@@ -344,6 +346,21 @@ def json_position_problem(inp: FuzzInput, stdout: bytes | None) -> str | None:
     return None
 
 
+def unsound(inp: FuzzInput, status: int | None, stdout: bytes | None) -> str | None:
+    """A property the spec violates that the JSON result says holds, or None."""
+    if status not in (0, 1, 3) or not stdout:
+        return None
+    try:
+        result = json.loads(stdout)
+    except ValueError:
+        return None   # reports_problem judges the format
+    for p in result.get("properties", []) if isinstance(result, dict) else []:
+        if isinstance(p, dict) and p.get("name") in inp.must_not_hold and \
+                p.get("outcome") == "holds":
+            return f"{p['name']} holds, but the spec violates it: {p.get('message')}"
+    return None
+
+
 def run_one(index: int, inp: FuzzInput, folder: Path, seconds: float, mem_bytes: int
             ) -> Outcome:
     stage(inp, folder)
@@ -369,6 +386,10 @@ def run_one(index: int, inp: FuzzInput, folder: Path, seconds: float, mem_bytes:
                 why = reports_problem(inp, status, sink.get("stdout"))
                 if why:
                     verdict, detail = "bad-report", why
+            if verdict == "ok" and inp.must_not_hold:
+                why = unsound(inp, status, sink.get("stdout"))
+                if why:
+                    verdict, detail = "unsound", why
             if verdict == "ok" and inp.same_status and statuses and statuses[0] in (0, 1) \
                     and status != statuses[0]:
                 verdict, detail = "bad-exit", (f"run {run + 1} exits {status}, run 1 exited "

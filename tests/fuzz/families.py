@@ -41,6 +41,8 @@ class FuzzInput:
     runs: int = 1                 # how many times the command runs (a cache read back)
     between: Callable[[Path], None] | None = None   # called on the folder between runs
     same_status: bool = False     # a run after a complete result (0 or 1) gives its status
+    must_not_hold: tuple[str, ...] = ()   # properties the spec violates: never "holds" in
+                                          # the JSON on stdout (a forged proof must not pass)
 
 
 HUGE_INT = "__an integer of 4400 digits__"   # written into trace JSON as the digits
@@ -1192,6 +1194,230 @@ def lint_many(rng: random.Random, corpus: Corpus) -> FuzzInput:
                      note=f"{len(args)} paths, --format {fmt}")
 
 
+# ---------------------------------------------------------------- stored proofs
+HOSTILE_SMT = [
+    "(assert false)", "(assert true)", "",
+    "(declare-fun |nosuch| () Int)\n(assert (> |nosuch| 0))",
+    "(declare-fun |Enactor[0].pc| () Bool)\n(assert |Enactor[0].pc|)",
+    "(assert (forall ((i Int)) (exists ((j Int)) (> j i))))",
+    "(define-fun-rec f ((x Int)) Int (f x))\n(assert (= (f 0) 0))",
+    "(declare-fun g (Int) Int)\n(assert (forall ((x Int)) (= (g x) (+ (g x) 0))))",
+    "(assert " + "(not " * 3000 + "true" + ")" * 3000 + ")",
+    "(check-sat)\n(exit)", "(push 1)\n(assert true)", "(set-option :timeout 1)",
+    "(assert (= 1 (div 1 0)))", "((((", "(assert |unclosed", "\x00\xff",
+    "(declare-const |holder| Int)\n(assert (= |holder| |holder|))",
+]
+
+
+def _forge_proofs(rng: random.Random, doc: dict) -> tuple[dict, str]:
+    """A stored-proofs document, changed as a hostile or careless pull request might."""
+    doc = copy.deepcopy(doc)
+    props = doc.get("properties", {})
+    names = list(props)
+    how = rng.choice(["as-is", "as-is", "mutate-json", "mutate-smt", "mutate-smt", "swap",
+                      "hostile-smt", "hostile-smt", "renamed", "other-sha", "format",
+                      "text-only", "extra"])
+    if how == "mutate-json":
+        doc = mutate_json(rng, doc)
+    elif how == "mutate-smt" and names:
+        n = rng.choice(names)
+        props[n]["invariant"] = mutate_text(rng, props[n]["invariant"])
+    elif how == "swap" and len(names) > 1:
+        a, b = rng.sample(names, 2)
+        props[a]["invariant"], props[b]["invariant"] = props[b]["invariant"], \
+            props[a]["invariant"]
+    elif how == "hostile-smt" and names:
+        props[rng.choice(names)]["invariant"] = rng.choice(HOSTILE_SMT)
+    elif how == "renamed" and names:
+        # every stored invariant under one (maybe violated) property's name
+        target = rng.choice(names)
+        props[target]["invariant"] = props[rng.choice(names)]["invariant"]
+    elif how == "other-sha":
+        doc["spec"]["sha256"] = rng.choice(["0" * 64, "", None, 7])
+    elif how == "format":
+        doc["dnsrace_proofs"] = rng.choice([2, 0, "1", None, True])
+    elif how == "text-only" and names:
+        props[rng.choice(names)]["text"] = rng.choice(["true", "", None, 5, "é" * 5000])
+    elif how == "extra":
+        props[rng.choice(["never_mentioned", "assertion", "deadlock", ""])] = {
+            "invariant": rng.choice(HOSTILE_SMT), "text": "x"}
+    return doc, how
+
+
+def stored_proofs(rng: random.Random, corpus: Corpus) -> FuzzInput:
+    """check --engine pdr --proof-dir with the committed proofs, tampered with, or handed
+    to the race their design fixes (which must never come out proved), or a proof file
+    that is no proof (a FIFO, a folder, a sparse giant, bytes, deep JSON)."""
+    if not corpus.proofs:
+        return mutate_spec(rng, corpus)
+    seed = rng.choice(corpus.proofs)
+    files: dict[str, str | bytes] = {SPEC: seed.spec.text}
+    fifos: list[str] = []
+    sparse: dict[str, int] = {}
+    name = f"proofs/{seed.file}"
+    kind = rng.choice(["doc"] * 10 + ["fifo", "folder", "huge", "bytes", "deep", "empty",
+                                      "not-utf8"])
+    what = kind
+    if kind == "doc":
+        doc, what = _forge_proofs(rng, seed.doc)
+        files[name] = json.dumps(doc, indent=rng.choice([None, 1]))
+    elif kind == "fifo":
+        fifos.append(name)
+    elif kind == "folder":
+        files[f"{name}/inner.json"] = json.dumps(seed.doc)
+    elif kind == "huge":
+        sparse[name] = rng.choice([(16 << 20) + 1, 1 << 30])
+    elif kind == "bytes":
+        files[name] = bytes(rng.randrange(256) for _ in range(rng.choice([1, 300])))
+    elif kind == "deep":
+        files[name] = "[" * 100_000 + "]" * 100_000
+    elif kind == "empty":
+        files[name] = b""
+    else:
+        files[name] = b'{"dnsrace_proofs": 1, "properties": {"\xff": 1}}'
+    argv = ["check", SPEC, "--engine", "pdr", "--proof-dir", "proofs", "--time-limit",
+            rng.choice(["1", "2", "3"]), "--no-timing", "--format", "json"]
+    if rng.random() < 0.2:
+        argv.append("--lemmas")
+    return FuzzInput("stored-proofs", argv, _text(files), fifos, sparse,
+                     stdout_format="json", must_not_hold=seed.must_not_hold,
+                     note=f"{seed.spec.name} with {seed.file}: {what}")
+
+
+# ---------------------------------------------------------------- checkpoints
+def _npz(arrays: dict) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _forge_checkpoint(rng: random.Random, files: dict) -> tuple[dict, str]:
+    import io
+
+    import numpy as np
+
+    files = dict(files)
+    names = sorted(files)
+    how = rng.choice(["as-is", "as-is", "mutate-meta", "mutate-meta", "mutate-meta",
+                      "truncate", "drop", "arrays", "swap", "extra-owner", "identity"])
+    if how == "mutate-meta":
+        meta = next(n for n in names if n.endswith("meta.json"))
+        files[meta] = json.dumps(mutate_json(rng, json.loads(files[meta]))).encode()
+    elif how == "truncate":
+        n = rng.choice(names)
+        files[n] = files[n][:rng.randrange(len(files[n]) + 1)]
+    elif how == "drop":
+        del files[rng.choice(names)]
+    elif how == "arrays":
+        npz = [n for n in names if n.endswith(".npz")]
+        n = rng.choice(npz)
+        with np.load(io.BytesIO(files[n]), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        k = rng.choice(sorted(arrays))
+        arrays[k] = rng.choice([arrays[k].astype(np.float64), arrays[k][::-1].copy(),
+                                arrays[k][:0], np.zeros((2, 2), dtype=np.int64),
+                                np.full(3, -1, dtype=np.int64),
+                                np.concatenate([arrays[k], arrays[k]])])
+        if rng.random() < 0.3:
+            del arrays[rng.choice(sorted(arrays))]
+        files[n] = _npz(arrays)
+    elif how == "swap" and len(names) > 1:
+        a, b = rng.sample(names, 2)
+        files[a], files[b] = files[b], files[a]
+    elif how == "extra-owner":
+        owner = next(n for n in names if "owner-" in n)
+        files[owner.replace("owner-0", f"owner-{rng.choice([1, 7])}")] = files[owner]
+    elif how == "identity":
+        meta = next(n for n in names if n.endswith("meta.json"))
+        doc = json.loads(files[meta])
+        doc["identity"]["limits"]["max_states"] = rng.choice([1, None, "x"])
+        files[meta] = json.dumps(doc).encode()
+    return files, how
+
+
+def checkpoint_resume(rng: random.Random, corpus: Corpus) -> FuzzInput:
+    """check --resume of a checkpoint dnsrace wrote, tampered with (its meta.json, its
+    arrays, files dropped, swapped or added), or a folder that holds none."""
+    if not corpus.checkpoints:
+        return mutate_spec(rng, corpus)
+    seed = rng.choice(corpus.checkpoints)
+    files: dict[str, str | bytes] = {SPEC: seed.spec.text}
+    fifos: list[str] = []
+    kind = rng.choice(["forged"] * 8 + ["fifo", "empty-folder", "a-file", "partial"])
+    what = kind
+    if kind == "forged":
+        forged, what = _forge_checkpoint(rng, seed.files)
+        files.update({f"ck/{n}": b for n, b in forged.items()})
+    elif kind == "fifo":
+        files.update({f"ck/{n}": b for n, b in seed.files.items()})
+        fifos.append(f"ck/{rng.choice(sorted(seed.files))}")
+    elif kind == "empty-folder":
+        files["ck/readme"] = "x"
+    elif kind == "a-file":
+        files["ck"] = "x"
+    else:
+        files.update({f"ck/{n.replace('/', '.partial/', 1)}": b
+                      for n, b in seed.files.items()})
+    argv = ["check", SPEC, *seed.args, "--resume", "ck", "--no-timing", "-q"]
+    if rng.random() < 0.3:
+        argv += ["--format", "json"]
+    return FuzzInput("checkpoint-resume", argv, _text(files), fifos,
+                     stdout_format="json" if "json" in argv else None,
+                     note=f"{seed.spec.name}: {what}")
+
+
+# ---------------------------------------------------------------- options of the newer commands
+def newer_options(rng: random.Random, corpus: Corpus) -> FuzzInput:
+    """The options added after the first campaign, with odd values: --workers, --cluster,
+    --checkpoint(-every), --resume, --lemmas, --proof-dir; `test` and `replay --adapter`
+    with adapters that are no adapters."""
+    small = [s for s in corpus.valid_specs if not s.args and len(s.text) < 6000]
+    seed = rng.choice(small or corpus.valid_specs)
+    files: dict[str, str | bytes] = {SPEC: seed.text, "plain.txt": "x"}
+    r = rng.random()
+    if r < 0.6:
+        opt = rng.choice(["--workers", "--cluster", "--checkpoint", "--checkpoint-every",
+                          "--resume", "--proof-dir", "--lemmas"])
+        values = {"--workers": ["0", "-1", "1", "auto", "x", "1e3", "99999999999999999999",
+                                "", "2.5", "1"],
+                  "--cluster": ["", "x", "ray://", "local:", "ray://[::1", "127.0.0.1:0",
+                                "\x1b[2J", "a" * 3000],
+                  "--checkpoint": ["plain.txt", "plain.txt/ck", "/dev/null", "", ".",
+                                   "/" + "d/" * 2000],
+                  "--checkpoint-every": ["-1", "nan", "inf", "1e400", "x", "0"],
+                  "--resume": ["nowhere", "plain.txt", "", ".", "/dev/null"],
+                  "--proof-dir": ["plain.txt", "plain.txt/p", "/dev/null", "", "/proc"],
+                  "--lemmas": [None]}[opt]
+        value = rng.choice(values)
+        argv = ["check", SPEC, "--max-states", "300", "--no-timing", "-q"]
+        argv += [opt] if value is None else [opt, value]
+        if opt in ("--proof-dir", "--lemmas"):
+            argv += ["--engine", rng.choice(["pdr", "kind", "bfs"]), "--time-limit", "1"]
+        if opt == "--checkpoint-every":
+            argv += ["--checkpoint", "ck"]
+        what = f"{opt} {value!r}"[:60]
+    elif r < 0.8:
+        adapter = rng.choice(["nosuch:X", "os:path", "json:JSONDecoder", "x", ":", "a:",
+                              "dnsrace.adapters:Adapter", "tests:nothing", "é:é",
+                              "dnsrace.cli:main"])
+        argv = ["test", SPEC, "--adapter", adapter, "--runs", rng.choice(["0", "1"]),
+                "--max-steps", "2"]
+        what = f"test --adapter {adapter}"
+    else:
+        adapter = rng.choice(["nosuch:X", "os:path", "x", "dnsrace.adapters:Adapter"])
+        if corpus.traces:
+            t = rng.choice(corpus.traces)
+            files[SPEC] = t.spec.text
+            files[TRACE] = json.dumps(_trace_for_spec(t))
+        argv = ["replay", TRACE, "--adapter", adapter]
+        what = f"replay --adapter {adapter}"
+    return FuzzInput("newer-options", argv, _text(files), note=f"{seed.name}; {what}")
+
+
 # name -> (generator, weight, in the short run); weights are shares of the inputs
 FAMILIES = {
     "mutate-spec": (mutate_spec, 20, True),
@@ -1219,6 +1445,9 @@ FAMILIES = {
     "cache": (cache, 2, True),
     "replay-check-output": (replay_check_output, 3, True),
     "lint-many": (lint_many, 2, True),
+    "stored-proofs": (stored_proofs, 2, True),
+    "checkpoint-resume": (checkpoint_resume, 2, True),
+    "newer-options": (newer_options, 2, True),
     "interrupt": (interrupt, 0.2, False),   # a subprocess each: about 2 s
 }
 WEIGHT_SCALE = 5   # the cycle holds each family round(weight * 5) times

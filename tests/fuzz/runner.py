@@ -283,7 +283,8 @@ def last_line(detail: str) -> str:
 
 
 def table(summary: Summary) -> str:
-    verdicts = ["ok", "traceback", "hang", "blow-up", "bad-exit", "no-position", "bad-report"]
+    verdicts = ["ok", "traceback", "hang", "blow-up", "bad-exit", "no-position", "bad-report",
+                "unsound"]
     if summary.verdicts["fuzzer-error"]:
         verdicts.append("fuzzer-error")
     width = max([len(f) for f in summary.per_family] + [len("family"), len("all")])
