@@ -20,8 +20,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/dnsrace check specs/
 
+# the suite on every core (pytest-xdist); TEST_WORKERS=0 runs it in this one process
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_explicit.py
