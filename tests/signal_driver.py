@@ -2,9 +2,9 @@
 
     python tests/signal_driver.py MODULE:FUNCTION DELAY SIGNAL -- ARGS...
 
-FUNCTION may be CLASS.METHOD.  When it is first called, a timer sends SIGNAL to this process DELAY seconds
-later (0: before the function's first line), so the signal lands inside that phase however
-fast or slow the machine is.  Used by tests/test_signals_and_output.py.
+FUNCTION may be CLASS.METHOD.  When it is first called, a timer sends SIGNAL to this process
+DELAY seconds later (0: before the function's first line), so the signal lands inside that
+phase however fast or slow the machine is.  Used by tests/test_signals_and_output.py.
 """
 
 import importlib
