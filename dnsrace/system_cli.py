@@ -14,6 +14,7 @@ from pathlib import Path
 from . import conformance
 from .adapters import AdapterError, load_adapter
 from .diagnostics import SpecError
+from .report.text import fit_file_name
 from .terminal import echo, write_file
 
 
@@ -84,7 +85,8 @@ def run_test(spec: str, adapter_text: str, overrides: dict, seed: int, runs: int
         _fail(exc)
     path = None
     if done.trace is not None and (output or trace_dir):
-        path = output or str(Path(trace_dir) / f"{done.spec_name}.conformance.json")
+        path = output or str(Path(trace_dir) / fit_file_name(done.spec_name,
+                                                               ".conformance.json"))
         obj = dict(done.trace, spec=dict(done.trace["spec"]))
         obj["spec"]["path"] = spec_path_from(Path(path).parent, done.spec_path)
         write_file(path, dumps(obj), f"the trace file {path}")

@@ -103,6 +103,23 @@ def test_trace_dir_writes_contract_shaped_trace_files(tmp_path):
     assert (tmp_path / "t" / "lease-handoff.both_crashed.json").exists()
 
 
+def test_a_spec_name_too_long_for_a_file_name_still_gets_its_trace_files(tmp_path):
+    # the fuzzer's mutate-spec family: a 3,000-character `name:` made every trace file's
+    # name too long for the file system (exit 74, no trace)
+    text = (ROOT / LEASE).read_text().replace("name: lease-handoff", "name: " + "x" * 3000)
+    spec = write_spec(tmp_path, text, "long.yaml")
+    code, out, err = run_cli("check", str(spec), "--trace-dir", str(tmp_path / "t"))
+    assert code == 0, err
+    files = sorted((tmp_path / "t").glob("*.json"))
+    assert len(files) == 2 and all(len(f.name.encode()) <= 200 for f in files)
+    assert len({f.name for f in files}) == 2
+    assert all(f.name.startswith("x" * 100) for f in files)
+    assert any(f"replay: dnsrace replay {f}" in out for f in files)
+    for f in files:
+        code, _, err = run_cli("replay", str(f))
+        assert code == 0, err
+
+
 def test_output_is_deterministic(tmp_path):
     a = run_cli("check", LEASE, "--no-timing", "--full")[1]
     b = run_cli("check", LEASE, "--no-timing", "--full")[1]

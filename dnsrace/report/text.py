@@ -4,6 +4,7 @@ byte, from run to run (`timing=False` drops those too)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from ..results import CTI_LABEL, CheckResult, PropertyResult, Trace
@@ -314,8 +315,25 @@ def _kind(p: PropertyResult) -> str:
     return "built-in" if p.kind in BUILTIN and p.name == p.kind else p.kind
 
 
+MAX_FILE_NAME_BYTES = 200   # under the 255 bytes of a name on common file systems, with
+                            # room for the temporary suffix an atomic write adds
+
+
+def fit_file_name(name: str, suffix: str = ".json") -> str:
+    """`name + suffix`, or, when that is longer than a file system takes, its first
+    characters and a digest of the whole (still one name per input name)."""
+    whole = name + suffix
+    if len(whole.encode("utf-8", "surrogatepass")) <= MAX_FILE_NAME_BYTES:
+        return whole
+    digest = hashlib.sha256(whole.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    head = name.encode("utf-8", "surrogatepass")[:MAX_FILE_NAME_BYTES - len(suffix) - 14]
+    return f"{head.decode('utf-8', 'ignore')}--{digest}{suffix}"
+
+
 def trace_file_name(r: CheckResult, p: PropertyResult) -> str:
-    return f"{r.spec_name}.{p.name}.json"
+    """The name `--trace-dir` gives a property's trace: SPEC.PROPERTY.json (shortened with
+    a digest when spec and property names are too long for a file name)."""
+    return fit_file_name(f"{r.spec_name}.{p.name}")
 
 
 def dumps(obj) -> str:
