@@ -92,6 +92,17 @@ def test_generated_input_is_refused_with_a_position(name, tmp_path, monkeypatch)
     assert re.search(r"^  hint: \S", result.stderr, re.M)
 
 
+def test_zero_written_with_thousands_of_digits_is_zero(tmp_path, monkeypatch):
+    """0000...0 is small, so the literal check lets it through; reading it must not trip
+    Python's 4,300-digit limit (the fuzzer's mutate-spec family: a traceback)."""
+    spec = tmp_path / "zeros.yaml"
+    spec.write_text(HEAD + "variables:\n  x: {type: '0..3', init: 0}\ninvariants:\n  p: x == "
+                    + "0" * 5000 + "\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", spec.name, "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
 def test_deep_parentheses_work(tmp_path, monkeypatch):
     """Parentheses add no nesting to the parse tree: a thousand of them are fine."""
     spec = tmp_path / "parens.yaml"

@@ -56,7 +56,9 @@ class _Build(Transformer):
     # ---- expressions
     @v_args(meta=True)
     def num(self, meta, c):
-        return S.Num(self.at(meta), int(c[0]))
+        # leading zeros off first: `_check_size` let 0000...0 of any length through (its
+        # value is small), but int() refuses a string of more than 4,300 digits
+        return S.Num(self.at(meta), int(str(c[0]).lstrip("0") or "0"))
 
     @v_args(meta=True)
     def name(self, meta, c):
