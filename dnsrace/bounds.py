@@ -65,3 +65,6 @@ class Deadline:
 
 
 NO_DEADLINE = Deadline(None)
+
+# ---- scaling out (DR906)
+MAX_WORKERS = 1024             # owners of one partitioned search: processes or Ray actors

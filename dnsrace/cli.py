@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from . import __version__, interrupts
-from .bounds import CompileTimeout, Deadline
+from .bounds import MAX_WORKERS, CompileTimeout, Deadline
 from .diagnostics import Diagnostic, SourceFile, SpecError
 from .engines.limits import Limits, Progress
 from .input_files import MAX_SPEC_BYTES, InputFileError, read_input_bytes
@@ -76,6 +76,9 @@ class Workers(click.ParamType):
             n = 0
         if n < 1:
             self.fail(f"{value!r} is not a number of workers (1 or more) or auto", param, ctx)
+        if n > MAX_WORKERS:
+            self.fail(f"{n:,} workers are more than the {MAX_WORKERS:,} one search can have",
+                      param, ctx)
         return n
 
 

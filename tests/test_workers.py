@@ -126,6 +126,9 @@ def test_cli_workers_gives_the_same_json(tmp_path):
     (["--resume", "{tmp}/none"], "DR902"),
     (["--checkpoint", "{spec}/ck"], "DR901"),
     (["--workers", "0"], "not a number of workers"),
+    # the fuzzer's newer-options family: an OverflowError traceback sizing the owners
+    (["--workers", "99999999999999999999"], "more than the 1,024 one search can have"),
+    (["--workers", "1025"], "more than the 1,024 one search can have"),
 ])
 def test_bad_scale_options_are_one_line_errors(args, code, tmp_path):
     spec = write_spec(tmp_path, COUNTER)

@@ -55,6 +55,11 @@ class ScaleOptions:
 
     def validate(self, engine: str) -> None:
         """SpecError (exit 2) for options that cannot go together."""
+        from ...bounds import MAX_WORKERS
+        if self.workers is not None and not 1 <= self.workers <= MAX_WORKERS:
+            raise SpecError([Diagnostic(
+                "DR906", f"{self.workers} workers: a search has 1 to {MAX_WORKERS:,}", None,
+                None, "give --workers a number in that range, or auto")])
         if self.partitioned and engine not in ("auto", "array"):
             raise SpecError([Diagnostic(
                 "DR906", f"--workers, --cluster, --checkpoint and --resume spread the array "
