@@ -262,6 +262,28 @@ def test_an_unreadable_proof_file_is_ignored_with_a_note(tmp_path, kind):
         assert json.loads(f.read_text())["dnsrace_proofs"] == 1
 
 
+def test_a_stored_invariant_with_a_number_no_spec_has_is_refused(tmp_path):
+    # the fuzzer's stored-proofs family: `x <= 10^5000` is inductive, so the stored check
+    # passed it, and printing it read the numeral as an int past Python's 4,300 digits
+    spec = tmp_path / "c.yaml"
+    spec.write_text(COUNTERS.replace("LEMMA", "false"))
+    store = tmp_path / "proofs"
+    args = ("check", str(spec), "--engine", "pdr", "--time-limit", "30", "--proof-dir",
+            str(store), "--format", "json")
+    assert run_cli(*args)[0] == 0
+    (f,) = store.glob("*.json")
+    doc = json.loads(f.read_text())
+    doc["properties"]["bounded"]["invariant"] = (
+        "(declare-fun y () Int)\n(assert (<= y 1" + "0" * 5000 + "))")
+    f.write_text(json.dumps(doc))
+    code, out, err = run_cli(*args)
+    assert code == 0, out + err
+    bounded = {p["name"]: p for p in json.loads(out)["properties"]}["bounded"]
+    assert bounded["outcome"] == "holds"
+    assert "the stored invariant holds the number 10000000000000000000... (5,001 digits)" \
+        in bounded["message"] and "PDR searched again" in bounded["message"]
+
+
 def test_the_committed_proofs_of_the_fixed_designs_check_again(tmp_path):
     # specs/proofs holds the fixed designs' proofs, as CI would keep them: each is checked
     # again against its spec (no search), for every value of the symbolic constants

@@ -90,6 +90,10 @@ class ProofStore:
         except z3.Z3Exception as exc:
             return None, f"the stored invariant does not read back ({_first_line(exc)})"
         f = z3.And(*parsed) if len(parsed) != 1 else parsed[0]
+        big = _outsized_number(f)
+        if big is not None:
+            return None, (f"the stored invariant holds the number {big}, larger than any "
+                          "value of a spec")
         subs = []
         for c in constants(f):
             v = names.get(c.decl().name())
@@ -135,6 +139,25 @@ class ProofStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _outsized_number(f) -> str | None:
+    """A numeral of f at or past 2^63 in magnitude (no spec value is; dnsrace never stores
+    one, and reading it back as an int would pass Python's 4,300-digit limit), shortened;
+    or None."""
+    seen, stack = set(), [f]
+    while stack:
+        e = stack.pop()
+        if e.get_id() in seen:
+            continue
+        seen.add(e.get_id())
+        if z3.is_int_value(e) or z3.is_rational_value(e):
+            text = e.as_string().lstrip("-")
+            if len(text) > 19 or (text.isdigit() and int(text) >= 1 << 63):
+                return text if len(text) <= 24 else f"{text[:20]}... ({len(text):,} digits)"
+        elif z3.is_app(e):
+            stack.extend(e.children())
+    return None
 
 
 def _first_line(exc) -> str:
