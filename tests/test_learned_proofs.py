@@ -262,9 +262,23 @@ def test_an_unreadable_proof_file_is_ignored_with_a_note(tmp_path, kind):
         assert json.loads(f.read_text())["dnsrace_proofs"] == 1
 
 
-def test_a_stored_invariant_with_a_number_no_spec_has_is_refused(tmp_path):
-    # the fuzzer's stored-proofs family: `x <= 10^5000` is inductive, so the stored check
-    # passed it, and printing it read the numeral as an int past Python's 4,300 digits
+FOREIGN = {
+    "a number past 2^63": ("(declare-fun y () Int)\n(assert (<= y 1" + "0" * 5000 + "))",
+                           "the number 10000000000000000000... (5,001 digits)"),
+    "a quantifier": ("(declare-fun x () Int)\n(declare-fun y () Int)\n(assert (and (= x y) "
+                     "(<= y 5) (forall ((i Int)) (=> (> i x) (> i y)))))", "a quantifier"),
+    "a function": ("(declare-fun x () Int)\n(declare-fun y () Int)\n(declare-fun g (Int) Int)"
+                   "\n(assert (and (= x y) (<= y 5) (<= (g y) (+ (g y) 1))))",
+                   "a function of its own (g)"),
+}
+
+
+@pytest.mark.parametrize("kind", FOREIGN)
+def test_a_stored_invariant_no_spec_could_give_is_refused(tmp_path, kind):
+    # the fuzzer's stored-proofs family: `y <= 10^5000` is inductive, so the stored check
+    # passed it, and printing it read the numeral as an int past Python's 4,300 digits; a
+    # quantifier or a function of its own may be inductive too, but prints as no spec
+    # expression: each is refused, and PDR proves the property again
     spec = tmp_path / "c.yaml"
     spec.write_text(COUNTERS.replace("LEMMA", "false"))
     store = tmp_path / "proofs"
@@ -273,15 +287,15 @@ def test_a_stored_invariant_with_a_number_no_spec_has_is_refused(tmp_path):
     assert run_cli(*args)[0] == 0
     (f,) = store.glob("*.json")
     doc = json.loads(f.read_text())
-    doc["properties"]["bounded"]["invariant"] = (
-        "(declare-fun y () Int)\n(assert (<= y 1" + "0" * 5000 + "))")
+    smt, why = FOREIGN[kind]
+    doc["properties"]["bounded"]["invariant"] = smt
     f.write_text(json.dumps(doc))
     code, out, err = run_cli(*args)
     assert code == 0, out + err
     bounded = {p["name"]: p for p in json.loads(out)["properties"]}["bounded"]
     assert bounded["outcome"] == "holds"
-    assert "the stored invariant holds the number 10000000000000000000... (5,001 digits)" \
-        in bounded["message"] and "PDR searched again" in bounded["message"]
+    assert f"the stored invariant holds {why}" in bounded["message"]
+    assert "PDR searched again" in bounded["message"]
 
 
 def test_the_committed_proofs_of_the_fixed_designs_check_again(tmp_path):

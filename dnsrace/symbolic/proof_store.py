@@ -90,10 +90,9 @@ class ProofStore:
         except z3.Z3Exception as exc:
             return None, f"the stored invariant does not read back ({_first_line(exc)})"
         f = z3.And(*parsed) if len(parsed) != 1 else parsed[0]
-        big = _outsized_number(f)
-        if big is not None:
-            return None, (f"the stored invariant holds the number {big}, larger than any "
-                          "value of a spec")
+        foreign = _foreign(f)
+        if foreign is not None:
+            return None, f"the stored invariant holds {foreign}"
         subs = []
         for c in constants(f):
             v = names.get(c.decl().name())
@@ -141,21 +140,28 @@ class ProofStore:
             raise
 
 
-def _outsized_number(f) -> str | None:
-    """A numeral of f at or past 2^63 in magnitude (no spec value is; dnsrace never stores
-    one, and reading it back as an int would pass Python's 4,300-digit limit), shortened;
-    or None."""
+def _foreign(f) -> str | None:
+    """What f holds that no invariant dnsrace stores has, or None: a quantifier, a function
+    of its own (`declare-fun g (Int) Int`), or a numeral at or past 2^63 in magnitude (no
+    spec value is one, and reading it back as an int would pass Python's 4,300-digit
+    limit).  Such a formula may still be inductive, but its text would not be a spec
+    expression: it is refused like one that no longer holds."""
     seen, stack = set(), [f]
     while stack:
         e = stack.pop()
         if e.get_id() in seen:
             continue
         seen.add(e.get_id())
+        if z3.is_quantifier(e):
+            return "a quantifier"
         if z3.is_int_value(e) or z3.is_rational_value(e):
             text = e.as_string().lstrip("-")
             if len(text) > 19 or (text.isdigit() and int(text) >= 1 << 63):
-                return text if len(text) <= 24 else f"{text[:20]}... ({len(text):,} digits)"
+                shown = text if len(text) <= 24 else f"{text[:20]}... ({len(text):,} digits)"
+                return f"the number {shown}, larger than any value of a spec"
         elif z3.is_app(e):
+            if e.num_args() and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+                return f"a function of its own ({e.decl().name()})"
             stack.extend(e.children())
     return None
 
