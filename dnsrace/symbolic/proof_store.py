@@ -85,6 +85,9 @@ class ProofStore:
         entry = self.entries.get(name)
         if entry is None:
             return None, None
+        other = _other_command(entry["invariant"])
+        if other is not None:
+            return None, f"the stored invariant has {other}, which dnsrace never writes"
         try:
             parsed = z3.parse_smt2_string(entry["invariant"])
         except z3.Z3Exception as exc:
@@ -138,6 +141,44 @@ class ProofStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+# the commands of what `Solver.to_smt2()` writes; Z3's parser would run any other (an
+# `echo`, a `set-option`) or print a warning for an unknown one on the process's stderr
+STORED_COMMANDS = {"set-info", "declare-fun", "declare-const", "assert", "check-sat"}
+
+
+def _other_command(text: str) -> str | None:
+    """The first top-level command of the SMT-LIB `text` that is not one dnsrace writes
+    (or a sign that the text is not a list of commands), or None."""
+    depth, i, n = 0, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == ";":                       # a comment, to the end of the line
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        if ch in "\"|":                     # a string or a quoted symbol
+            end = text.find(ch, i + 1)
+            if end < 0:
+                return "an unclosed " + ("string" if ch == '"' else "quoted name")
+            i = end + 1
+            continue
+        if ch == "(":
+            if depth == 0:
+                m = re.match(r"\s*([^\s()|;\"]*)", text[i + 1:i + 80])
+                head = m.group(1) if m else ""
+                if head not in STORED_COMMANDS:
+                    return f"the command ({head[:40]} ...)" if head else "a list that is no command"
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return "an unbalanced parenthesis"
+        elif depth == 0 and not ch.isspace():
+            return "text outside a command"
+        i += 1
+    return "an unclosed command" if depth else None
 
 
 def _foreign(f) -> str | None:
