@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT
 
 MODEL = ROOT / "benchmarks" / "models" / "dns_race.yaml"   # 827,275 states, depth 38
@@ -169,3 +171,36 @@ def test_a_hostile_checkpoint_is_refused_without_hanging_or_a_traceback(tmp_path
         out = dnsrace(str(spec), "--symmetry", "off", "--resume", str(folder))
         assert out.returncode == 2 and "DR902" in out.stderr, (how, out.stderr)
         assert "Traceback" not in out.stderr, how
+
+
+@pytest.mark.parametrize("temporal", [True, False])
+def test_a_checkpoint_that_cannot_be_written_does_not_stop_the_search(tmp_path, monkeypatch,
+                                                                      temporal):
+    """A full disk under the checkpoint folder (the driver's graph, or an owner's part):
+    the search goes on to the uninterrupted results, and the warnings say that no
+    checkpoint was written from that depth."""
+    from dnsrace.api import check
+    from dnsrace.engines.bfs import Limits
+    from dnsrace.engines.partitioned import ScaleOptions, checkpoint
+    from tests.helpers import without_temporal
+    from tests.test_array_engine import signature
+
+    def full(path, **arrays):
+        raise OSError(28, "No space left on device", path)
+
+    monkeypatch.setattr(checkpoint, "write_arrays", full)
+    race = ROOT / "specs" / "dynamodb_dns_race.yaml"
+    if not temporal:
+        race = without_temporal(race, tmp_path)
+    limits = Limits(symmetry=False)
+    whole = check(race, engine="array", limits=limits)
+    kept = check(race, engine="array", limits=limits,
+                 scale=ScaleOptions(workers=2, in_process=True, checkpoint=str(tmp_path / "ck"),
+                                    checkpoint_every=0))
+    assert signature(kept) == signature(whole)
+    first = "graph.npz" if temporal else "owner-0.npz"
+    assert [w for w in kept.warnings if w.startswith("no checkpoint")] == [
+        "no checkpoint could be written at depth 1 (" + str(tmp_path / "ck" /
+        "level-000001.partial" / first) + ": No space left on device); the search "
+        "went on without checkpoints"]
+    assert checkpoints(tmp_path / "ck") == []

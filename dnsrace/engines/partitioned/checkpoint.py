@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import stat
@@ -243,6 +244,10 @@ def _parse(meta: dict) -> dict:
     return out
 
 
+class CheckpointFailed(Exception):
+    """An owner could not write its part of a checkpoint (the message says which file)."""
+
+
 class Checkpointer:
     """Writes a checkpoint after a level once `every` seconds passed since the last."""
 
@@ -252,16 +257,31 @@ class Checkpointer:
         self.written = 0
 
     def maybe_save(self, search, elapsed: float) -> None:
+        """Save when it is time.  A checkpoint that cannot be written (a full disk, a file
+        in the way) does not stop the search: it goes on without checkpoints, and the
+        result's warnings say from which level."""
         now = time.monotonic()
         if now - self.last >= self.every:
-            self.save(search, elapsed)
+            try:
+                self.save(search, elapsed)
+            except (OSError, CheckpointFailed) as exc:
+                why = str(exc)
+                if isinstance(exc, OSError) and exc.strerror:
+                    why = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+                search.warnings.append(
+                    f"no checkpoint could be written at depth {search.D.depth} ({why}); the "
+                    "search went on without checkpoints")
+                self.every = math.inf
             self.last = time.monotonic()
 
     def save(self, search, elapsed: float) -> None:
         D, S = search.D, search.S
         final = os.path.join(self.folder, f"{PREFIX}{D.depth:06d}")
         part = final + ".partial"
-        shutil.rmtree(part, ignore_errors=True)
+        if os.path.isdir(part) and not os.path.islink(part):
+            shutil.rmtree(part, ignore_errors=True)
+        elif os.path.lexists(part):
+            os.unlink(part)
         os.makedirs(part)
         graph = search.graph
         if graph is not None:   # temporal properties: the state graph so far
@@ -274,8 +294,11 @@ class Checkpointer:
                     for k, a in enumerate(arrays):
                         parts[f"{side}{j}_{k}"] = a
             write_arrays(os.path.join(part, "graph.npz"), **parts)
-        search.group.call("save", [(os.path.join(part, f"owner-{o}.npz"),)
-                                   for o in range(search.P)])
+        failed = [why for why in search.group.call(
+            "save", [(os.path.join(part, f"owner-{o}.npz"),) for o in range(search.P)]) if why]
+        if failed:
+            shutil.rmtree(part, ignore_errors=True)
+            raise CheckpointFailed(failed[0])
         meta = {"format": FORMAT, "identity": self.ident, "owners": search.P,
                 "driver": {"initial": D.initial, "total": D.total,
                            "level_start": D.level_start, "expanded": D.expanded,

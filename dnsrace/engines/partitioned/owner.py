@@ -284,15 +284,20 @@ class Owner:
                                    + sum(r.nbytes + c.nbytes for r, c in self.links)),
                 "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
-    def save(self, path: str) -> None:
-        """Its visited keys and frontier part, written atomically to `path` (.npz)."""
+    def save(self, path: str) -> str | None:
+        """Its visited keys and frontier part, written atomically to `path` (.npz); why it
+        could not be written (a full disk), or None."""
         from .checkpoint import write_arrays
         ids = self.visited.ids if self.setup.graph else np.empty(0, dtype=np.int32)
-        write_arrays(path, visited=self.visited.keys, frontier=self.frontier, gidx=self.gidx,
-                     ids=ids, lsizes=np.array([r.shape[0] for r, _ in self.links],
-                                              dtype=np.int64),
-                     lranks=_cat([r for r, _ in self.links], np.int64),
-                     lcodes=_cat([c for _, c in self.links], np.int64))
+        try:
+            write_arrays(path, visited=self.visited.keys, frontier=self.frontier,
+                         gidx=self.gidx, ids=ids,
+                         lsizes=np.array([r.shape[0] for r, _ in self.links], dtype=np.int64),
+                         lranks=_cat([r for r, _ in self.links], np.int64),
+                         lcodes=_cat([c for _, c in self.links], np.int64))
+        except OSError as exc:
+            return f"{path}: {exc.strerror or exc}"
+        return None
 
     def restore(self, paths: list[str]) -> None:
         """Its part of a checkpoint written by any number of owners: the keys it owns."""
