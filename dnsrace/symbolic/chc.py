@@ -142,18 +142,24 @@ class Clauses:
             need |= new
 
 
-def constants(e) -> list:
-    """The uninterpreted constants of e (its variables), each once."""
-    seen, out, stack = set(), [], [e]
+def subterms(e):
+    """Each distinct sub-term of e, once, e first (without recursion: stored and learned
+    formulas can be deep).  A quantifier is a leaf: its body is not walked."""
+    seen, stack = set(), [e]
     while stack:
         x = stack.pop()
         if x.get_id() in seen:
             continue
         seen.add(x.get_id())
-        if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            out.append(x)
-        stack.extend(x.children() if z3.is_app(x) else [])
-    return out
+        yield x
+        if z3.is_app(x):
+            stack.extend(x.children())
+
+
+def constants(e) -> list:
+    """The uninterpreted constants of e (its variables), each once."""
+    return [x for x in subterms(e)
+            if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED]
 
 
 def first_failing(checks: list, ms: int | None) -> str | None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import z3
 
 from ..input_files import InputFileError, read_input_bytes
-from .chc import constants
+from .chc import constants, subterms
 
 FORMAT = 1
 MAX_PROOF_BYTES = 16 << 20    # 16 MiB: the shipped proofs are under 100 KiB each
@@ -187,12 +187,7 @@ def _foreign(f) -> str | None:
     spec value is one, and reading it back as an int would pass Python's 4,300-digit
     limit).  Such a formula may still be inductive, but its text would not be a spec
     expression: it is refused like one that no longer holds."""
-    seen, stack = set(), [f]
-    while stack:
-        e = stack.pop()
-        if e.get_id() in seen:
-            continue
-        seen.add(e.get_id())
+    for e in subterms(f):
         if z3.is_quantifier(e):
             return "a quantifier"
         if z3.is_int_value(e) or z3.is_rational_value(e):
@@ -200,10 +195,8 @@ def _foreign(f) -> str | None:
             if len(text) > 19 or (text.isdigit() and int(text) >= 1 << 63):
                 shown = text if len(text) <= 24 else f"{text[:20]}... ({len(text):,} digits)"
                 return f"the number {shown}, larger than any value of a spec"
-        elif z3.is_app(e):
-            if e.num_args() and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-                return f"a function of its own ({e.decl().name()})"
-            stack.extend(e.children())
+        elif z3.is_app(e) and e.num_args() and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            return f"a function of its own ({e.decl().name()})"
     return None
 
 
