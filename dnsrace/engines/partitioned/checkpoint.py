@@ -99,6 +99,12 @@ def error(code: str, message: str, hint: str) -> SpecError:
     return SpecError([Diagnostic(code, message, None, None, hint)])
 
 
+def damaged(path: str, why: str) -> SpecError:
+    """DR902 for the checkpoint at `path` that is not as dnsrace wrote it."""
+    return error("DR902", f"the checkpoint {path} is damaged: {why}",
+                 "resume from an intact checkpoint, or start afresh")
+
+
 def prepare(folder: str) -> None:
     """Make sure the checkpoint folder can be written (DR901 when it cannot)."""
     try:
@@ -149,9 +155,7 @@ def load_meta(folder: str, ident: dict) -> tuple[str, dict]:
         raise error("DR902", f"the checkpoint {path} has another format",
                     "resume with the dnsrace version that wrote it")
     if meta.get("digest") != _digest(meta):
-        raise error("DR902", f"the checkpoint {path} is damaged: its meta.json was changed "
-                    "after dnsrace wrote it", "resume from an intact checkpoint, or start "
-                    "afresh") from None
+        raise damaged(path, "its meta.json was changed after dnsrace wrote it")
     theirs = meta.get("identity")
     theirs = theirs if isinstance(theirs, dict) else {}
     for what, label in (("spec_sha256", "another spec (its sha256 differs)"),
@@ -166,9 +170,8 @@ def load_meta(folder: str, ident: dict) -> tuple[str, dict]:
         state = _parse(meta)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError,
             OverflowError) as exc:
-        raise error("DR902", f"the checkpoint {path} is damaged: its meta.json has a wrong "
-                    f"or missing field ({type(exc).__name__}: {str(exc)[:80]})",
-                    "resume from an intact checkpoint, or start afresh") from None
+        raise damaged(path, f"its meta.json has a wrong or missing field "
+                            f"({type(exc).__name__}: {str(exc)[:80]})") from None
     _check_files(path, state, meta.get("files"))
     return path, state
 
@@ -204,8 +207,7 @@ def _check_files(path: str, state: dict, digests) -> None:
                     if a.ndim != 1 or a.dtype.kind not in "iu":
                         raise ValueError(f"{file}: {n} is not a list of integers")
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
-        raise error("DR902", f"the checkpoint {path} is damaged: {exc}",
-                    "resume from an intact checkpoint, or start afresh") from None
+        raise damaged(path, str(exc)) from None
 
 
 def _graph_arrays(g: dict) -> tuple[str, ...]:
@@ -351,8 +353,7 @@ def resumer(path: str, state: dict):
             _resume(search)
         except (ValueError, IndexError, KeyError, TypeError, OSError,
                 zipfile.BadZipFile) as exc:   # what the checks before could not see
-            raise error("DR902", f"the checkpoint {path} is damaged: {exc}",
-                        "resume from an intact checkpoint, or start afresh") from None
+            raise damaged(path, str(exc)) from None
 
     def _resume(search) -> None:
         D, S = search.D, search.S
