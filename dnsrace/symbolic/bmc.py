@@ -321,8 +321,16 @@ def check_bmc(model: Model, max_depth: int = 20, time_limit: float | None = None
     except SolverUnknown as exc:
         stopped = "time-limit" if exc.timed_out else "solver-unknown"
         reason = exc.reason
+        if interrupts.received():   # Z3 gave up because the signal's watcher asked it to
+            stopped, reason = "interrupted", "interrupted"
     except interrupts.SIGNAL_ERRORS as exc:
         if not interrupts.signalled(exc):
+            raise
+        stopped, reason = "interrupted", "interrupted"
+    except z3.Z3Exception:
+        # the watcher's Z3_interrupt cancels whatever Z3 call is running, not only a check:
+        # a simplify or substitute then raises "canceled" before Python sees the signal
+        if not interrupts.received():
             raise
         stopped, reason = "interrupted", "interrupted"
     depth = max(bmc.depth, 0)
