@@ -334,17 +334,20 @@ class _Printer:
     def _by_symbol(self, a, op: str, b) -> Literal | None:
         """A comparison that does arithmetic on a symbol slot (Spacer may say
         `Worker.pc[1] > Worker.tmp[1]`, which the spec cannot write): its cases, one per
-        symbol, `(pc == read and tmp < 1) or ...`; None when it does no such thing."""
+        symbol, `(pc == read and tmp < 1) or ...`; None when it does no such thing.  The
+        same for an identity of a scalarset compared with a number (`Node.inbox[i][0] >=
+        len(Node.inbox[i])`): its cases, one per identity."""
         if (self._slot_of(a) is not None and z3.is_int_value(b)) or \
                 (self._slot_of(b) is not None and z3.is_int_value(a)):
             return None                      # a test of one slot: `_test` words it
         ja, jb = self._slot_of(a), self._slot_of(b)
         if op in ("==", "!=") and ja is not None and jb is not None and \
-                isinstance(self.types.get(ja), SymT) and isinstance(self.types.get(jb), SymT):
-            return None                      # two symbols compared: the spec says that
+                isinstance(self.types.get(ja), (SymT, ScalarsetT)) and \
+                type(self.types.get(ja)) is type(self.types.get(jb)):
+            return None                      # two symbols (or identities) compared: spec syntax
         j = next((j for j in self._slots_in(a, b)
-                  if isinstance(self.types.get(j), SymT) and self._domain(j) is not None),
-                 None)
+                  if isinstance(self.types.get(j), (SymT, ScalarsetT))
+                  and self._domain(j) is not None), None)
         if j is None:
             return None
         x = self.enc.X[j]
